@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../lib/log';
+import { runUntilSignal } from '../../lib/process/signals';
+import { startStack } from '../stack';
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole stack with embedded defaults until Ctrl-C')
+    .action(async () => {
+      const logger = createLogger('costgraph');
+      const stack = await startStack(logger);
+      const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
+      process.stdout.write(`costgraph is up:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
+      await runUntilSignal(logger, () => stack.stop());
+    });
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { loadCommonConfig } from '../lib/config/common';
+import { urlVar } from '../lib/config/env';
+import { openDatabase } from '../lib/db/open';
+import type { Logger } from '../lib/log';
+import { startLocalPrometheus } from '../lib/prometheus/local-prometheus';
+import { loadIngestConfig } from '../ingest/config';
+import { startIngest } from '../ingest/start';
+
+export interface RunningStack {
+  endpoints: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole stack with embedded defaults in one process: the local Thanos stand-in, the
+ * embedded database served to other processes, and every service on its configured port.
+ */
+export async function startStack(logger: Logger, env: Record<string, string | undefined> = process.env): Promise<RunningStack> {
+  const common = loadCommonConfig(env);
+  const ingestConfig = loadIngestConfig(env);
+  const queryUrl = new URL(urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'));
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  };
+  try {
+    const prometheus = await startLocalPrometheus({ dataDir: path.join(common.dataDir, 'prometheus'), port: Number(queryUrl.port || 80) });
+    stops.push(() => prometheus.stop());
+    logger.info({ url: prometheus.url }, 'local Prometheus (Thanos stand-in) ready');
+    const { db, servedAt } = await openDatabase(common, { serve: true });
+    stops.push(() => db.close());
+    const ingest = await startIngest({ config: ingestConfig, db, logger: logger.child({ service: 'ingest' }) });
+    stops.push(() => ingest.close());
+    return {
+      endpoints: {
+        ingest: `${ingest.url}/api/v1/write`,
+        prometheus: prometheus.url,
+        database: common.databaseUrl ? 'DATABASE_URL' : (servedAt ?? 'embedded'),
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

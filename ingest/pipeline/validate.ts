@@ -1,0 +1,131 @@
+import type { Label, TimeSeries } from './write-request';
+
+/**
+ * Why a series or sample was not forwarded. Prometheus 2.42 answers 500 to some of these
+ * (senders then retry forever) and silently drops others; costgraph drops the offending
+ * series or sample, forwards the rest, and counts every drop by reason.
+ */
+export type DropReason =
+  | 'empty_labels'
+  | 'missing_metric_name'
+  | 'invalid_metric_name'
+  | 'invalid_label_name'
+  | 'duplicate_label_name'
+  | 'too_many_labels'
+  | 'label_too_long'
+  | 'not_allowed'
+  | 'no_samples'
+  | 'too_old'
+  | 'too_far_in_future'
+  | 'duplicate_sample';
+
+/** Reasons that mean the sender's data was malformed, as opposed to filtered by policy. */
+export const INVALID_DATA_REASONS: ReadonlySet<DropReason> = new Set([
+  'empty_labels',
+  'missing_metric_name',
+  'invalid_metric_name',
+  'invalid_label_name',
+  'duplicate_label_name',
+  'too_many_labels',
+  'label_too_long',
+]);
+
+export interface ValidationLimits {
+  /** Metric families to keep; `undefined` keeps all. */
+  allowList?: ReadonlySet<string>;
+  /** Samples older than this (ms since epoch) would be refused by the store. */
+  minTimestamp: number;
+  /** Samples newer than this would block later in-order samples in the store. */
+  maxTimestamp: number;
+  maxLabelsPerSeries: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+}
+
+export interface ValidationResult {
+  series: TimeSeries[];
+  samples: number;
+  /** Samples dropped, by reason (a dropped series counts all its samples). */
+  droppedSamples: Map<DropReason, number>;
+  droppedSeries: Map<DropReason, number>;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const byName = (a: Label, b: Label) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function add(map: Map<DropReason, number>, reason: DropReason, count: number): void {
+  if (count > 0) map.set(reason, (map.get(reason) ?? 0) + count);
+}
+
+function checkLabels(labels: Label[], limits: ValidationLimits, validNames: Set<string>): DropReason | undefined {
+  if (labels.length === 0) return 'empty_labels';
+  if (labels.length > limits.maxLabelsPerSeries) return 'too_many_labels';
+  let metricName: string | undefined;
+  let sorted = true;
+  for (let i = 0; i < labels.length; i++) {
+    const { name, value } = labels[i];
+    if (name.length > limits.maxLabelNameLength || value.length > limits.maxLabelValueLength) return 'label_too_long';
+    if (!validNames.has(name)) {
+      if (!LABEL_NAME.test(name)) return 'invalid_label_name';
+      validNames.add(name);
+    }
+    if (name === '__name__') metricName = value;
+    if (i > 0 && labels[i - 1].name >= name) sorted = false;
+  }
+  if (metricName === undefined || metricName === '') return 'missing_metric_name';
+  if (!METRIC_NAME.test(metricName)) return 'invalid_metric_name';
+  if (limits.allowList && !limits.allowList.has(metricName)) return 'not_allowed';
+  if (!sorted) {
+    labels.sort(byName);
+    for (let i = 1; i < labels.length; i++) if (labels[i - 1].name === labels[i].name) return 'duplicate_label_name';
+  }
+  return undefined;
+}
+
+/**
+ * Filters a decoded request down to what the store will accept. Mutates series in place
+ * (labels sorted, samples sorted and de-duplicated) and returns the kept ones.
+ */
+export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimits): ValidationResult {
+  const result: ValidationResult = { series: [], samples: 0, droppedSamples: new Map(), droppedSeries: new Map() };
+  const validNames = new Set<string>(['__name__']);
+  for (const series of timeseries) {
+    const labelProblem = checkLabels(series.labels, limits, validNames);
+    if (labelProblem) {
+      add(result.droppedSeries, labelProblem, 1);
+      add(result.droppedSamples, labelProblem, series.samples.length);
+      continue;
+    }
+    const samples = series.samples;
+    let inOrder = true;
+    for (let i = 1; i < samples.length; i++) {
+      if (samples[i].timestamp <= samples[i - 1].timestamp) {
+        inOrder = false;
+        break;
+      }
+    }
+    if (!inOrder) samples.sort((a, b) => a.timestamp - b.timestamp);
+    let kept = 0;
+    let previous = Number.NEGATIVE_INFINITY;
+    for (const sample of samples) {
+      if (sample.timestamp < limits.minTimestamp) add(result.droppedSamples, 'too_old', 1);
+      else if (sample.timestamp > limits.maxTimestamp) add(result.droppedSamples, 'too_far_in_future', 1);
+      // Same timestamp twice: keep the first, as Prometheus would.
+      else if (sample.timestamp === previous) add(result.droppedSamples, 'duplicate_sample', 1);
+      else {
+        samples[kept++] = sample;
+        previous = sample.timestamp;
+      }
+    }
+    samples.length = kept;
+    if (kept === 0) {
+      add(result.droppedSeries, 'no_samples', 1);
+      continue;
+    }
+    result.samples += kept;
+    result.series.push(series);
+  }
+  return result;
+}

@@ -1,0 +1,182 @@
+import http from 'node:http';
+import type { Logger } from '../lib/log';
+import type { ClusterAuthenticator } from './auth/cluster-auth';
+import type { IngestConfig } from './config';
+import { InflightBytes, TenantRateLimiter } from './limits';
+import { createIngestMetrics, type IngestMetrics } from './metrics';
+import { IngestError } from './pipeline/errors';
+import { describe, processWriteRequest } from './pipeline/process';
+import { compress, decompress } from './pipeline/snappy-block';
+import type { ValidationLimits } from './pipeline/validate';
+import type { Sink } from './sink/sink';
+
+export interface IngestDeps {
+  config: IngestConfig;
+  auth: ClusterAuthenticator;
+  sink: Sink;
+  logger: Logger;
+  metrics?: IngestMetrics;
+  now?: () => number;
+}
+
+export interface IngestServer {
+  server: http.Server;
+  metrics: IngestMetrics;
+}
+
+const WRITE_PATHS = new Set(['/api/v1/write', '/storage/api/v2/write']);
+
+/** Builds the remote-write receiver; `main.ts` decides where it listens. */
+export function createIngestServer(deps: IngestDeps): IngestServer {
+  const { config, auth, sink, logger } = deps;
+  const metrics = deps.metrics ?? createIngestMetrics();
+  const now = deps.now ?? Date.now;
+  const rateLimiter = new TenantRateLimiter(config.samplesPerSecondPerTenant, 2, now);
+  const inflight = new InflightBytes(config.maxInflightBytes);
+  const allowList = config.allowList === '*' ? undefined : new Set(config.allowList);
+
+  const limits = (): ValidationLimits => {
+    const t = now();
+    return {
+      allowList,
+      minTimestamp: t - config.maxSampleAgeMs,
+      maxTimestamp: t + config.maxFutureMs,
+      maxLabelsPerSeries: config.maxLabelsPerSeries,
+      maxLabelNameLength: config.maxLabelNameLength,
+      maxLabelValueLength: config.maxLabelValueLength,
+    };
+  };
+
+  async function handleWrite(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'POST') throw new IngestError(405, 'use POST', { Allow: 'POST' });
+    const tenant = await auth.authenticate(req.headers);
+    checkContentHeaders(req);
+    const declaredLength = Number(req.headers['content-length'] ?? NaN);
+    if (declaredLength > config.maxBodyBytes) throw new IngestError(413, `body of ${declaredLength} bytes exceeds the limit of ${config.maxBodyBytes} bytes`);
+    const release = inflight.acquire(Number.isFinite(declaredLength) ? declaredLength : config.maxBodyBytes);
+    metrics.inflightBytes.set(inflight.value);
+    try {
+      const body = await readBody(req, config.maxBodyBytes);
+      const decoded = await decompress(body, config.maxDecodedBytes);
+      const processed = processWriteRequest(decoded, tenant, limits());
+      metrics.samplesReceived.inc({ tenant }, processed.receivedSamples);
+      for (const [reason, count] of processed.droppedSamples) metrics.samplesDropped.inc({ tenant, reason }, count);
+      for (const [reason, count] of processed.droppedSeries) metrics.seriesDropped.inc({ tenant, reason }, count);
+      if (processed.droppedSeries.size > 0) {
+        logger.debug({ tenant, dropped: describe(processed.droppedSeries) }, 'series dropped');
+      }
+      if (!processed.encoded) {
+        res.writeHead(204).end();
+        return;
+      }
+      rateLimiter.take(tenant, processed.acceptedSamples);
+      const started = process.hrtime.bigint();
+      const result = await sink.write(tenant, await compress(processed.encoded));
+      metrics.forwardDuration.observe({ outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+      switch (result.kind) {
+        case 'accepted':
+          metrics.samplesAccepted.inc({ tenant }, processed.acceptedSamples);
+          res.writeHead(204).end();
+          return;
+        case 'rejected':
+          throw new IngestError(400, `store rejected the data: ${result.message}`);
+        case 'unavailable':
+          logger.warn({ tenant, reason: result.message }, 'store unavailable');
+          throw new IngestError(503, 'store unavailable, retry later', { 'Retry-After': '1' });
+        default:
+          return assertNever(result);
+      }
+    } finally {
+      release();
+      metrics.inflightBytes.set(inflight.value);
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const respond = async () => {
+      if (WRITE_PATHS.has(path)) return handleWrite(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new IngestError(405, 'use GET', { Allow: 'GET' });
+      switch (path) {
+        case '/healthz':
+          return sendText(res, 200, 'ok');
+        case '/readyz':
+          return (await sink.ready()) ? sendText(res, 200, 'ready') : sendText(res, 503, 'store not reachable');
+        case '/metrics':
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(await metrics.registry.metrics());
+          return;
+        default:
+          throw new IngestError(404, 'not found');
+      }
+    };
+    respond()
+      .then(() => {
+        if (WRITE_PATHS.has(path)) metrics.requests.inc({ status: String(res.statusCode) });
+      })
+      .catch((error: unknown) => {
+        const failure = error instanceof IngestError ? error : new IngestError(503, 'internal error, retry later');
+        if (!(error instanceof IngestError)) logger.error({ err: error }, 'unexpected ingest failure');
+        if (WRITE_PATHS.has(path)) metrics.requests.inc({ status: String(failure.status) });
+        if (!res.headersSent) sendText(res, failure.status, failure.message, failure.headers);
+        // Whatever is left of a refused body is not read; close so the socket does not hang on it.
+        if (!req.complete) res.on('finish', () => req.destroy());
+      });
+  });
+  // Slow or stalled senders must not hold sockets (and in-flight bytes) forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+  return { server, metrics };
+}
+
+function checkContentHeaders(req: http.IncomingMessage): void {
+  const encoding = (req.headers['content-encoding'] ?? '').toLowerCase().trim();
+  if (encoding !== 'snappy') throw new IngestError(415, `unsupported Content-Encoding "${encoding || 'none'}": remote write needs snappy`);
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const [mediaType, ...params] = type.split(';').map((part) => part.trim());
+  if (mediaType !== 'application/x-protobuf') throw new IngestError(415, `unsupported Content-Type "${type || 'none'}": expected application/x-protobuf`);
+  const proto = params.find((param) => param.startsWith('proto='));
+  if (proto && proto !== 'proto=prometheus.writerequest') {
+    throw new IngestError(415, `unsupported remote-write message ${proto.slice(6)}: only prometheus.WriteRequest (remote write 1.0)`);
+  }
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(new IngestError(413, `body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('aborted', () => {
+      failed = true;
+      reject(new IngestError(400, 'request aborted by the client'));
+    });
+    req.on('error', (error) => {
+      failed = true;
+      reject(new IngestError(400, `cannot read request: ${error.message}`));
+    });
+  });
+}
+
+function sendText(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(status === 204 ? undefined : `${message}\n`);
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}

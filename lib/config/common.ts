@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { optionalStringVar, stringVar, urlVar } from './env';
+
+type Env = Record<string, string | undefined>;
+
+/** Settings every costgraph process shares: where data lives and how to reach the database. */
+export interface CommonConfig {
+  /** Embedded database and local Prometheus data. @default ./data */
+  dataDir: string;
+  /** PostgreSQL connection; unset means the embedded PGlite database under `dataDir`. */
+  databaseUrl?: string;
+  /** The ingest URL customers' Prometheus writes to, printed in onboarding snippets. */
+  publicIngestUrl: string;
+}
+
+export function loadCommonConfig(env: Env = process.env): CommonConfig {
+  return {
+    dataDir: path.resolve(stringVar(env, 'DATA_DIR', './data')),
+    databaseUrl: optionalStringVar(env, 'DATABASE_URL'),
+    publicIngestUrl: urlVar(env, 'PUBLIC_INGEST_URL', 'http://127.0.0.1:4100/api/v1/write'),
+  };
+}

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { CommonConfig } from '../config/common';
+import type { Database } from './database';
+import { migrate } from './migrate';
+import { PgliteDatabase } from './pglite';
+import { PostgresDatabase } from './postgres';
+
+/**
+ * PGlite admits one owning process. The owner records itself in this file; when it serves
+ * the database over the PostgreSQL wire protocol (`costgraph up`), the file carries the
+ * port and every other process (CLI commands while the stack runs) connects there instead.
+ */
+interface OwnerRecord {
+  pid: number;
+  port: number | null;
+}
+
+export interface OpenOptions {
+  /** Serve the embedded database to other processes (only the stack owner does). */
+  serve?: boolean;
+  /** How long to wait for another short-lived owner (a CLI command) to finish. @default 15000 */
+  waitMs?: number;
+}
+
+export interface OpenedDatabase {
+  db: Database;
+  /** Present when this process owns and serves the embedded database. */
+  servedAt?: string;
+}
+
+export async function openDatabase(config: CommonConfig, options: OpenOptions = {}): Promise<OpenedDatabase> {
+  if (config.databaseUrl) {
+    const db = new PostgresDatabase({ connectionString: config.databaseUrl });
+    await migrate(db);
+    return { db };
+  }
+  return openEmbedded(path.join(config.dataDir, 'pglite'), options);
+}
+
+async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDatabase> {
+  fs.mkdirSync(dir, { recursive: true });
+  const ownerFile = path.join(dir, 'owner.json');
+  const deadline = Date.now() + (options.waitMs ?? 15_000);
+  for (;;) {
+    const owner = readOwner(ownerFile);
+    if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+      if (owner.port !== null && !options.serve) {
+        const db = new PostgresDatabase({ connectionString: `postgres://postgres@127.0.0.1:${owner.port}/postgres`, maxConnections: 4 });
+        return { db };
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the embedded database in ${dir} is in use by process ${owner.pid}`);
+      }
+      await sleep(100);
+      continue;
+    }
+    if (owner) fs.rmSync(ownerFile, { force: true });
+    if (claim(ownerFile)) break;
+  }
+
+  const pglite = await PgliteDatabase.open(path.join(dir, 'db'));
+  await migrate(pglite);
+  let server: PGLiteSocketServer | undefined;
+  let servedAt: string | undefined;
+  if (options.serve) {
+    const port = await freePort();
+    server = new PGLiteSocketServer({ db: pglite.pglite, host: '127.0.0.1', port, maxConnections: 32 });
+    await server.start();
+    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord));
+    servedAt = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  }
+  const release = async () => {
+    await server?.stop();
+    await pglite.close();
+    const owner = readOwner(ownerFile);
+    if (owner?.pid === process.pid) fs.rmSync(ownerFile, { force: true });
+  };
+  const db: Database = {
+    engine: 'pglite',
+    query: (sql, params) => pglite.query(sql, params),
+    exec: (sql) => pglite.exec(sql),
+    transaction: (fn) => pglite.transaction(fn),
+    close: release,
+  };
+  return { db, servedAt };
+}
+
+function claim(ownerFile: string): boolean {
+  try {
+    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, port: null } satisfies OwnerRecord), { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+function readOwner(ownerFile: string): OwnerRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as OwnerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

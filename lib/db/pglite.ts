@@ -1,0 +1,44 @@
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Database, Queryable } from './database';
+
+/** Parse results the way the `pg` driver does, so both engines hand the same values to callers. */
+const parsers = {
+  [types.INT8]: (value: string) => Number(value),
+  [types.NUMERIC]: (value: string) => value,
+};
+
+export class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+
+  private constructor(readonly pglite: PGlite) {}
+
+  /** `dataDir` undefined means an in-memory database (tests). */
+  static async open(dataDir?: string): Promise<PgliteDatabase> {
+    const pglite = await PGlite.create(dataDir ?? 'memory://', { parsers });
+    return new PgliteDatabase(pglite);
+  }
+
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const result = await this.pglite.query<R>(sql, params as unknown[]);
+    return result.rows;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pglite.exec(sql);
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pglite.transaction(async (tx) =>
+      fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+        exec: async (sql: string) => {
+          await tx.exec(sql);
+        },
+      }),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.pglite.close();
+  }
+}
