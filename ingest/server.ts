@@ -65,6 +65,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
       if (processed.droppedSeries.size > 0) {
         logger.debug({ tenant, dropped: describe(processed.droppedSeries) }, 'series dropped');
       }
+      if (processed.rejection) throw new IngestError(400, processed.rejection);
       if (!processed.encoded) {
         res.writeHead(204).end();
         return;
@@ -118,9 +119,11 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
         const failure = error instanceof IngestError ? error : new IngestError(503, 'internal error, retry later');
         if (!(error instanceof IngestError)) logger.error({ err: error }, 'unexpected ingest failure');
         if (WRITE_PATHS.has(path)) metrics.requests.inc({ status: String(failure.status) });
-        if (!res.headersSent) sendText(res, failure.status, failure.message, failure.headers);
-        // Whatever is left of a refused body is not read; close so the socket does not hang on it.
-        if (!req.complete) res.on('finish', () => req.destroy());
+        // A refused body is drained and discarded (never buffered), then the connection closed,
+        // so the sender reads our answer instead of a reset while it is still writing.
+        const unread = !req.complete;
+        if (!res.headersSent) sendText(res, failure.status, failure.message, unread ? { ...failure.headers, Connection: 'close' } : failure.headers);
+        if (unread) req.resume();
       });
   });
   // Slow or stalled senders must not hold sockets (and in-flight bytes) forever.

@@ -17,22 +17,35 @@ const WIRE_VARINT = 0;
 const WIRE_64BIT = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 
-/** Reads an int64 varint as a JS number (exact up to 2^53, which covers any millisecond timestamp). */
+/**
+ * Reads an int64 varint as a JS number. Up to 7 bytes (49 bits, every millisecond timestamp
+ * until the year 19800) are summed exactly in doubles; longer ones, negative values included,
+ * take the exact BigInt path.
+ */
 function readInt64(reader: Reader): number {
   const buf = reader.buf;
-  let pos = reader.pos;
+  const start = reader.pos;
   let result = 0;
   let multiplier = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= reader.len) throw new RangeError('index out of range');
-    const byte = buf[pos++];
+  for (let pos = start; pos < start + 7 && pos < reader.len; pos++) {
+    const byte = buf[pos];
     result += (byte & 0x7f) * multiplier;
     if (byte < 0x80) {
-      reader.pos = pos;
-      // Negative int64 values arrive as 10-byte two's complement varints.
-      return i === 9 || result >= 2 ** 63 ? result - 2 ** 64 : result;
+      reader.pos = pos + 1;
+      return result;
     }
     multiplier *= 128;
+  }
+  let big = 0n;
+  for (let i = 0; i < 10; i++) {
+    const pos = start + i;
+    if (pos >= reader.len) throw new RangeError('index out of range');
+    const byte = buf[pos];
+    big |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if (byte < 0x80) {
+      reader.pos = pos + 1;
+      return Number(BigInt.asIntN(64, big));
+    }
   }
   throw new RangeError('invalid varint encoding');
 }

@@ -1,5 +1,4 @@
 import { decodeWriteRequest, encodeWriteRequest } from './codec';
-import { IngestError } from './errors';
 import { stampTenant } from './stamp';
 import { INVALID_DATA_REASONS, validateSeries, type DropReason, type ValidationLimits } from './validate';
 
@@ -11,6 +10,8 @@ export interface ProcessedRequest {
   droppedSamples: Map<DropReason, number>;
   droppedSeries: Map<DropReason, number>;
   metadataOnly: boolean;
+  /** Set when every series was malformed: the request deserves a 400 (after counting). */
+  rejection?: string;
 }
 
 /**
@@ -34,7 +35,7 @@ export function processWriteRequest(decoded: Uint8Array, tenant: string, limits:
     // Every series was malformed: tell the sender (4xx, so it does not retry bad data).
     const invalid = [...validation.droppedSeries.keys()].filter((reason) => INVALID_DATA_REASONS.has(reason));
     if (invalid.length > 0 && invalid.length === validation.droppedSeries.size) {
-      throw new IngestError(400, `no valid series in request: ${describe(validation.droppedSeries)}`);
+      return { ...base, rejection: `no valid series in request: ${describe(validation.droppedSeries)}` };
     }
     return base;
   }

@@ -1,0 +1,44 @@
+import http from 'node:http';
+import snappy from 'snappy';
+import { encodeWriteRequest } from '../../ingest/pipeline/codec';
+import type { TimeSeries } from '../../ingest/pipeline/write-request';
+
+export const REMOTE_WRITE_HEADERS = {
+  'Content-Encoding': 'snappy',
+  'Content-Type': 'application/x-protobuf',
+  'X-Prometheus-Remote-Write-Version': '0.1.0',
+};
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** Builds a snappy-compressed WriteRequest body from simple series descriptions. */
+export function writeBody(series: Array<{ labels: Record<string, string>; samples: Array<[number, number]> }>): Buffer {
+  const timeseries: TimeSeries[] = series.map((s) => ({
+    labels: Object.entries(s.labels)
+      .map(([name, value]) => ({ name, value }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    samples: s.samples.map(([timestamp, value]) => ({ timestamp, value })),
+  }));
+  return snappy.compressSync(Buffer.from(encodeWriteRequest(timeseries)));
+}
+
+export interface PostResult {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A raw HTTP POST (no client retries, no body rewriting) so tests see exactly what the server answered. */
+export function post(url: string, body: Buffer | string, headers: Record<string, string>, method = 'POST'): Promise<PostResult> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: response.headers }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}

@@ -1,0 +1,76 @@
+import { ClusterAuthenticator, readCredential } from '../../ingest/auth/cluster-auth';
+import { InflightBytes, TenantRateLimiter } from '../../ingest/limits';
+import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
+import { hashSecret } from '../../lib/security/secret-hash';
+
+const ID = '11111111-1111-4111-8111-111111111111';
+const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+
+describe('cluster authentication', () => {
+  it('reads Basic and Bearer credentials and rejects disagreeing account headers', () => {
+    expect(readCredential(basic(ID, 'p:w'))).toEqual({ cloudAccountId: ID, password: 'p:w' });
+    expect(readCredential({ authorization: 'Bearer tok', 'cloud-account-id': ID })).toEqual({ cloudAccountId: ID, password: 'tok' });
+    expect(() => readCredential({ ...basic(ID, 'p'), 'cloud-account-id': 'other' })).toThrow(/does not match/);
+    expect(() => readCredential({ authorization: 'Digest x' })).toThrow(/unsupported/);
+    expect(() => readCredential(basic(ID, ''))).toThrow(/empty/);
+  });
+
+  it('stops accepting a rotated or deleted credential once its cache entry expires', async () => {
+    let stored: StoredClusterCredential | undefined = { cloudAccountId: ID, secretHash: await hashSecret('first') };
+    const auth = new ClusterAuthenticator(async () => stored, { credentialTtlMs: 200 });
+    await expect(auth.authenticate(basic(ID, 'first'))).resolves.toBe(ID);
+
+    stored = { cloudAccountId: ID, secretHash: await hashSecret('second') };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(auth.authenticate(basic(ID, 'first'))).rejects.toMatchObject({ status: 401 });
+    await expect(auth.authenticate(basic(ID, 'second'))).resolves.toBe(ID);
+
+    stored = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(auth.authenticate(basic(ID, 'second'))).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('answers 503 (retry) rather than 401 (drop) when the credential store is down', async () => {
+    const auth = new ClusterAuthenticator(async () => {
+      throw new Error('connection refused');
+    });
+    await expect(auth.authenticate(basic(ID, 'x'))).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('looks an account up once for concurrent requests', async () => {
+    let calls = 0;
+    const hash = await hashSecret('pw');
+    const auth = new ClusterAuthenticator(async () => {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { cloudAccountId: ID, secretHash: hash };
+    });
+    await Promise.all(Array.from({ length: 10 }, () => auth.authenticate(basic(ID, 'pw'))));
+    expect(calls).toBe(1);
+  });
+});
+
+describe('ingest limits', () => {
+  it('token bucket refuses after the burst and refills with time', () => {
+    let now = 0;
+    const limiter = new TenantRateLimiter(100, 2, () => now);
+    limiter.take('a', 150);
+    limiter.take('a', 60); // overdraws a non-empty bucket
+    expect(() => limiter.take('a', 1)).toThrow(expect.objectContaining({ status: 429, headers: { 'Retry-After': '1' } }));
+    limiter.take('b', 10); // other tenants unaffected
+    now += 1000;
+    expect(() => limiter.take('a', 1)).not.toThrow();
+  });
+
+  it('bounds in-flight bytes and releases exactly once', () => {
+    const inflight = new InflightBytes(100);
+    const first = inflight.acquire(80);
+    expect(() => inflight.acquire(30)).toThrow(expect.objectContaining({ status: 503 }));
+    first();
+    first();
+    expect(inflight.value).toBe(0);
+    // A single request larger than the bound still goes through when nothing else is in flight.
+    const big = inflight.acquire(500);
+    big();
+  });
+});
