@@ -1,0 +1,148 @@
+import http from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = 'BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}
+
+export interface GraphQLHttpOptions<C extends BaseContext> {
+  apollo: ApolloServer<C>;
+  /** Builds the per-request context (fresh DataLoaders); throw HttpError(401) to refuse the caller. */
+  context: (req: http.IncomingMessage) => Promise<C>;
+  logger: Logger;
+  registry?: Registry;
+  ready?: () => Promise<boolean>;
+  /** @default 1 MiB */
+  maxBodyBytes?: number;
+  /** Extra routes (e.g. the GraphiQL page); return true when handled. */
+  route?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+}
+
+/**
+ * Serves an Apollo Server on plain node:http (Apollo's own HTTP integration surface), with
+ * health, readiness and metrics beside /graphql, and a body limit enforced while reading.
+ */
+export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): http.Server {
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const failure = error instanceof HttpError ? error : new HttpError(500, 'internal error', 'INTERNAL_SERVER_ERROR');
+      if (!(error instanceof HttpError)) options.logger.error({ err: error }, 'unexpected HTTP failure');
+      if (!res.headersSent) {
+        res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+        res.end(JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code } }] }));
+      }
+      if (!req.complete) req.resume();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.route && (await options.route(req, res))) return;
+    switch (url.pathname) {
+      case '/healthz':
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+        return;
+      case '/readyz': {
+        const ready = options.ready ? await options.ready() : true;
+        res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+        return;
+      }
+      case '/metrics':
+        if (!options.registry) break;
+        res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(await options.registry.metrics());
+        return;
+      case '/graphql':
+      case '/':
+        return graphql(req, res, url);
+    }
+    throw new HttpError(404, 'not found', 'NOT_FOUND');
+  }
+
+  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'POST' && req.method !== 'GET') throw new HttpError(405, 'use POST or GET', 'METHOD_NOT_ALLOWED');
+    const context = await options.context(req);
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, maxBody);
+      if ((headers.get('content-type') ?? '').includes('application/json')) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new HttpError(400, 'request body is not valid JSON');
+        }
+      } else {
+        body = raw.toString('utf8');
+      }
+    }
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: url.search, body },
+      context: async () => context,
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+  return server;
+}
+
+export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(new HttpError(413, `body exceeds the limit of ${limit} bytes`, 'PAYLOAD_TOO_LARGE'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(new HttpError(413, `body exceeds the limit of ${limit} bytes`, 'PAYLOAD_TOO_LARGE'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => !failed && resolve(Buffer.concat(chunks, size)));
+    req.on('error', (error) => {
+      failed = true;
+      reject(new HttpError(400, `cannot read request: ${error.message}`));
+    });
+  });
+}
+
+export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as import('node:net').AddressInfo;
+  return `http://${host}:${address.port}`;
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

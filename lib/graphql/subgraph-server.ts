@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
+import type { Registry } from 'prom-client';
+import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
+import type { Logger } from '../log';
+import { ErrorCode } from './errors';
+import { createGraphQLHttpServer, HttpError } from './http-server';
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Errors a resolver threw on purpose (GraphQLError with one of our codes) or that GraphQL
+ * itself raised (validation) reach the client; anything else is logged and masked.
+ */
+export function maskErrors(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    if (original instanceof GraphQLError && typeof original.extensions?.code === 'string' && KNOWN_CODES.has(original.extensions.code)) {
+      return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.extensions.code, ...pick(original.extensions) } };
+    }
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && !(original instanceof Error && !(original instanceof GraphQLError))) {
+      // Apollo's own request errors: GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT for variables, ...
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected resolver error');
+    return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}
+
+function pick(extensions: Record<string, unknown>): Record<string, unknown> {
+  const { argument } = extensions as { argument?: unknown };
+  return argument === undefined ? {} : { argument };
+}
+
+export interface SubgraphOptions<C extends BaseContext> {
+  name: string;
+  schemaFile: string;
+  resolvers: GraphQLResolverMap<C>;
+  secret: string;
+  logger: Logger;
+  /** Builds the per-request context from the verified caller (fresh DataLoaders every time). */
+  buildContext: (caller: CallerContext) => C;
+  registry?: Registry;
+  ready?: () => Promise<boolean>;
+  introspection?: boolean;
+}
+
+export interface Subgraph<C extends BaseContext> {
+  apollo: ApolloServer<C>;
+  server: http.Server;
+}
+
+/** A federated subgraph that refuses (401) any request without a valid gateway signature. */
+export async function createSubgraph<C extends BaseContext>(options: SubgraphOptions<C>): Promise<Subgraph<C>> {
+  const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
+  const apollo = new ApolloServer<C>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
+    formatError: maskErrors(options.logger),
+    introspection: options.introspection ?? true,
+    includeStacktraceInErrorResponses: false,
+    // Subgraphs are called by the gateway only (JSON POSTs); keep CSRF prevention on anyway.
+    csrfPrevention: true,
+  });
+  await apollo.start();
+  const server = createGraphQLHttpServer<C>({
+    apollo,
+    logger: options.logger,
+    registry: options.registry,
+    ready: options.ready,
+    context: async (req) => {
+      const header = req.headers[CONTEXT_HEADER];
+      try {
+        return options.buildContext(verifyContext(Array.isArray(header) ? undefined : header, options.secret));
+      } catch (error) {
+        if (error instanceof ContextSignatureError) throw new HttpError(401, `${options.name}: ${error.message}`, 'UNAUTHENTICATED');
+        throw error;
+      }
+    },
+  });
+  return { apollo, server };
+}

@@ -1,0 +1,102 @@
+import { subquery, type Window } from './window';
+
+/*
+ * PromQL for OpenCost's asset model. Every expression is a per-tenant *hourly rate*; money is
+ * the rate integrated over the window with a subquery: sum_over_time(rate[W:R]) × R/3600.
+ * For a constant price this is OpenCost's avg price × quantity × hours; it also charges a
+ * node that joins or leaves mid-window only for the points at which it existed, and follows
+ * price changes. Each series is deduplicated with `max by` before joining, so a series that
+ * the customer scrapes twice is not charged twice. `T` is the tenant matcher.
+ */
+
+const GIB = 1073741824;
+
+export const ASSET_CATEGORIES = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'loadBalancers', 'clusterManagement'] as const;
+export type AssetCategory = (typeof ASSET_CATEGORIES)[number];
+
+const nodeRate = (price: string, quantity: string, T: string, scale = '') =>
+  `sum by (tenant_id) (max by (tenant_id, node) (${price}{${T}}) * on (tenant_id, node) max by (tenant_id, node) (${quantity}{${T}})${scale})`;
+
+export function assetRates(T: string): Record<AssetCategory, string> {
+  return {
+    cpu: nodeRate('node_cpu_hourly_cost', 'kube_node_status_capacity_cpu_cores', T),
+    ram: nodeRate('node_ram_hourly_cost', 'kube_node_status_capacity_memory_bytes', T, ` / ${GIB}`),
+    gpu: nodeRate('node_gpu_hourly_cost', 'node_gpu_count', T),
+    persistentVolumes: `sum by (tenant_id) (max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) * on (tenant_id, persistentvolume) max by (tenant_id, persistentvolume) (kube_persistentvolume_capacity_bytes{${T}}) / ${GIB})`,
+    loadBalancers: `sum by (tenant_id) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
+    clusterManagement: `max by (tenant_id) (kubecost_cluster_management_cost{${T}})`,
+  };
+}
+
+const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
+const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;
+
+/** Metrics whose presence means the cluster is sending cost data. */
+const PRESENCE = 'node_cpu_hourly_cost|node_total_hourly_cost|kubecost_cluster_management_cost|kubecost_cluster_info|pv_hourly_cost';
+
+/**
+ * One instant query for a batch of clusters: every asset category's cost, the last sample
+ * time, and the network inputs (egress bytes by kind and the three egress prices).
+ */
+export function clusterCostQuery(T: string, window: Window): string {
+  const rates = assetRates(T);
+  const parts = ASSET_CATEGORIES.map((category) => tag(integrate(rates[category], window), category));
+  parts.push(tag(`max by (tenant_id) (max_over_time(max by (tenant_id) (timestamp({__name__=~"${PRESENCE}", ${T}}))${subquery(window)}))`, 'last_sample'));
+  parts.push(
+    tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${window.range}]))`, 'egress_bytes'),
+  );
+  for (const kind of ['internet', 'region', 'zone']) {
+    parts.push(tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${window.range}]))`, `egress_price_${kind}`));
+  }
+  return parts.join(' or ');
+}
+
+/**
+ * Namespace allocation, OpenCost style: allocated cores/bytes are max(request, usage) as the
+ * exporter reports them, priced at the CPU/RAM/GPU price of the node the container ran on;
+ * PV cost follows the claims pods hold; load balancers belong to their service's namespace.
+ */
+export function namespaceCostQuery(T: string, window: Window): string {
+  const alloc = (metric: string, price: string, scale = '') =>
+    `sum by (tenant_id, namespace) (sum by (tenant_id, namespace, node) (${metric}{${T}}) * on (tenant_id, node) group_left () max by (tenant_id, node) (${price}{${T}})${scale})`;
+  const rates: Record<string, string> = {
+    cpu: alloc('container_cpu_allocation', 'node_cpu_hourly_cost'),
+    ram: alloc('container_memory_allocation_bytes', 'node_ram_hourly_cost', ` / ${GIB}`),
+    gpu: alloc('container_gpu_allocation', 'node_gpu_hourly_cost'),
+    persistentVolumes: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, persistentvolume) (pod_pvc_allocation{${T}}) * on (tenant_id, persistentvolume) group_left () max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) / ${GIB})`,
+    loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
+  };
+  return Object.entries(rates)
+    .map(([category, rate]) => tag(integrate(rate, window), category))
+    .join(' or ');
+}
+
+/**
+ * Usage against requests per namespace, averaged over the window (cAdvisor usage, kube-state-
+ * metrics requests), for efficiency and right-sizing.
+ */
+export function efficiencyQuery(T: string, window: Window): string {
+  const avg = (expr: string) => `avg_over_time((${expr})${subquery(window)})`;
+  const parts: Record<string, string> = {
+    cpu_usage: `sum by (tenant_id, namespace) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
+    cpu_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
+    ram_usage: `sum by (tenant_id, namespace) (container_memory_working_set_bytes{${T}, container!="", container!="POD"})`,
+    ram_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
+  };
+  return Object.entries(parts)
+    .map(([category, expr]) => tag(avg(expr), category))
+    .join(' or ');
+}
+
+/** Persistent volumes that exist at the window's end but no pod claims: their hourly cost. */
+export function unclaimedVolumesQuery(T: string): string {
+  return `max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) * on (tenant_id, persistentvolume) (max by (tenant_id, persistentvolume) (kube_persistentvolume_capacity_bytes{${T}}) unless on (tenant_id, persistentvolume) max by (tenant_id, persistentvolume) (pod_pvc_allocation{${T}})) / ${GIB}`;
+}
+
+/** Asset costs per bucket of `stepSeconds`, as a range query evaluated at each bucket's last millisecond. */
+export function seriesQuery(T: string, stepSeconds: number, resolutionSeconds: number): string {
+  const rates = assetRates(T);
+  return ASSET_CATEGORIES.map((category) =>
+    tag(`sum_over_time((${rates[category]})[${stepSeconds * 1000 - 1}ms:${resolutionSeconds}s]) * ${resolutionSeconds / 3600}`, category),
+  ).join(' or ');
+}

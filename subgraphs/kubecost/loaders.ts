@@ -1,0 +1,77 @@
+import DataLoader from 'dataloader';
+import { findCloudAccounts } from '../../lib/accounts/repository';
+import type { Database } from '../../lib/db/database';
+import {
+  loadClusterCosts,
+  loadCostSeries,
+  loadNamespaceCosts,
+  loadNamespaceUsage,
+  loadUnclaimedVolumes,
+  type ClusterCostData,
+  type CostPointData,
+  type NamespaceCostData,
+  type NamespaceUsage,
+  type UnclaimedVolume,
+} from './costs/cluster-costs';
+import type { ThanosClient } from './promql/thanos-client';
+
+/** A cluster and a range, the unit every cost loader batches by. */
+export interface ClusterRangeKey {
+  id: string;
+  from: Date;
+  to: Date;
+  /** Only for series. */
+  stepSeconds?: number;
+}
+
+const keyOf = (k: ClusterRangeKey) => `${k.id}|${k.from.getTime()}|${k.to.getTime()}|${k.stepSeconds ?? ''}`;
+
+/**
+ * Groups keys by range and asks once per range for all its clusters, so the number of
+ * PromQL requests does not grow with the number of clusters. A failed request fails every
+ * key of its group (each field then carries the error), nothing else.
+ */
+function rangeBatched<T>(load: (ids: string[], sample: ClusterRangeKey) => Promise<Map<string, T>>) {
+  return new DataLoader<ClusterRangeKey, T, string>(
+    async (keys) => {
+      const groups = new Map<string, ClusterRangeKey[]>();
+      for (const key of keys) {
+        const group = `${key.from.getTime()}|${key.to.getTime()}|${key.stepSeconds ?? ''}`;
+        groups.set(group, [...(groups.get(group) ?? []), key]);
+      }
+      const results = new Map<string, T | Error>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const ids = [...new Set(group.map((k) => k.id))];
+          try {
+            const loaded = await load(ids, group[0]);
+            for (const key of group) results.set(keyOf(key), loaded.get(key.id) as T);
+          } catch (error) {
+            for (const key of group) results.set(keyOf(key), error as Error);
+          }
+        }),
+      );
+      return keys.map((key) => results.get(keyOf(key)) as T | Error);
+    },
+    { cacheKeyFn: keyOf },
+  );
+}
+
+export function createLoaders(db: Database, client: ThanosClient, organizationIds: readonly string[]) {
+  const allowed = new Set(organizationIds);
+  return {
+    /** True only for live Kubernetes accounts of the caller's organizations. */
+    ownedCluster: new DataLoader<string, boolean>(async (ids) => {
+      const accounts = await findCloudAccounts(db, ids);
+      const owned = new Set(accounts.filter((a) => a.type === 'kubernetes' && allowed.has(a.organizationId)).map((a) => a.id));
+      return ids.map((id) => owned.has(id));
+    }),
+    clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to)),
+    namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to)),
+    usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to)),
+    unclaimedVolumes: rangeBatched<UnclaimedVolume[]>((ids, k) => loadUnclaimedVolumes(client, ids, k.to)),
+    series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!)),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,131 @@
+import { LRUCache } from 'lru-cache';
+import { PrometheusDriver } from 'prometheus-query';
+import type { KubecostMetrics } from '../metrics';
+
+export interface VectorPoint {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface MatrixSeries {
+  labels: Record<string, string>;
+  points: Array<{ time: number; value: number }>;
+}
+
+export class ThanosError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThanosError';
+  }
+}
+
+export interface ThanosClientOptions {
+  url: string;
+  /** @default 15000 */
+  timeoutMs: number;
+  /** Windows that ended more than this long ago are immutable and cached without expiry. @default 10m */
+  immutableAfterMs: number;
+  /** TTL for results of windows that are still filling. @default 60s */
+  recentTtlMs: number;
+  /** Cache bound in bytes of JSON results. @default 64 MiB */
+  cacheBytes: number;
+  metrics: KubecostMetrics;
+  now?: () => number;
+}
+
+type Result = VectorPoint[] | MatrixSeries[];
+
+/**
+ * PromQL against Thanos Query (or Prometheus). Results for windows that ended before
+ * now − `immutableAfterMs` never change, so they are cached in a size-bounded LRU; newer
+ * ones for at most `recentTtlMs`. Failures become ThanosError with a readable reason.
+ */
+export class ThanosClient {
+  private readonly driver: PrometheusDriver;
+  private readonly cache: LRUCache<string, Result>;
+  private readonly inflight = new Map<string, Promise<Result>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: ThanosClientOptions) {
+    this.driver = new PrometheusDriver({ endpoint: options.url, baseURL: '/api/v1', timeout: options.timeoutMs, preferPost: true });
+    this.cache = new LRUCache<string, Result>({
+      maxSize: options.cacheBytes,
+      sizeCalculation: (value) => Math.max(1, JSON.stringify(value).length),
+    });
+    this.now = options.now ?? Date.now;
+  }
+
+  instant(query: string, evalMs: number): Promise<VectorPoint[]> {
+    return this.cached(`i\0${evalMs}\0${query}`, evalMs, async () => {
+      const result = await this.driver.instantQuery(query, evalMs);
+      return (result.result as Array<{ metric: { labels: Record<string, string> }; value: { value: number } }>).map((r) => ({
+        labels: r.metric.labels,
+        value: Number(r.value.value),
+      }));
+    }) as Promise<VectorPoint[]>;
+  }
+
+  range(query: string, startMs: number, endMs: number, stepSeconds: number): Promise<MatrixSeries[]> {
+    return this.cached(`r\0${startMs}\0${endMs}\0${stepSeconds}\0${query}`, endMs, async () => {
+      const result = await this.driver.rangeQuery(query, startMs, endMs, stepSeconds);
+      return (result.result as Array<{ metric: { labels: Record<string, string> }; values: Array<{ time: Date; value: number }> }>).map((r) => ({
+        labels: r.metric.labels,
+        points: r.values.map((v) => ({ time: v.time.getTime(), value: Number(v.value) })),
+      }));
+    }) as Promise<MatrixSeries[]>;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.options.url}/-/ready`, { signal: AbortSignal.timeout(2000) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async cached(key: string, windowEndMs: number, run: () => Promise<Result>): Promise<Result> {
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.options.metrics.cache.inc({ result: 'hit' });
+      return hit;
+    }
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    this.options.metrics.cache.inc({ result: 'miss' });
+    const promise = this.execute(run)
+      .then((result) => {
+        const immutable = windowEndMs < this.now() - this.options.immutableAfterMs;
+        this.cache.set(key, result, immutable ? undefined : { ttl: this.options.recentTtlMs });
+        return result;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private async execute(run: () => Promise<Result>): Promise<Result> {
+    const stop = this.options.metrics.promqlDuration.startTimer();
+    try {
+      const result = await run();
+      stop({ outcome: 'success' });
+      this.options.metrics.promqlRequests.inc({ outcome: 'success' });
+      return result;
+    } catch (error) {
+      stop({ outcome: 'error' });
+      this.options.metrics.promqlRequests.inc({ outcome: 'error' });
+      throw new ThanosError(describeFailure(error));
+    }
+  }
+}
+
+/** prometheus-query rejects with a plain object `{status, errorType, error}` or an axios error. */
+function describeFailure(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const e = error as { errorType?: string; error?: string; message?: string; code?: string };
+    if (e.errorType || e.error) return `metrics store: ${e.errorType ?? 'error'}: ${String(e.error ?? '').slice(0, 300)}`;
+    if (e.code === 'ECONNABORTED' || /timeout/i.test(e.message ?? '')) return 'metrics store did not answer in time';
+    if (e.message) return `metrics store unreachable: ${e.message}`;
+  }
+  return 'metrics store failed';
+}

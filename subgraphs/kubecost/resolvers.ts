@@ -1,0 +1,98 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { isId } from '../../lib/accounts/ids';
+import { checkRange, type DateRange } from '../../lib/graphql/date-range';
+import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
+import { DateTimeScalar } from '../../lib/graphql/scalars';
+import type { ClusterCostData } from './costs/cluster-costs';
+import { efficiency, idleRow, savings } from './costs/insights';
+import type { KubecostContext } from './context';
+import type { ClusterRangeKey } from './loaders';
+import { ThanosError } from './promql/thanos-client';
+
+interface ClusterCostParent extends ClusterRangeKey {}
+
+const STEP_SECONDS = { HOUR: 3600, DAY: 86_400 } as const;
+const MAX_POINTS = 1000;
+
+/** Metrics-store failures become a typed error on the field that needed the data. */
+async function fromStore<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ThanosError) throw upstreamUnavailable(error.message);
+    throw error;
+  }
+}
+
+const costs = (p: ClusterCostParent, ctx: KubecostContext): Promise<ClusterCostData> =>
+  fromStore(async () => {
+    const data = await ctx.loaders.clusterCosts.load(p);
+    if (data.lastSampleAt) ctx.metrics.freshness.set({ cloud_account_id: p.id }, (Date.now() - data.lastSampleAt.getTime()) / 1000);
+    return data;
+  });
+
+async function ownedIds(ids: readonly string[], ctx: KubecostContext): Promise<string[]> {
+  const valid = ids.filter(isId);
+  const owned = await ctx.loaders.ownedCluster.loadMany(valid);
+  return valid.filter((_, i) => owned[i] === true);
+}
+
+export const resolvers: GraphQLResolverMap<KubecostContext> = {
+  DateTime: DateTimeScalar,
+  Organization: {
+    // Organizations outside the caller's scope resolve to null, exactly like unknown ones.
+    __resolveReference: (ref: { id: string; kubernetesClusterIds?: string[] }, ctx: KubecostContext) =>
+      ctx.caller.organizationIds.includes(ref.id) ? ref : null,
+    kubernetesCosts: async (org: { id: string; kubernetesClusterIds?: string[] }, args: { range: DateRange }, ctx: KubecostContext) => {
+      const { from, to } = checkRange(args.range);
+      // The ids come from the expenses subgraph; ownership is still checked here, server-side.
+      const ids = await ownedIds(org.kubernetesClusterIds ?? [], ctx);
+      const clusters = await Promise.all(ids.map((id) => costs({ id, from, to }, ctx).then((data) => ({ key: { id, from, to }, data }))));
+      clusters.sort((a, b) => b.data.totalCost - a.data.totalCost || a.key.id.localeCompare(b.key.id));
+      return { totalCost: clusters.reduce((sum, c) => sum + c.data.totalCost, 0), clusters: clusters.map((c) => c.key) };
+    },
+  },
+  CloudAccount: {
+    __resolveReference: (ref: { id: string }) => ref,
+    kubernetesCost: async (account: { id: string }, args: { range: DateRange }, ctx: KubecostContext): Promise<ClusterCostParent | null> => {
+      const { from, to } = checkRange(args.range);
+      const [owned] = await ownedIds([account.id], ctx);
+      return owned ? { id: owned, from, to } : null;
+    },
+  },
+  ClusterCost: {
+    cloudAccount: (p: ClusterCostParent) => ({ __typename: 'CloudAccount', id: p.id }),
+    totalCost: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).totalCost,
+    breakdown: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).breakdown,
+    lastSampleAt: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt,
+    hasData: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt !== null,
+    namespaces: (p: ClusterCostParent, args: { top?: number | null }, ctx: KubecostContext) =>
+      fromStore(async () => {
+        if (args.top !== null && args.top !== undefined && (!Number.isInteger(args.top) || args.top < 1 || args.top > 1000)) {
+          throw badInput('top must be between 1 and 1000', 'top');
+        }
+        const [cluster, namespaces] = await Promise.all([costs(p, ctx), ctx.loaders.namespaceCosts.load(p)]);
+        const sorted = [...namespaces].sort((a, b) => b.totalCost - a.totalCost || a.namespace.localeCompare(b.namespace));
+        const idle = idleRow(cluster, namespaces);
+        return [...sorted.slice(0, args.top ?? sorted.length), ...(idle ? [idle] : [])];
+      }),
+    series: (p: ClusterCostParent, args: { step: keyof typeof STEP_SECONDS }, ctx: KubecostContext) => {
+      const stepSeconds = STEP_SECONDS[args.step];
+      const points = Math.ceil((p.to.getTime() - p.from.getTime()) / (stepSeconds * 1000));
+      if (points > MAX_POINTS) throw badInput(`series would have ${points} points; at most ${MAX_POINTS} (use a larger step or a shorter range)`, 'step');
+      return fromStore(() => ctx.loaders.series.load({ ...p, stepSeconds }));
+    },
+    efficiency: (p: ClusterCostParent, _: unknown, ctx: KubecostContext) =>
+      fromStore(async () => efficiency(await costs(p, ctx), await ctx.loaders.usage.load(p))),
+    savings: (p: ClusterCostParent, _: unknown, ctx: KubecostContext) =>
+      fromStore(async () => {
+        const [cluster, namespaces, usage, unclaimed] = await Promise.all([
+          costs(p, ctx),
+          ctx.loaders.namespaceCosts.load(p),
+          ctx.loaders.usage.load(p),
+          ctx.loaders.unclaimedVolumes.load(p),
+        ]);
+        return savings(cluster, (p.to.getTime() - p.from.getTime()) / 3_600_000, namespaces, usage, unclaimed);
+      }),
+  },
+};
