@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
@@ -66,6 +67,9 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
     includeStacktraceInErrorResponses: false,
     // Subgraphs are called by the gateway only (JSON POSTs); keep CSRF prevention on anyway.
     csrfPrevention: true,
+    logger: options.logger,
+    // Federated tracing (ftv1) is for Apollo's hosted reporting, which a self-hosted product never uses.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const server = createGraphQLHttpServer<C>({
