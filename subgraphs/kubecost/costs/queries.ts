@@ -32,7 +32,17 @@ const tag = (expr: string, category: string) => `label_replace(${expr}, "categor
 const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;
 
 /** Metrics whose presence means the cluster is sending cost data. */
-const PRESENCE = 'node_cpu_hourly_cost|node_total_hourly_cost|kubecost_cluster_management_cost|kubecost_cluster_info|pv_hourly_cost';
+const PRESENCE = ['node_cpu_hourly_cost', 'node_total_hourly_cost', 'kubecost_cluster_management_cost', 'kubecost_cluster_info', 'pv_hourly_cost'];
+
+/**
+ * Newest sample time per tenant among the presence metrics. `timestamp()` drops the metric
+ * name, so it must see one metric at a time: over `{__name__=~"a|b"}` Prometheus refuses the
+ * whole query ("vector cannot contain metrics with the same labelset") as soon as two of them
+ * share labels, which node_cpu_hourly_cost and node_total_hourly_cost always do. Each metric
+ * keeps its own label so the `or` keeps them all; the max over them comes last.
+ */
+const lastSampleTimestamps = (T: string) =>
+  PRESENCE.map((metric) => `label_replace(max by (tenant_id) (timestamp(${metric}{${T}})), "presence", "${metric}", "", "")`).join(' or ');
 
 /**
  * One instant query for a batch of clusters: every asset category's cost, the last sample
@@ -41,7 +51,7 @@ const PRESENCE = 'node_cpu_hourly_cost|node_total_hourly_cost|kubecost_cluster_m
 export function clusterCostQuery(T: string, window: Window): string {
   const rates = assetRates(T);
   const parts = ASSET_CATEGORIES.map((category) => tag(integrate(rates[category], window), category));
-  parts.push(tag(`max by (tenant_id) (max_over_time(max by (tenant_id) (timestamp({__name__=~"${PRESENCE}", ${T}}))${subquery(window)}))`, 'last_sample'));
+  parts.push(tag(`max by (tenant_id) (max_over_time((${lastSampleTimestamps(T)})${subquery(window)}))`, 'last_sample'));
   parts.push(
     tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${window.range}]))`, 'egress_bytes'),
   );
