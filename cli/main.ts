@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../lib/config/env';
 import { registerClusterCommands } from './commands/cluster';
+import { registerImportCommands } from './commands/import';
 import { registerOrgCommands } from './commands/org';
 import { registerUpCommand } from './commands/up';
 import { CliError } from './errors';
@@ -13,6 +14,7 @@ const program = new Command('costgraph')
 registerUpCommand(program);
 registerOrgCommands(program);
 registerClusterCommands(program);
+registerImportCommands(program);
 
 function fail(message: string): never {
   process.stderr.write(`costgraph: ${message.split('\n')[0]}\n`);

@@ -6,6 +6,8 @@ import type { Logger } from '../lib/log';
 import { startLocalPrometheus } from '../lib/prometheus/local-prometheus';
 import { loadIngestConfig } from '../ingest/config';
 import { startIngest } from '../ingest/start';
+import { loadExpensesConfig } from '../subgraphs/expenses/config';
+import { startExpensesSubgraph } from '../subgraphs/expenses/start';
 import { loadKubecostConfig } from '../subgraphs/kubecost/config';
 import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
 
@@ -34,11 +36,14 @@ export async function startStack(logger: Logger, env: Record<string, string | un
     stops.push(() => db.close());
     const ingest = await startIngest({ config: ingestConfig, db, logger: logger.child({ service: 'ingest' }) });
     stops.push(() => ingest.close());
+    const expenses = await startExpensesSubgraph({ config: loadExpensesConfig(env), db, logger: logger.child({ service: 'expenses' }) });
+    stops.push(() => expenses.close());
     const kubecost = await startKubecostSubgraph({ config: loadKubecostConfig(env), db, logger: logger.child({ service: 'kubecost' }) });
     stops.push(() => kubecost.close());
     return {
       endpoints: {
         ingest: `${ingest.url}/api/v1/write`,
+        expenses: expenses.url,
         kubecost: kubecost.url,
         prometheus: prometheus.url,
         database: common.databaseUrl ? 'DATABASE_URL' : (servedAt ?? 'embedded'),

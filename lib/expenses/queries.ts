@@ -1,0 +1,375 @@
+import { isId } from '../accounts/ids';
+import type { Queryable } from '../db/database';
+
+/**
+ * The read side of expenses, called by the GraphQL expenses subgraph. Callers pass an
+ * organization id they have already authorised; everything here is scoped to it and to its
+ * live (not soft-deleted) cloud accounts.
+ *
+ * Sums are computed in SQL over exact `numeric` values and become JavaScript numbers only at
+ * the end (`::float8`, the nearest double).
+ *
+ * Filter semantics:
+ * - an absent list (undefined/null) does not filter; a present list matches rows whose value is
+ *   one of its entries, so an empty list (or one holding only malformed ids) matches nothing;
+ * - the entry '' matches rows without a value, the same '' that `breakdown` uses as their key;
+ * - `providers` matches FOCUS ProviderName as imported ('AWS', 'Microsoft', 'Oracle', ...);
+ * - `regions` matches RegionId or RegionName;
+ * - `tag` matches rows having the key (and, with `value`, having exactly that value);
+ * - `resourceIdContains` is a case-insensitive substring match on ResourceId ('' = no filter).
+ */
+
+export type CostType = 'BILLED' | 'EFFECTIVE' | 'LIST';
+export type ExpenseOrder = 'COST_DESC' | 'COST_ASC' | 'DATE_DESC' | 'DATE_ASC';
+export type ExpenseDimension = 'DAY' | 'SERVICE' | 'REGION' | 'RESOURCE_TYPE' | 'CLOUD_ACCOUNT' | 'SERVICE_CATEGORY' | 'TAG';
+
+export interface ExpenseFilter {
+  cloudAccountIds?: string[];
+  providers?: string[];
+  services?: string[];
+  regions?: string[];
+  resourceTypes?: string[];
+  tag?: { key: string; value?: string };
+  resourceIdContains?: string;
+}
+
+export interface ExpenseScope {
+  organizationId: string;
+  /** Half-open range [from, to) on ChargePeriodStart. */
+  from: Date;
+  to: Date;
+  filter?: ExpenseFilter;
+  costType: CostType;
+}
+
+export interface ExpenseItem {
+  id: string;
+  cloudAccountId: string;
+  chargePeriodStart: Date;
+  chargePeriodEnd: Date;
+  /** The cost of the scope's cost type. */
+  cost: number;
+  billedCost: number;
+  effectiveCost: number;
+  listCost: number;
+  currency: string;
+  provider: string;
+  serviceName: string | null;
+  serviceCategory: string | null;
+  regionId: string | null;
+  regionName: string | null;
+  resourceId: string | null;
+  resourceName: string | null;
+  resourceType: string | null;
+  chargeCategory: string | null;
+  chargeDescription: string | null;
+  skuId: string | null;
+  tags: Record<string, unknown>;
+}
+
+export interface ExpensePage {
+  items: ExpenseItem[];
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+export interface BreakdownEntry {
+  /** '' for rows without a value in the dimension (no service, no region, no such tag...). */
+  key: string;
+  cost: number;
+  count: number;
+}
+
+/** Bad input from the API's caller: the subgraph turns it into a BAD_USER_INPUT error. */
+export class ExpenseQueryError extends Error {
+  readonly code = 'BAD_USER_INPUT' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpenseQueryError';
+  }
+}
+
+export const MAX_FILTER_VALUES = 100;
+export const MAX_FILTER_TEXT = 1000;
+export const MAX_PAGE_SIZE = 500;
+
+const COST_COLUMNS: Record<CostType, string> = {
+  BILLED: 'e.billed_cost',
+  EFFECTIVE: 'e.effective_cost',
+  LIST: 'e.list_cost',
+};
+
+const DIMENSIONS: Record<Exclude<ExpenseDimension, 'TAG'>, string> = {
+  DAY: `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  SERVICE: `COALESCE(e.service_name, '')`,
+  REGION: `COALESCE(e.region_id, e.region_name, '')`,
+  RESOURCE_TYPE: `COALESCE(e.resource_type, '')`,
+  CLOUD_ACCOUNT: 'e.cloud_account_id::text',
+  SERVICE_CATEGORY: `COALESCE(e.service_category, '')`,
+};
+
+const ORDERS: Record<ExpenseOrder, { key: 'cost' | 'date'; direction: 'ASC' | 'DESC' }> = {
+  COST_DESC: { key: 'cost', direction: 'DESC' },
+  COST_ASC: { key: 'cost', direction: 'ASC' },
+  DATE_DESC: { key: 'date', direction: 'DESC' },
+  DATE_ASC: { key: 'date', direction: 'ASC' },
+};
+
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+function costColumn(costType: CostType): string {
+  const column = Object.prototype.hasOwnProperty.call(COST_COLUMNS, costType) ? COST_COLUMNS[costType] : undefined;
+  if (!column) throw new ExpenseQueryError(`costType must be one of ${Object.keys(COST_COLUMNS).join(', ')}`);
+  return column;
+}
+
+function checkText(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new ExpenseQueryError(`${name} must be a string`);
+  if (value.length > MAX_FILTER_TEXT) throw new ExpenseQueryError(`${name} may be at most ${MAX_FILTER_TEXT} characters`);
+  return value;
+}
+
+function checkList(name: string, values: unknown): string[] | undefined {
+  if (values === undefined || values === null) return undefined;
+  if (!Array.isArray(values)) throw new ExpenseQueryError(`filter.${name} must be a list`);
+  if (values.length > MAX_FILTER_VALUES) throw new ExpenseQueryError(`filter.${name} may list at most ${MAX_FILTER_VALUES} values`);
+  return values.map((value) => checkText(`filter.${name} values`, value));
+}
+
+/** `column` is one of `values`; '' among them also matches NULL. */
+function inList(params: Params, columns: string[], values: string[]): string {
+  const named = values.filter((value) => value !== '');
+  const parts: string[] = [];
+  if (named.length > 0) {
+    const list = params.add(named);
+    for (const column of columns) parts.push(`${column} = ANY(${list}::text[])`);
+  }
+  if (named.length < values.length) parts.push(`(${columns.map((column) => `${column} IS NULL`).join(' AND ')})`);
+  return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
+}
+
+/**
+ * FROM and WHERE of a scope, or undefined when the scope can match nothing (an organization
+ * id that is not an id). Throws ExpenseQueryError on invalid input.
+ */
+function scopeSql(scope: ExpenseScope, params: Params): string | undefined {
+  if (!(scope.from instanceof Date) || Number.isNaN(scope.from.getTime())) throw new ExpenseQueryError('from must be a valid date');
+  if (!(scope.to instanceof Date) || Number.isNaN(scope.to.getTime())) throw new ExpenseQueryError('to must be a valid date');
+  if (scope.to.getTime() < scope.from.getTime()) throw new ExpenseQueryError('to must not be before from');
+  costColumn(scope.costType);
+  const filter = scope.filter ?? {};
+  const cloudAccountIds = checkList('cloudAccountIds', filter.cloudAccountIds);
+  const providers = checkList('providers', filter.providers);
+  const services = checkList('services', filter.services);
+  const regions = checkList('regions', filter.regions);
+  const resourceTypes = checkList('resourceTypes', filter.resourceTypes);
+  const tag = filter.tag ?? undefined;
+  const tagKey = tag ? checkText('filter.tag.key', tag.key) : undefined;
+  const tagValue = tag && tag.value !== undefined && tag.value !== null ? checkText('filter.tag.value', tag.value) : undefined;
+  const resourceIdContains =
+    filter.resourceIdContains === undefined || filter.resourceIdContains === null ? '' : checkText('filter.resourceIdContains', filter.resourceIdContains);
+
+  if (!isId(scope.organizationId)) return undefined;
+  const where = [
+    `e.organization_id = ${params.add(scope.organizationId)}::uuid`,
+    `e.charge_period_start >= ${params.add(scope.from.toISOString())}::timestamptz`,
+    `e.charge_period_start < ${params.add(scope.to.toISOString())}::timestamptz`,
+  ];
+  if (cloudAccountIds) {
+    const valid = cloudAccountIds.filter(isId);
+    if (valid.length === 0) return undefined;
+    where.push(`e.cloud_account_id = ANY(${params.add(valid)}::uuid[])`);
+  }
+  if (providers) where.push(inList(params, ['e.provider'], providers));
+  if (services) where.push(inList(params, ['e.service_name'], services));
+  if (regions) {
+    const named = regions.filter((value) => value !== '');
+    const parts: string[] = [];
+    if (named.length > 0) {
+      const list = params.add(named);
+      parts.push(`e.region_id = ANY(${list}::text[])`, `e.region_name = ANY(${list}::text[])`);
+    }
+    if (named.length < regions.length) parts.push('(e.region_id IS NULL AND e.region_name IS NULL)');
+    where.push(parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`);
+  }
+  if (resourceTypes) where.push(inList(params, ['e.resource_type'], resourceTypes));
+  if (tagKey !== undefined) {
+    const key = params.add(tagKey);
+    where.push(tagValue === undefined ? `e.tags ? ${key}::text` : `(e.tags ->> ${key}::text) = ${params.add(tagValue)}::text`);
+  }
+  if (resourceIdContains !== '') where.push(`strpos(lower(e.resource_id), lower(${params.add(resourceIdContains)}::text)) > 0`);
+
+  return `FROM expenses e JOIN cloud_accounts a ON a.id = e.cloud_account_id AND a.deleted_at IS NULL
+   WHERE ${where.join('\n     AND ')}`;
+}
+
+export async function summarize(db: Queryable, scope: ExpenseScope): Promise<{ totalCost: number; count: number }> {
+  const params = new Params();
+  const from = scopeSql(scope, params);
+  if (!from) return { totalCost: 0, count: 0 };
+  const [row] = await db.query<{ total: number; count: number }>(
+    `SELECT COALESCE(sum(${costColumn(scope.costType)}), 0)::float8 AS total, count(*) AS count ${from}`,
+    params.values,
+  );
+  return { totalCost: Number(row.total), count: Number(row.count) };
+}
+
+interface Cursor {
+  /** Order and cost type the cursor was issued for. */
+  o: ExpenseOrder;
+  c: CostType;
+  /** Sort key of the last item: exact cost as numeric text, or the start as an ISO instant (µs). */
+  k: string;
+  i: string;
+}
+
+const CURSOR_COST = /^-?\d{1,60}(?:\.\d{1,60})?$/;
+const CURSOR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: unknown, orderBy: ExpenseOrder, costType: CostType): Cursor {
+  const invalid = () => new ExpenseQueryError('after is not a cursor of this list');
+  if (typeof text !== 'string' || text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid();
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof cursor !== 'object' || cursor === null) throw invalid();
+  const { o, c, k, i } = cursor as Record<string, unknown>;
+  if (o !== orderBy || c !== costType || typeof k !== 'string' || !isId(i)) throw invalid();
+  const pattern = ORDERS[orderBy].key === 'cost' ? CURSOR_COST : CURSOR_DATE;
+  if (!pattern.test(k)) throw invalid();
+  if (ORDERS[orderBy].key === 'date' && Number.isNaN(Date.parse(k))) throw invalid();
+  return { o: orderBy, c: costType, k, i };
+}
+
+interface ItemRow {
+  id: string;
+  cloud_account_id: string;
+  charge_period_start: Date;
+  charge_period_end: Date;
+  sort_key: string;
+  cost: number;
+  billed_cost: number;
+  effective_cost: number;
+  list_cost: number;
+  billing_currency: string;
+  provider: string;
+  service_name: string | null;
+  service_category: string | null;
+  region_id: string | null;
+  region_name: string | null;
+  resource_id: string | null;
+  resource_name: string | null;
+  resource_type: string | null;
+  charge_category: string | null;
+  charge_description: string | null;
+  sku_id: string | null;
+  tags: Record<string, unknown> | string | null;
+}
+
+const toItem = (row: ItemRow): ExpenseItem => ({
+  id: row.id,
+  cloudAccountId: row.cloud_account_id,
+  chargePeriodStart: new Date(row.charge_period_start),
+  chargePeriodEnd: new Date(row.charge_period_end),
+  cost: Number(row.cost),
+  billedCost: Number(row.billed_cost),
+  effectiveCost: Number(row.effective_cost),
+  listCost: Number(row.list_cost),
+  currency: row.billing_currency,
+  provider: row.provider,
+  serviceName: row.service_name,
+  serviceCategory: row.service_category,
+  regionId: row.region_id,
+  regionName: row.region_name,
+  resourceId: row.resource_id,
+  resourceName: row.resource_name,
+  resourceType: row.resource_type,
+  chargeCategory: row.charge_category,
+  chargeDescription: row.charge_description,
+  skuId: row.sku_id,
+  tags: (typeof row.tags === 'string' ? JSON.parse(row.tags) : row.tags) ?? {},
+});
+
+/**
+ * One page of expenses. Keyset paging on (sort key, id): stable under ties and under
+ * inserts elsewhere in the list; `after` is the opaque `endCursor` of the previous page.
+ */
+export async function listItems(
+  db: Queryable,
+  scope: ExpenseScope,
+  options: { first: number; after?: string | null; orderBy: ExpenseOrder },
+): Promise<ExpensePage> {
+  const { first, after, orderBy } = options;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new ExpenseQueryError(`first must be an integer between 1 and ${MAX_PAGE_SIZE}`);
+  const order = Object.prototype.hasOwnProperty.call(ORDERS, orderBy) ? ORDERS[orderBy] : undefined;
+  if (!order) throw new ExpenseQueryError(`orderBy must be one of ${Object.keys(ORDERS).join(', ')}`);
+  const cost = costColumn(scope.costType);
+  const cursor = after === undefined || after === null ? undefined : decodeCursor(after, orderBy, scope.costType);
+
+  const params = new Params();
+  const from = scopeSql(scope, params);
+  if (!from) return { items: [], endCursor: null, hasNextPage: false };
+  const sortColumn = order.key === 'cost' ? cost : 'e.charge_period_start';
+  const sortKey = order.key === 'cost' ? `${cost}::text` : `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  const comparison = order.direction === 'DESC' ? '<' : '>';
+  const keyset = cursor
+    ? `AND (${sortColumn}, e.id) ${comparison} (${params.add(cursor.k)}::${order.key === 'cost' ? 'numeric' : 'timestamptz'}, ${params.add(cursor.i)}::uuid)`
+    : '';
+  const rows = await db.query<ItemRow>(
+    `SELECT e.id, e.cloud_account_id, e.charge_period_start, e.charge_period_end, ${sortKey} AS sort_key, ${cost}::float8 AS cost,
+            e.billed_cost::float8 AS billed_cost, e.effective_cost::float8 AS effective_cost, e.list_cost::float8 AS list_cost,
+            e.billing_currency, e.provider, e.service_name, e.service_category, e.region_id, e.region_name, e.resource_id,
+            e.resource_name, e.resource_type, e.charge_category, e.charge_description, e.sku_id, e.tags
+     ${from} ${keyset}
+     ORDER BY ${sortColumn} ${order.direction}, e.id ${order.direction}
+     LIMIT ${params.add(first + 1)}::int`,
+    params.values,
+  );
+  const hasNextPage = rows.length > first;
+  const page = rows.slice(0, first);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toItem),
+    endCursor: last ? encodeCursor({ o: orderBy, c: scope.costType, k: last.sort_key, i: last.id }) : null,
+    hasNextPage,
+  };
+}
+
+/**
+ * Cost and count per value of a dimension, by cost descending (ties by key); DAY is by day
+ * ascending with 'YYYY-MM-DD' keys (UTC). Rows without a value are grouped under the key ''.
+ */
+export async function breakdown(db: Queryable, scope: ExpenseScope, by: ExpenseDimension, tagKey?: string | null): Promise<BreakdownEntry[]> {
+  const params = new Params();
+  const from = scopeSql(scope, params);
+  let key: string;
+  if (by === 'TAG') {
+    if (tagKey === undefined || tagKey === null || tagKey === '') throw new ExpenseQueryError('breakdown by TAG needs tagKey');
+    key = `COALESCE(e.tags ->> ${params.add(checkText('tagKey', tagKey))}::text, '')`;
+  } else if (Object.prototype.hasOwnProperty.call(DIMENSIONS, by)) {
+    key = DIMENSIONS[by];
+  } else {
+    throw new ExpenseQueryError(`by must be one of ${[...Object.keys(DIMENSIONS), 'TAG'].join(', ')}`);
+  }
+  if (!from) return [];
+  const rows = await db.query<{ key: string; cost: number; count: number }>(
+    `SELECT g.key, g.total::float8 AS cost, g.count
+       FROM (SELECT ${key} AS key, sum(${costColumn(scope.costType)}) AS total, count(*) AS count ${from} GROUP BY 1) g
+      ORDER BY ${by === 'DAY' ? 'g.key COLLATE "C"' : 'g.total DESC, g.key COLLATE "C"'}`,
+    params.values,
+  );
+  return rows.map((row) => ({ key: row.key, cost: Number(row.cost), count: Number(row.count) }));
+}

@@ -1,0 +1,99 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { GraphQLError } from 'graphql';
+import { isId } from '../../lib/accounts/ids';
+import type { CloudAccount, CloudAccountType, Organization } from '../../lib/accounts/types';
+import { breakdown, ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from '../../lib/expenses/queries';
+import { DateTimeScalar } from '../../lib/graphql/scalars';
+import type { DateRange } from '../../lib/graphql/date-range';
+import { badInput, notFound } from '../../lib/graphql/errors';
+import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
+import { checkFirst, toAccountType, toScope, type ExpenseFilterInput } from './args';
+import type { ExpensesContext } from './context';
+
+const PROVIDER_NAMES: Record<CloudAccountType, string> = {
+  aws: 'AWS',
+  azure: 'Microsoft',
+  gcp: 'Google Cloud',
+  oracle: 'Oracle',
+  alibaba: 'Alibaba Cloud',
+  kubernetes: 'Kubernetes',
+};
+
+interface ReportParent {
+  scope: ExpenseScope;
+}
+
+/** Library errors carry a code; they become typed GraphQL errors here and nowhere else. */
+async function typed<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ExpenseQueryError) throw badInput(error.message);
+    if (error instanceof OnboardingError) throw new GraphQLError(error.message, { extensions: { code: error.code } });
+    throw error;
+  }
+}
+
+function requireOrganization(ctx: ExpensesContext, id: string): string {
+  if (!isId(id) || !ctx.caller.organizationIds.includes(id)) throw notFound('organization', id);
+  return id;
+}
+
+function connection(c: ClusterConnection) {
+  return { ...c, cloudAccount: c.cloudAccount };
+}
+
+export const resolvers: GraphQLResolverMap<ExpensesContext> = {
+  DateTime: DateTimeScalar,
+  Query: {
+    organizations: async (_: unknown, __: unknown, ctx: ExpensesContext) =>
+      (await ctx.loaders.organization.loadMany(ctx.caller.organizationIds)).filter((org): org is Organization => !!org && !(org instanceof Error)),
+    organization: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.organization.load(args.id),
+    cloudAccount: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(args.id),
+  },
+  Mutation: {
+    createKubernetesCluster: (_: unknown, args: { organizationId: string; name: string }, ctx: ExpensesContext) =>
+      typed(async () => connection(await createKubernetesCluster(ctx.db, requireOrganization(ctx, args.organizationId), args.name, ctx.publicIngestUrl))),
+    rotateClusterCredential: (_: unknown, args: { cloudAccountId: string }, ctx: ExpensesContext) =>
+      typed(async () => connection(await rotateClusterCredential(ctx.db, args.cloudAccountId, ctx.publicIngestUrl, ctx.caller.organizationIds))),
+    deleteCloudAccount: (_: unknown, args: { id: string }, ctx: ExpensesContext) =>
+      typed(() => deleteCloudAccount(ctx.db, args.id, ctx.caller.organizationIds)),
+  },
+  Organization: {
+    __resolveReference: (ref: { id: string }, ctx: ExpensesContext) => ctx.loaders.organization.load(ref.id),
+    cloudAccounts: async (org: Organization, args: { type?: string | null }, ctx: ExpensesContext) => {
+      const type = toAccountType(args.type);
+      const accounts = await ctx.loaders.accountsOfOrganization.load(org.id);
+      return type ? accounts.filter((a) => a.type === type) : accounts;
+    },
+    kubernetesClusterIds: async (org: Organization, _: unknown, ctx: ExpensesContext) =>
+      (await ctx.loaders.accountsOfOrganization.load(org.id)).filter((a) => a.type === 'kubernetes').map((a) => a.id),
+    expenses: (org: Organization, args: { range: DateRange; filter?: ExpenseFilterInput | null; costType: CostType }): ReportParent => ({
+      scope: toScope(org.id, args.range, args.filter, args.costType),
+    }),
+  },
+  CloudAccount: {
+    __resolveReference: (ref: { id: string }, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(ref.id),
+    type: (account: CloudAccount) => account.type.toUpperCase(),
+    provider: (account: CloudAccount) => PROVIDER_NAMES[account.type],
+    organization: (account: CloudAccount, _: unknown, ctx: ExpensesContext) => ctx.loaders.organization.load(account.organizationId),
+  },
+  ExpenseReport: {
+    totalCost: async (report: ReportParent, _: unknown, ctx: ExpensesContext) => (await typed(() => ctx.loaders.summary.load(report.scope))).totalCost,
+    count: async (report: ReportParent, _: unknown, ctx: ExpensesContext) => (await typed(() => ctx.loaders.summary.load(report.scope))).count,
+    items: (report: ReportParent, args: { first: number; after?: string | null; orderBy: ExpenseOrder }, ctx: ExpensesContext) =>
+      typed(async () => {
+        const page = await listItems(ctx.db, report.scope, { first: checkFirst(args.first), after: args.after ?? undefined, orderBy: args.orderBy });
+        return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
+      }),
+    breakdown: (report: ReportParent, args: { by: ExpenseDimension; tagKey?: string | null }, ctx: ExpensesContext) => {
+      if (args.by === 'TAG' && !args.tagKey) throw badInput('breakdown by TAG needs tagKey', 'tagKey');
+      return typed(() => breakdown(ctx.db, report.scope, args.by, args.tagKey ?? undefined));
+    },
+  },
+  Expense: {
+    cloudAccount: (item: ExpenseItem, _: unknown, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(item.cloudAccountId),
+    region: (item: ExpenseItem) => item.regionId,
+    tags: (item: ExpenseItem) => Object.entries(item.tags ?? {}).map(([key, value]) => ({ key, value: String(value) })),
+  },
+};

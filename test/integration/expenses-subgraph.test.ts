@@ -1,0 +1,112 @@
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createOrganization } from '../../lib/accounts/repository';
+import { importFocusFile } from '../../lib/expenses/import-focus';
+import { signContext } from '../../lib/internal-auth/signed-context';
+import { silentLogger } from '../../lib/log';
+import { loadExpensesConfig } from '../../subgraphs/expenses/config';
+import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
+import type { RunningSubgraph } from '../../subgraphs/kubecost/start';
+import { databaseBackends, type TestDatabase } from '../helpers/databases';
+import { FIXTURES } from '../helpers/fixtures';
+import { callSubgraph } from '../helpers/subgraph-client';
+
+const SECRET = crypto.randomBytes(32).toString('hex');
+const CSV = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
+const RANGE = { from: '2000-01-01T00:00:00Z', to: '2001-01-01T00:00:00Z' };
+
+/** The fixture's rows by charge period start, read from the CSV itself. */
+const STARTS = (parse(fs.readFileSync(CSV, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>).map((row) =>
+  Date.parse(row.ChargePeriodStart.includes('T') || row.ChargePeriodStart.endsWith('Z') ? row.ChargePeriodStart : `${row.ChargePeriodStart.replace(' ', 'T')}Z`),
+);
+const FIXTURE_RANGE = { from: new Date(Math.min(...STARTS)).toISOString(), to: new Date(Math.max(...STARTS) + 1).toISOString() };
+const FIXTURE_ROWS_IN_RANGE = STARTS.length;
+
+describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backend) => {
+  let dir: string;
+  let t: TestDatabase;
+  let subgraph: RunningSubgraph;
+  let orgA: string;
+  let orgB: string;
+  let auth: { secret: string; organizationIds: string[] };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-expenses-'));
+    t = await backend.create();
+    orgA = (await createOrganization(t.db, 'A')).id;
+    orgB = (await createOrganization(t.db, 'B')).id;
+    await importFocusFile(t.db, orgA, CSV);
+    await importFocusFile(t.db, orgB, CSV);
+    auth = { secret: SECRET, organizationIds: [orgA] };
+    subgraph = await startExpensesSubgraph({ config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, EXPENSES_PORT: '0' }), db: t.db, logger: silentLogger });
+  }, 120_000);
+
+  afterAll(async () => {
+    await subgraph?.close();
+    await t?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the whole fixture with totals equal to the sum of its breakdown', async () => {
+    const res = await callSubgraph<{ organization: { expenses: { totalCost: number; count: number; breakdown: Array<{ cost: number; count: number }>; items: { nodes: Array<{ cloudAccount: { type: string } }> } } } }>(
+      subgraph.url,
+      `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { expenses(range: $range) { totalCost count breakdown(by: SERVICE) { key cost count } items(first: 5) { nodes { id cost cloudAccount { id type } } } } } }`,
+      { id: orgA, range: FIXTURE_RANGE },
+      auth,
+    );
+    expect(res.errors).toBeUndefined();
+    const report = res.data!.organization.expenses;
+    expect(report.count).toBe(FIXTURE_ROWS_IN_RANGE);
+    expect(report.breakdown.reduce((sum, g) => sum + g.count, 0)).toBe(report.count);
+    expect(report.breakdown.reduce((sum, g) => sum + g.cost, 0)).toBeCloseTo(report.totalCost, 6);
+    expect(report.items.nodes).toHaveLength(5);
+    expect(report.items.nodes.every((n) => n.cloudAccount.type !== 'KUBERNETES')).toBe(true);
+    // A year-long window far from the fixture's dates is valid and empty.
+    const empty = await callSubgraph<{ organization: { expenses: { totalCost: number; count: number } } }>(
+      subgraph.url,
+      `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { expenses(range: $range) { totalCost count } } }`,
+      { id: orgA, range: RANGE },
+      auth,
+    );
+    expect(empty.data!.organization.expenses).toEqual({ totalCost: 0, count: 0 });
+  });
+
+  it('hides other organizations exactly like missing ones', async () => {
+    const query = `query($id: ID!) { organization(id: $id) { id name } }`;
+    const other = await callSubgraph<{ organization: unknown }>(subgraph.url, query, { id: orgB }, auth);
+    const missing = await callSubgraph<{ organization: unknown }>(subgraph.url, query, { id: crypto.randomUUID() }, auth);
+    expect(other).toEqual(missing);
+    expect(other.data!.organization).toBeNull();
+    const list = await callSubgraph<{ organizations: Array<{ id: string }> }>(subgraph.url, '{ organizations { id } }', {}, auth);
+    expect(list.data!.organizations.map((o) => o.id)).toEqual([orgA]);
+    const entities = await callSubgraph<{ _entities: unknown[] }>(
+      subgraph.url,
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id } ... on CloudAccount { id } } }',
+      { r: [{ __typename: 'Organization', id: orgB }, { __typename: 'Organization', id: orgA }] },
+      auth,
+    );
+    expect(entities.data!._entities).toEqual([null, { id: orgA }]);
+  });
+
+  it('refuses unsigned requests and bad ranges', async () => {
+    expect((await callSubgraph(subgraph.url, '{ organizations { id } }', {}, {})).status).toBe(401);
+    const bad = await callSubgraph(subgraph.url, `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { expenses(range: $range) { totalCost } } }`, { id: orgA, range: { from: RANGE.to, to: RANGE.from } }, auth);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('onboards a cluster through the mutation, in the caller\'s organization only', async () => {
+    const create = `mutation($org: ID!) { createKubernetesCluster(organizationId: $org, name: "prod-1") { cloudAccount { id type organization { id } } username password remoteWriteUrl prometheusRemoteWrite } }`;
+    const ok = await callSubgraph<{ createKubernetesCluster: { cloudAccount: { id: string; type: string }; username: string; password: string } }>(subgraph.url, create, { org: orgA }, auth);
+    expect(ok.data!.createKubernetesCluster.cloudAccount.type).toBe('KUBERNETES');
+    expect(ok.data!.createKubernetesCluster.username).toBe(ok.data!.createKubernetesCluster.cloudAccount.id);
+    const denied = await callSubgraph(subgraph.url, create, { org: orgB }, auth);
+    expect(denied.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const ids = await callSubgraph<{ organization: { kubernetesClusterIds: string[] } }>(subgraph.url, `query($id: ID!) { organization(id: $id) { kubernetesClusterIds } }`, { id: orgA }, auth);
+    expect(ids.data!.organization.kubernetesClusterIds).toEqual([ok.data!.createKubernetesCluster.cloudAccount.id]);
+    // The signing helper is shared with the gateway: the same header shape works for any org list.
+    expect(signContext({ subject: 's', organizationIds: [] }, SECRET)).toMatch(/^[\w-]+\.[\w-]+$/);
+  });
+});
