@@ -1,0 +1,265 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { createCloudAccount, createOrganization, listCloudAccounts, softDeleteCloudAccount } from '../../lib/accounts/repository';
+import type { Queryable } from '../../lib/db/database';
+import { FocusImportError, importFocusFile } from '../../lib/expenses/import-focus';
+import { databaseBackends, type TestDatabase } from '../helpers/databases';
+import { FIXTURES } from '../helpers/fixtures';
+
+const CSV_PATH = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
+const CSV_TEXT = fs.readFileSync(CSV_PATH, 'utf8');
+
+type CsvRow = Record<string, string | null>;
+
+/** The fixture read independently of the importer: bare NULL is null, quoted strings stay strings. */
+const HEADER = (parse(CSV_TEXT, { to_line: 1 }) as string[][])[0];
+const ROWS = parse(CSV_TEXT, { columns: true, cast: (value, context) => (value === 'NULL' && !context.quoting && !context.header ? null : value) }) as CsvRow[];
+
+/** Exact decimals as integers of 10^-12 (the fixture has at most 11 decimals). */
+const SCALE = 12;
+function units(text: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match || (match[3] ?? '').length > SCALE) throw new Error(`unexpected decimal ${text}`);
+  return BigInt(`${match[1]}${match[2]}${(match[3] ?? '').padEnd(SCALE, '0')}`);
+}
+
+const PROVIDER_TYPES: Record<string, string> = { AWS: 'aws', Microsoft: 'azure', Oracle: 'oracle', 'Google Cloud': 'gcp' };
+
+/** Writes rows the way the fixture does: every value quoted, NULL bare. */
+function csvLine(values: readonly (string | null)[]): string {
+  return values.map((value) => (value === null ? 'NULL' : `"${value.replace(/"/g, '""')}"`)).join(',');
+}
+const rowLine = (row: CsvRow) => csvLine(HEADER.map((column) => row[column]));
+
+function totalsByProvider(rows: CsvRow[]): Map<string, bigint> {
+  const totals = new Map<string, bigint>();
+  for (const row of rows) totals.set(row.ProviderName!, (totals.get(row.ProviderName!) ?? 0n) + units(row.BilledCost!));
+  return totals;
+}
+
+async function counts(db: Queryable): Promise<{ expenses: number; accounts: number }> {
+  const [row] = await db.query<{ expenses: number; accounts: number }>(
+    'SELECT (SELECT count(*) FROM expenses) AS expenses, (SELECT count(*) FROM cloud_accounts) AS accounts',
+  );
+  return { expenses: Number(row.expenses), accounts: Number(row.accounts) };
+}
+
+describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
+  let t: TestDatabase;
+  let dir: string;
+  const write = (name: string, content: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return file;
+  };
+
+  beforeAll(async () => {
+    t = await backend.create();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-focus-'));
+  });
+  afterAll(async () => {
+    await t?.drop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the fixture the test expects: 1,000 rows of September 2024 from AWS, Microsoft and Oracle', () => {
+    expect(ROWS).toHaveLength(1000);
+    expect(new Set(ROWS.map((row) => row.ProviderName))).toEqual(new Set(['AWS', 'Microsoft', 'Oracle']));
+    const starts = ROWS.map((row) => row.ChargePeriodStart!).sort();
+    expect([starts[0], starts[starts.length - 1]]).toEqual(['2024-09-01 00:00:00', '2024-09-30 23:00:00']);
+  });
+
+  it('imports the fixture: every row, one account per provider sub-account, totals exact to the last decimal', async () => {
+    const org = await createOrganization(t.db, 'Import');
+    const result = await importFocusFile(t.db, org.id, CSV_PATH);
+
+    const subAccounts = new Map(ROWS.map((row) => [`${PROVIDER_TYPES[row.ProviderName!]}/${row.SubAccountId}`, row.SubAccountName]));
+    expect(result).toMatchObject({ rows: 1000, inserted: 1000, duplicates: 0, accountsCreated: subAccounts.size });
+    const expected = totalsByProvider(ROWS);
+    expect(Object.keys(result.totalsByProvider).sort()).toEqual([...expected.keys()].sort());
+    for (const [provider, total] of expected) expect(units(result.totalsByProvider[provider])).toBe(total);
+
+    // What the database holds adds up to the same exact totals.
+    const sums = await t.db.query<{ provider: string; total: string; count: number }>(
+      'SELECT provider, sum(billed_cost)::text AS total, count(*) AS count FROM expenses WHERE organization_id = $1 GROUP BY provider',
+      [org.id],
+    );
+    expect(new Map(sums.map((row) => [row.provider, units(row.total)]))).toEqual(expected);
+    expect(sums.reduce((n, row) => n + Number(row.count), 0)).toBe(1000);
+
+    // Accounts: named after SubAccountName, keyed by the provider's id, each with exactly its rows.
+    const accounts = await listCloudAccounts(t.db, [org.id]);
+    expect(new Map(accounts.map((a) => [`${a.type}/${a.providerAccountId}`, a.name]))).toEqual(subAccounts);
+    const perAccount = await t.db.query<{ key: string; count: number }>(
+      `SELECT a.type || '/' || a.provider_account_id AS key, count(*) AS count FROM expenses e JOIN cloud_accounts a ON a.id = e.cloud_account_id
+        WHERE e.organization_id = $1 GROUP BY 1`,
+      [org.id],
+    );
+    const expectedPerAccount = new Map<string, number>();
+    for (const row of ROWS) {
+      const key = `${PROVIDER_TYPES[row.ProviderName!]}/${row.SubAccountId}`;
+      expectedPerAccount.set(key, (expectedPerAccount.get(key) ?? 0) + 1);
+    }
+    expect(new Map(perAccount.map((row) => [row.key, Number(row.count)]))).toEqual(expectedPerAccount);
+
+    // One row field by field: exact numerics, UTC instants, NULLs, JSON tags.
+    const sample = ROWS.find((row) => row.Tags !== null && row.AvailabilityZone === null && row.ResourceName === null)!;
+    const [stored] = await t.db.query<Record<string, unknown>>(
+      `SELECT billed_cost::text AS billed, effective_cost::text AS effective, list_cost::text AS list, charge_period_start, charge_period_end,
+              billing_currency, provider, publisher, service_name, service_category, region_id, region_name, availability_zone,
+              resource_id, resource_name, resource_type, charge_category, charge_description, sku_id, tags
+         FROM expenses WHERE organization_id = $1 AND resource_id = $2 AND charge_period_start = $3 AND sku_id = $4 AND billed_cost = $5::numeric`,
+      [org.id, sample.ResourceId, `${sample.ChargePeriodStart}Z`, sample.SkuId, sample.BilledCost],
+    );
+    expect(stored).toEqual({
+      billed: sample.BilledCost,
+      effective: sample.EffectiveCost,
+      list: sample.ListCost,
+      charge_period_start: new Date(`${sample.ChargePeriodStart!.replace(' ', 'T')}Z`),
+      charge_period_end: new Date(`${sample.ChargePeriodEnd!.replace(' ', 'T')}Z`),
+      billing_currency: sample.BillingCurrency,
+      provider: sample.ProviderName,
+      publisher: sample.PublisherName,
+      service_name: sample.ServiceName,
+      service_category: sample.ServiceCategory,
+      region_id: sample.RegionId,
+      region_name: sample.RegionName,
+      availability_zone: null,
+      resource_id: sample.ResourceId,
+      resource_name: null,
+      resource_type: sample.ResourceType,
+      charge_category: sample.ChargeCategory,
+      charge_description: sample.ChargeDescription,
+      sku_id: sample.SkuId,
+      tags: JSON.parse(sample.Tags!),
+    });
+
+    // Importing the same file again adds nothing, and neither do CRLF and BOM copies of it.
+    const again = await importFocusFile(t.db, org.id, CSV_PATH);
+    expect(again).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000, accountsCreated: 0 });
+    expect(again.totalsByProvider).toEqual(result.totalsByProvider);
+    const crlf = write('crlf-bom.csv', `\ufeff${CSV_TEXT.replace(/\n/g, '\r\n')}`);
+    expect(await importFocusFile(t.db, org.id, crlf)).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000 });
+    const [{ count }] = await t.db.query<{ count: number }>('SELECT count(*) AS count FROM expenses WHERE organization_id = $1', [org.id]);
+    expect(Number(count)).toBe(1000);
+  });
+
+  it('imports the same file into another organization separately', async () => {
+    const org = await createOrganization(t.db, 'Second');
+    expect(await importFocusFile(t.db, org.id, CSV_PATH)).toMatchObject({ inserted: 1000, duplicates: 0 });
+  });
+
+  it('keeps identical rows of one file, and re-importing still adds nothing', async () => {
+    const org = await createOrganization(t.db, 'Twins');
+    const [a, b] = ROWS;
+    const file = write('twins.csv', [csvLine(HEADER), rowLine(a), rowLine(a), rowLine(b), ''].join('\n'));
+    expect(await importFocusFile(t.db, org.id, file)).toMatchObject({ rows: 3, inserted: 3, duplicates: 0 });
+    expect(await importFocusFile(t.db, org.id, file)).toMatchObject({ rows: 3, inserted: 0, duplicates: 3 });
+    // A third copy of the row is new; the first two are not.
+    const triple = write('triple.csv', [csvLine(HEADER), rowLine(a), rowLine(a), rowLine(a)].join('\n'));
+    expect(await importFocusFile(t.db, org.id, triple)).toMatchObject({ rows: 3, inserted: 1, duplicates: 2 });
+  });
+
+  it('reuses the live account of a sub-account and replaces a deleted one', async () => {
+    const org = await createOrganization(t.db, 'Existing');
+    const aws = ROWS.find((row) => row.ProviderName === 'AWS')!;
+    const azure = ROWS.find((row) => row.ProviderName === 'Microsoft')!;
+    const mine = await createCloudAccount(t.db, { organizationId: org.id, name: 'Mine', type: 'aws', providerAccountId: aws.SubAccountId });
+    const gone = await createCloudAccount(t.db, { organizationId: org.id, name: 'Gone', type: 'azure', providerAccountId: azure.SubAccountId });
+    await softDeleteCloudAccount(t.db, gone.id);
+
+    const distinct = new Set(ROWS.map((row) => `${row.ProviderName}/${row.SubAccountId}`)).size;
+    const result = await importFocusFile(t.db, org.id, CSV_PATH);
+    expect(result.accountsCreated).toBe(distinct - 1);
+    const rowsOf = async (accountId: string) =>
+      Number((await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE cloud_account_id = $1', [accountId]))[0].n);
+    expect(await rowsOf(mine.id)).toBe(ROWS.filter((row) => row.ProviderName === 'AWS' && row.SubAccountId === aws.SubAccountId).length);
+    expect(await rowsOf(gone.id)).toBe(0);
+    const live = (await listCloudAccounts(t.db, [org.id], 'azure')).find((a) => a.providerAccountId === azure.SubAccountId)!;
+    expect(live.id).not.toBe(gone.id);
+    expect(live.name).toBe(azure.SubAccountName);
+  });
+
+  it('keeps a quoted "NULL" as text and reads a bare NULL as null', async () => {
+    const org = await createOrganization(t.db, 'Nulls');
+    const row = { ...ROWS[0], ResourceName: 'NULL', ResourceType: null, ChargeDescription: 'say "NULL", not null' };
+    const file = write('nulls.csv', [csvLine(HEADER), rowLine(row)].join('\n'));
+    await importFocusFile(t.db, org.id, file);
+    const [stored] = await t.db.query('SELECT resource_name, resource_type, charge_description FROM expenses WHERE organization_id = $1', [org.id]);
+    expect(stored).toEqual({ resource_name: 'NULL', resource_type: null, charge_description: 'say "NULL", not null' });
+  });
+
+  describe('refuses malformed files with the line at fault and writes nothing', () => {
+    /** More rows than one INSERT batch precede the bad one, so a rollback has work to undo. */
+    const GOOD = [...ROWS, ...ROWS.slice(0, 300).map((row) => ({ ...row, ChargeDescription: `${row.ChargeDescription} (again)` }))];
+    const BAD_LINE = GOOD.length + 2;
+    const withBadRow = (change: (row: CsvRow) => CsvRow) => [csvLine(HEADER), ...GOOD.map(rowLine), rowLine(change({ ...ROWS[5] })), rowLine(ROWS[6]), ''].join('\n');
+    const goodText = () => [csvLine(HEADER), ...GOOD.map(rowLine)].join('\n');
+
+    const cases: Array<[string, () => string, number, RegExp]> = [
+      [
+        'required columns missing from the header',
+        () => [csvLine(HEADER.filter((c) => c !== 'BilledCost' && c !== 'SubAccountId')), ...ROWS.slice(0, 3).map((r) => csvLine(HEADER.filter((c) => c !== 'BilledCost' && c !== 'SubAccountId').map((c) => r[c])))].join('\n'),
+        1,
+        /missing required FOCUS columns: BilledCost, SubAccountId/,
+      ],
+      ['a cost that is not a number', () => withBadRow((row) => ({ ...row, BilledCost: '12,50' })), BAD_LINE, /BilledCost "12,50" is not a decimal number/],
+      ['an empty cost', () => withBadRow((row) => ({ ...row, ListCost: null })), BAD_LINE, /ListCost is empty/],
+      ['a date that does not exist', () => withBadRow((row) => ({ ...row, ChargePeriodStart: '2024-09-31 00:00:00' })), BAD_LINE, /ChargePeriodStart "2024-09-31 00:00:00" is not a date-time/],
+      ['a date that is not a date', () => withBadRow((row) => ({ ...row, ChargePeriodEnd: 'tomorrow' })), BAD_LINE, /ChargePeriodEnd "tomorrow" is not a date-time/],
+      ['a charge period ending before it starts', () => withBadRow((row) => ({ ...row, ChargePeriodEnd: '2024-08-01 00:00:00' })), BAD_LINE, /ChargePeriodEnd is before ChargePeriodStart/],
+      ['tags that are broken JSON', () => withBadRow((row) => ({ ...row, Tags: '{"team": "core"' })), BAD_LINE, /Tags is not valid JSON/],
+      ['tags that are JSON but not an object', () => withBadRow((row) => ({ ...row, Tags: '["team", "core"]' })), BAD_LINE, /Tags is not a JSON object/],
+      ['an unknown provider', () => withBadRow((row) => ({ ...row, ProviderName: 'Hetzner' })), BAD_LINE, /ProviderName "Hetzner" is not a supported provider/],
+      ['a row with a field too few', () => goodText() + '\n' + rowLine(ROWS.find((row) => row.Tags === null)!).replace(/,NULL$/, ''), BAD_LINE, /expected 44 fields like the header, got 43/],
+      ['a file truncated inside a quoted field', () => goodText() + '\n' + rowLine(ROWS[5]).slice(0, 200), BAD_LINE, /unterminated quoted field/],
+      ['a file truncated between fields', () => goodText() + '\n' + rowLine(ROWS[5]).slice(0, rowLine(ROWS[5]).indexOf('","') + 1), BAD_LINE, /expected 44 fields like the header, got \d+/],
+      ['an empty file', () => '', 1, /the file is empty/],
+    ];
+
+    it.each(cases)('%s', async (_name, content, line, reason) => {
+      const org = await createOrganization(t.db, 'Malformed');
+      const file = write('bad.csv', content());
+      const before = await counts(t.db);
+      const error = await importFocusFile(t.db, org.id, file).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(FocusImportError);
+      expect(error).toMatchObject({ code: 'MALFORMED', line });
+      expect((error as FocusImportError).reason).toMatch(reason);
+      expect(await counts(t.db)).toEqual(before);
+    });
+
+    it('counts physical lines: quoted line breaks and blank lines, with LF and with CRLF', async () => {
+      const org = await createOrganization(t.db, 'Lines');
+      const multiline = { ...ROWS[1], ChargeDescription: 'first line\nsecond line' };
+      const bad = { ...ROWS[2], EffectiveCost: 'free' };
+      // header (1), the multi-line row (2-3), a blank line (4), a good row (5), the bad row (6)
+      const lines = [csvLine(HEADER), rowLine(multiline), '', rowLine(ROWS[3]), rowLine(bad), ''];
+      for (const eol of ['\n', '\r\n']) {
+        const before = await counts(t.db);
+        const file = write('lines.csv', lines.join(eol).replace(/first line\n/, `first line${eol}`));
+        await expect(importFocusFile(t.db, org.id, file)).rejects.toMatchObject({ line: 6, reason: expect.stringMatching(/EffectiveCost "free"/) });
+        expect(await counts(t.db)).toEqual(before);
+      }
+      // Without the bad row the same file imports, and the quoted line break survives.
+      const file = write('lines-ok.csv', lines.filter((_, i) => i !== 4).join('\n'));
+      expect(await importFocusFile(t.db, org.id, file)).toMatchObject({ rows: 2, inserted: 2 });
+      const descriptions = await t.db.query<{ charge_description: string }>('SELECT charge_description FROM expenses WHERE organization_id = $1', [org.id]);
+      expect(descriptions.map((row) => row.charge_description)).toContain('first line\nsecond line');
+    });
+
+    it('refuses an unknown organization and a missing file', async () => {
+      const before = await counts(t.db);
+      await expect(importFocusFile(t.db, '00000000-0000-4000-8000-000000000000', CSV_PATH)).rejects.toMatchObject({ code: 'ORGANIZATION_NOT_FOUND', line: null });
+      await expect(importFocusFile(t.db, "x' OR '1'='1", CSV_PATH)).rejects.toMatchObject({ code: 'ORGANIZATION_NOT_FOUND' });
+      const org = await createOrganization(t.db, 'No file');
+      await expect(importFocusFile(t.db, org.id, path.join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 'UNREADABLE', reason: 'no such file' });
+      await expect(importFocusFile(t.db, org.id, dir)).rejects.toMatchObject({ code: 'UNREADABLE' });
+      expect(await counts(t.db)).toEqual(before);
+    });
+  });
+});
