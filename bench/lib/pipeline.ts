@@ -7,7 +7,11 @@ export interface PipelineFigure {
   withSnappy: boolean;
   iterations: number;
   elapsedMs: number;
+  /** Median over the windows. */
   samplesPerSecond: number;
+  /** Slowest and fastest window: how steady the machine was. */
+  minSamplesPerSecond: number;
+  maxSamplesPerSecond: number;
   microsPerRequest: number;
   /**
    * Samples per CPU-second this process used (main thread plus GC helper threads): what one
@@ -16,20 +20,24 @@ export interface PipelineFigure {
   samplesPerCpuSecond: number;
   /** Cores other processes kept busy meanwhile (undefined without /proc). */
   otherCores?: number;
+  /** Minor page faults per request: large short-lived buffers the allocator hands back to the kernel and faults in again. */
+  pageFaultsPerRequest: number;
+  /** Kernel CPU time per request, mostly those page faults. */
+  systemMicrosPerRequest: number;
 }
 
 /**
  * Runs one request's worth of the ingest hot path in a tight synchronous loop on the calling
  * (main) thread: optionally snappy-uncompress the body, decode → validate → stamp → encode,
- * optionally snappy-compress the result for forwarding. Warms up first, then measures for
- * `durationMs` of wall time, garbage collection included.
+ * optionally snappy-compress the result for forwarding. Warms up first, then measures
+ * `windows` windows of `windowMs` wall time each, garbage collection included.
  */
 export function measurePipeline(
   raw: Buffer,
   samplesPerRequest: number,
   tenant: string,
   limits: () => ValidationLimits,
-  options: { withSnappy: boolean; warmupMs: number; durationMs: number },
+  options: { withSnappy: boolean; warmupMs: number; windowMs: number; windows: number },
 ): PipelineFigure {
   const compressed = snappy.compressSync(raw);
   const limit = limits();
@@ -61,17 +69,26 @@ export function measurePipeline(
   };
   run(options.warmupMs);
   const cpu = cpuSnapshot({}, 'pipeline');
-  const { iterations, elapsedMs } = run(options.durationMs);
+  const usageBefore = process.resourceUsage();
+  const windows = Array.from({ length: options.windows }, () => run(options.windowMs));
   const used = cpu();
-  const other = used.other;
+  const usageAfter = process.resourceUsage();
   if (sink === 0) throw new Error('pipeline produced no output');
+  const iterations = windows.reduce((sum, w) => sum + w.iterations, 0);
+  const elapsedMs = windows.reduce((sum, w) => sum + w.elapsedMs, 0);
+  const rates = windows.map((w) => (w.iterations * samplesPerRequest) / (w.elapsedMs / 1000)).sort((a, b) => a - b);
+  const median = rates[Math.floor(rates.length / 2)];
   return {
     withSnappy: options.withSnappy,
     iterations,
     elapsedMs,
-    samplesPerSecond: (iterations * samplesPerRequest) / (elapsedMs / 1000),
-    microsPerRequest: (elapsedMs * 1000) / iterations,
+    samplesPerSecond: median,
+    minSamplesPerSecond: rates[0],
+    maxSamplesPerSecond: rates[rates.length - 1],
+    microsPerRequest: (samplesPerRequest / median) * 1e6,
     samplesPerCpuSecond: (iterations * samplesPerRequest) / used.pipeline,
-    otherCores: other === undefined ? undefined : other / (elapsedMs / 1000),
+    otherCores: used.other === undefined ? undefined : used.other / (elapsedMs / 1000),
+    pageFaultsPerRequest: (usageAfter.minorPageFault - usageBefore.minorPageFault) / iterations,
+    systemMicrosPerRequest: (usageAfter.systemCPUTime - usageBefore.systemCPUTime) / iterations,
   };
 }

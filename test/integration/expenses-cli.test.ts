@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIXTURES } from '../helpers/fixtures';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'costgraph');
+const CSV_PATH = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as an operator would, against the embedded PGlite database under `dataDir`. */
+function costgraph(dataDir: string, args: string[]): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 120_000 }, (error, stdout, stderr) => {
+      const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('costgraph import focus', () => {
+  let dataDir: string;
+  let orgId: string;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-cli-'));
+    const created = await costgraph(dataDir, ['org', 'create', '--name', 'CLI import', '--json']);
+    expect(created).toMatchObject({ status: 0, stderr: '' });
+    orgId = JSON.parse(created.stdout).id;
+  }, 120_000);
+  afterAll(() => {
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('imports the fixture and prints the result as JSON; a second import adds nothing', async () => {
+    const first = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', orgId, '--json']);
+    expect(first).toMatchObject({ status: 0, stderr: '' });
+    const result = JSON.parse(first.stdout);
+    expect(Object.keys(result)).toEqual(['rows', 'inserted', 'duplicates', 'accountsCreated', 'totalsByProvider']);
+    expect(result).toEqual({
+      rows: 1000,
+      inserted: 1000,
+      duplicates: 0,
+      accountsCreated: 73,
+      totalsByProvider: { AWS: '18.0066386184', Microsoft: '1.97651418586', Oracle: '0.53707392473' },
+    });
+
+    const second = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', orgId, '--json']);
+    expect(second.status).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000, accountsCreated: 0 });
+  }, 180_000);
+
+  it('fails with one line naming the file and line of a malformed row, and a missing file', async () => {
+    const lines = fs.readFileSync(CSV_PATH, 'utf8').split('\n');
+    // Data row 3 (line 4): BilledCost is the second column.
+    lines[3] = lines[3].replace(/^NULL,[^,]+,/, 'NULL,"twelve",');
+    const bad = path.join(dataDir, 'bad.csv');
+    fs.writeFileSync(bad, lines.join('\n'));
+
+    const failed = await costgraph(dataDir, ['import', 'focus', bad, '--org', orgId, '--json']);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr.trimEnd().split('\n')).toEqual([`costgraph: ${bad}:4: BilledCost "twelve" is not a decimal number`]);
+
+    const missing = await costgraph(dataDir, ['import', 'focus', path.join(dataDir, 'missing.csv'), '--org', orgId]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr.trimEnd().split('\n')).toEqual([`costgraph: ${path.join(dataDir, 'missing.csv')}: no such file`]);
+
+    const badOrg = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', 'acme']);
+    expect(badOrg.status).not.toBe(0);
+    expect(badOrg.stderr.trimEnd().split('\n')).toHaveLength(1);
+  }, 180_000);
+});
