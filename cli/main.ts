@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type HelpContext } from 'commander';
 import { ConfigError } from '../lib/config/env';
 import { registerClusterCommands } from './commands/cluster';
 import { registerImportCommands } from './commands/import';
@@ -6,9 +6,43 @@ import { registerOrgCommands } from './commands/org';
 import { registerUpCommand } from './commands/up';
 import { CliError } from './errors';
 
-const program = new Command('costgraph')
+/**
+ * Commander answers a missing subcommand (`costgraph cluster`) with the whole help text on
+ * stderr; scripts and operators get the same one-line reason as for every other bad argument.
+ */
+class CliCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new CliCommand(name);
+  }
+
+  override help(context?: HelpContext): never;
+  /** @deprecated kept because commander declares it; costgraph never calls it. */
+  override help(cb: (str: string) => string): never;
+  override help(context?: HelpContext | ((str: string) => string)): never {
+    if (typeof context === 'function') return super.help(context);
+    if (context?.error) {
+      const names = this.commands.map((command) => command.name()).filter((name) => name !== 'help');
+      const where = this.parent ? `${this.name()}: ` : '';
+      throw new CliError(`${where}missing command (one of ${names.join(', ')})`);
+    }
+    return super.help(context);
+  }
+}
+
+/** One line per failure: commander's "error: " prefix and its "(Did you mean ...?)" line folded in. */
+function oneLine(message: string): string {
+  return message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(' ');
+}
+
+const program = new CliCommand('costgraph')
   .description('Kubernetes costs beside cloud expenses')
   .showHelpAfterError(false)
+  .configureOutput({ outputError: (message, write) => write(`costgraph: ${oneLine(message)}\n`) })
   .exitOverride();
 
 registerUpCommand(program);
@@ -17,7 +51,7 @@ registerClusterCommands(program);
 registerImportCommands(program);
 
 function fail(message: string): never {
-  process.stderr.write(`costgraph: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`costgraph: ${oneLine(message)}\n`);
   process.exit(1);
 }
 
