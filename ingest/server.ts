@@ -25,6 +25,7 @@ export interface IngestServer {
 }
 
 const WRITE_PATHS = new Set(['/api/v1/write', '/storage/api/v2/write']);
+const READ_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Builds the remote-write receiver; `main.ts` decides where it listens. */
 export function createIngestServer(deps: IngestDeps): IngestServer {
@@ -97,6 +98,8 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
     const path = (req.url ?? '/').split('?')[0];
     const respond = async () => {
       if (WRITE_PATHS.has(path)) return handleWrite(req, res);
+      // Only exact paths are served: a tenant smuggled into the path is simply not found.
+      if (!READ_PATHS.has(path)) throw new IngestError(404, 'not found');
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new IngestError(405, 'use GET', { Allow: 'GET' });
       switch (path) {
         case '/healthz':

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadIngestConfig } from '../../ingest/config';
@@ -12,6 +13,7 @@ import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { startExporter, type Exporter } from '../helpers/exporter';
 import { fixture } from '../helpers/fixtures';
 import { instantQuery, waitFor } from '../helpers/promql';
+import { basicAuth, REMOTE_WRITE_HEADERS, writeBody } from '../helpers/remote-write';
 
 const SCRAPE = fixture('opencost', 'kubecost-scrape.prom').toString('utf8');
 
@@ -20,6 +22,22 @@ function familiesInScrape(): { kept: string[]; dropped: string[] } {
   const names = new Set(SCRAPE.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]));
   const allowed = new Set(COST_METRIC_FAMILIES);
   return { kept: [...names].filter((n) => allowed.has(n)).sort(), dropped: [...names].filter((n) => !allowed.has(n)).sort() };
+}
+
+/**
+ * POSTs with the request target exactly as given (no URL normalisation by a client library),
+ * so path tricks reach the server byte for byte.
+ */
+function rawPost(base: string, target: string, body: Buffer, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ hostname, port, path: target, method: 'POST', headers: { ...headers, 'Content-Length': body.length } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 describe.each(databaseBackends())('a real Prometheus agent remote-writing through ingest ($name)', (backend) => {
@@ -102,6 +120,71 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
       expect(Number(stored?.value[1])).toBeCloseTo(value, 9);
       expect(stored?.metric.tenant_id).toBe(a.cloudAccount.id);
     }
+  });
+
+  it('cluster A\'s credential cannot write into cluster B\'s tenant by any path, header or label', async () => {
+    const A = a.cloudAccount.id;
+    const B = b.cloudAccount.id;
+    const bEncoded = encodeURIComponent(B);
+    // Every way a sender controls where a request goes: the request target...
+    const targets = [
+      '/api/v1/write',
+      `/api/v1/write?tenant=${B}`,
+      `/api/v1/write?tenant_id=${B}&THANOS-TENANT=${B}&X-Scope-OrgID=${B}`,
+      `/storage/api/v2/write?tenant=${B}`,
+      `/api/v1/write/${B}`,
+      `/api/v1/write/${bEncoded}/`,
+      `/${B}/api/v1/write`,
+      `/api/v1/${B}/write`,
+      `/api/v1/write/../../${B}/api/v1/write`,
+      `/${B}/../api/v1/write`,
+      `/api/v1/write/%2e%2e/${B}`,
+      `/api/v1/write%2F${B}`,
+      `/api/v1/write%3Ftenant=${B}`,
+      `/api/v1/write;tenant=${B}`,
+      '//api/v1/write',
+      '/api/v1//write',
+      '/api//v1/write',
+      '/api/v1/write/',
+      '/API/V1/WRITE',
+      `http://${B}/api/v1/write`,
+      `http://127.0.0.1/${B}/api/v1/write`,
+    ];
+    // ...and every header that names a tenant in Thanos, Cortex/Mimir or costgraph.
+    const spoofHeaders = { 'THANOS-TENANT': B, 'X-Scope-OrgID': B, 'X-Tenant-Id': B, 'Tenant-Id': B };
+    const results: Array<{ target: string; probe: string; status: number }> = [];
+    const now = Date.now();
+    for (const [i, target] of targets.entries()) {
+      const probe = `path-${i}`;
+      // ...and the data itself: a spoofed tenant_id label.
+      const body = writeBody([{ labels: { __name__: 'node_cpu_hourly_cost', node: 'isolation', probe, tenant_id: B }, samples: [[now, i]] }]);
+      const status = await rawPost(ingest.url, target, body, { ...REMOTE_WRITE_HEADERS, ...spoofHeaders, Authorization: basicAuth(a.username, a.password) });
+      results.push({ target, probe, status });
+    }
+    // Bearer with A's password while naming B as the account must not authenticate as either.
+    const bearerBody = writeBody([{ labels: { __name__: 'node_cpu_hourly_cost', node: 'isolation', probe: 'bearer' }, samples: [[now, 1]] }]);
+    const bearer = await rawPost(ingest.url, '/api/v1/write', bearerBody, { ...REMOTE_WRITE_HEADERS, Authorization: `Bearer ${a.password}`, 'Cloud-Account-Id': B });
+    expect(bearer).toBe(401);
+    const mismatched = await rawPost(ingest.url, '/api/v1/write', bearerBody, { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(a.username, a.password), 'Cloud-Account-Id': B });
+    expect(mismatched).toBe(401);
+
+    // The write paths accept (the query string is ignored, the tenant comes from the credential);
+    // any other target is not found, before authentication or the body is even looked at.
+    const WRITE_ENDPOINTS = new Set(['/api/v1/write', '/storage/api/v2/write']);
+    for (const { target, status } of results) {
+      expect({ target, status }).toEqual({ target, status: WRITE_ENDPOINTS.has(target.split('?')[0]) ? 204 : 404 });
+    }
+    const accepted = results.filter((r) => r.status === 204).map((r) => r.probe);
+    expect(accepted).toEqual(['path-0', 'path-1', 'path-2', 'path-3']);
+    const stored = await waitFor('the accepted probes', async () => {
+      const series = await instantQuery(store.url, 'node_cpu_hourly_cost{node="isolation"}');
+      return series.length >= accepted.length ? series : undefined;
+    });
+    expect(stored.map((s) => s.metric.probe).sort()).toEqual([...accepted].sort());
+    for (const series of stored) expect(series.metric.tenant_id).toBe(A);
+    // Nothing anywhere in the store belongs to B, whatever the metric.
+    expect(await instantQuery(store.url, `count({tenant_id="${B}"})`)).toEqual([]);
+    expect(await instantQuery(store.url, `count({__name__=~".+", tenant_id!="${A}"})`)).toEqual([]);
   });
 
   it('loses no scraped sample while the store is down: ingest answers 503 and the agent catches up', async () => {

@@ -117,6 +117,21 @@ describe('ingest HTTP pipeline', () => {
     expect(res.headers.allow).toBe('POST');
   });
 
+  it.each([`/api/v1/write/${B}`, `/${B}/api/v1/write`, '/api/v1/write/', '//api/v1/write', `/api/v1/write/../../${B}`, '/metricsx'])(
+    'answers 404 to a POST to %s and forwards nothing',
+    async (target) => {
+      const res = await post(`${url}${target}`, AGENT_CAPTURES[0].body, { ...authA, 'THANOS-TENANT': B });
+      expect(res.status).toBe(404);
+      expect(sink.writes).toHaveLength(0);
+    },
+  );
+
+  it('answers 405 to a POST to a read endpoint', async () => {
+    const res = await post(`${url}/metrics`, '', authA);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET');
+  });
+
   it.each([
     ['gzip encoding', { 'Content-Encoding': 'gzip' }],
     ['no encoding', { 'Content-Encoding': '' }],
