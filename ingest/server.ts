@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { BodyReadError, readBody } from '../lib/http/read-body';
 import type { Logger } from '../lib/log';
 import type { ClusterAuthenticator } from './auth/cluster-auth';
 import type { IngestConfig } from './config';
@@ -57,7 +58,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
     const release = inflight.acquire(Number.isFinite(declaredLength) ? declaredLength : config.maxBodyBytes);
     metrics.inflightBytes.set(inflight.value);
     try {
-      const body = await readBody(req, config.maxBodyBytes);
+      const body = await readWriteBody(req, config.maxBodyBytes);
       const decoded = await decompress(body, config.maxDecodedBytes);
       const processed = processWriteRequest(decoded, tenant, limits());
       metrics.samplesReceived.inc({ tenant }, processed.receivedSamples);
@@ -148,34 +149,14 @@ function checkContentHeaders(req: http.IncomingMessage): void {
   }
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(new IngestError(413, `body exceeds the limit of ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, size));
-    });
-    req.on('aborted', () => {
-      failed = true;
-      reject(new IngestError(400, 'request aborted by the client'));
-    });
-    req.on('error', (error) => {
-      failed = true;
-      reject(new IngestError(400, `cannot read request: ${error.message}`));
-    });
-  });
+/** The ingest's statuses for a body it could not read: too large is 413, the rest is the sender's fault. */
+async function readWriteBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, limit);
+  } catch (error) {
+    if (error instanceof BodyReadError) throw new IngestError(error.reason === 'too_large' ? 413 : 400, error.message);
+    throw error;
+  }
 }
 
 function sendText(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {

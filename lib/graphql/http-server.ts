@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Registry } from 'prom-client';
+import { BodyReadError, readBody as readRequestBody } from '../http/read-body';
 import type { Logger } from '../log';
 
 export class HttpError extends Error {
@@ -107,30 +108,16 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
   return server;
 }
 
-export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) return Promise.reject(new HttpError(413, `body exceeds the limit of ${limit} bytes`, 'PAYLOAD_TOO_LARGE'));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(new HttpError(413, `body exceeds the limit of ${limit} bytes`, 'PAYLOAD_TOO_LARGE'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => !failed && resolve(Buffer.concat(chunks, size)));
-    req.on('error', (error) => {
-      failed = true;
-      reject(new HttpError(400, `cannot read request: ${error.message}`));
-    });
-  });
+/** A body the server could not read, as a GraphQL-shaped HTTP error (413 when over the limit). */
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readRequestBody(req, limit);
+  } catch (error) {
+    if (error instanceof BodyReadError) {
+      throw error.reason === 'too_large' ? new HttpError(413, error.message, 'PAYLOAD_TOO_LARGE') : new HttpError(400, error.message);
+    }
+    throw error;
+  }
 }
 
 export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import snappy from 'snappy';
 import { ClusterAuthenticator } from '../../ingest/auth/cluster-auth';
@@ -149,6 +150,20 @@ describe('ingest HTTP pipeline', () => {
     const bomb = await post(`${url}/api/v1/write`, Buffer.from([0xff, 0xff, 0xff, 0x7f, 0x00]), authA);
     expect(bomb.status).toBe(413);
     expect(bomb.body).toMatch(/decoded size/);
+  });
+
+  it('answers 413 to a chunked body (no Content-Length) once it crosses the limit', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(`${url}/api/v1/write`, { method: 'POST', headers: authA }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      for (let i = 0; i < 4; i++) request.write(Buffer.alloc(config.maxBodyBytes / 2));
+      request.end();
+    });
+    expect(status).toBe(413);
+    expect(sink.writes).toHaveLength(0);
   });
 
   it('answers 400 to corrupt snappy and to corrupt protobuf, saying which', async () => {
