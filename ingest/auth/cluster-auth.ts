@@ -12,6 +12,8 @@ export interface ClusterAuthOptions {
   credentialTtlMs?: number;
   /** @default 100000 */
   maxEntries?: number;
+  /** Checks a password against a stored hash; tests count the (slow) calls. @default verifySecret */
+  verify?: (secret: string, storedHash: string) => Promise<boolean>;
 }
 
 const UNAUTHORIZED = { 'WWW-Authenticate': 'Basic realm="costgraph"' };
@@ -61,6 +63,8 @@ export class ClusterAuthenticator {
   private readonly credentials: LRUCache<string, { hash: string | null }>;
   private readonly verdicts: LRUCache<string, boolean>;
   private readonly pending = new Map<string, Promise<string | null>>();
+  private readonly pendingVerdicts = new Map<string, Promise<boolean>>();
+  private readonly verifySecret: (secret: string, storedHash: string) => Promise<boolean>;
 
   constructor(
     private readonly lookup: CredentialLookup,
@@ -70,6 +74,7 @@ export class ClusterAuthenticator {
     const max = options.maxEntries ?? 100_000;
     this.credentials = new LRUCache({ max, ttl });
     this.verdicts = new LRUCache({ max, ttl: ttl * 2 });
+    this.verifySecret = options.verify ?? verifySecret;
   }
 
   /** Resolves to the authenticated tenant (cloud account id) or throws a 401/503 IngestError. */
@@ -82,13 +87,28 @@ export class ClusterAuthenticator {
       throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
     }
     const key = `${presented.cloudAccountId}\0${digest(presented.password)}\0${storedHash}`;
-    let ok = this.verdicts.get(key);
-    if (ok === undefined) {
-      ok = await verifySecret(presented.password, storedHash);
-      this.verdicts.set(key, ok);
-    }
+    const ok = this.verdicts.get(key) ?? (await this.verify(key, presented.password, storedHash));
     if (!ok) throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
     return presented.cloudAccountId;
+  }
+
+  /**
+   * One scrypt run per (account, password, stored hash) at a time: after a restart every
+   * sender's first requests arrive together, and each verification costs ~55 ms of CPU and
+   * 16 MiB on the thread pool that snappy shares. Concurrent requests await the same verdict.
+   */
+  private verify(key: string, password: string, storedHash: string): Promise<boolean> {
+    let inflight = this.pendingVerdicts.get(key);
+    if (!inflight) {
+      inflight = this.verifySecret(password, storedHash)
+        .then((ok) => {
+          this.verdicts.set(key, ok);
+          return ok;
+        })
+        .finally(() => this.pendingVerdicts.delete(key));
+      this.pendingVerdicts.set(key, inflight);
+    }
+    return inflight;
   }
 
   private async storedHash(cloudAccountId: string): Promise<string | null> {

@@ -1,7 +1,7 @@
 import { ClusterAuthenticator, readCredential } from '../../ingest/auth/cluster-auth';
 import { InflightBytes, TenantRateLimiter } from '../../ingest/limits';
 import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
-import { hashSecret } from '../../lib/security/secret-hash';
+import { hashSecret, verifySecret } from '../../lib/security/secret-hash';
 
 const ID = '11111111-1111-4111-8111-111111111111';
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
@@ -47,6 +47,45 @@ describe('cluster authentication', () => {
     });
     await Promise.all(Array.from({ length: 10 }, () => auth.authenticate(basic(ID, 'pw'))));
     expect(calls).toBe(1);
+  });
+
+  it('runs one scrypt verification for concurrent first requests with the same credential', async () => {
+    const hash = await hashSecret('pw');
+    const verified: string[] = [];
+    const auth = new ClusterAuthenticator(async () => ({ cloudAccountId: ID, secretHash: hash }), {
+      verify: (secret, stored) => {
+        verified.push(secret);
+        return verifySecret(secret, stored);
+      },
+    });
+    const right = Array.from({ length: 20 }, () => auth.authenticate(basic(ID, 'pw')));
+    const wrong = Array.from({ length: 5 }, () => auth.authenticate(basic(ID, 'guess')));
+    const outcomes = await Promise.allSettled([...right, ...wrong]);
+    expect(outcomes.slice(0, 20).every((o) => o.status === 'fulfilled' && o.value === ID)).toBe(true);
+    expect(outcomes.slice(20).every((o) => o.status === 'rejected' && (o.reason as { status: number }).status === 401)).toBe(true);
+    // One run per distinct password: a wrong guess shares nothing with the right one.
+    expect(verified.sort()).toEqual(['guess', 'pw']);
+
+    // Settled verdicts are cached; nothing runs scrypt again.
+    await Promise.all(Array.from({ length: 5 }, () => auth.authenticate(basic(ID, 'pw'))));
+    expect(verified).toHaveLength(2);
+  });
+
+  it('does not cache a failed verification: the next request tries again', async () => {
+    const hash = await hashSecret('pw');
+    let failNext = true;
+    const auth = new ClusterAuthenticator(async () => ({ cloudAccountId: ID, secretHash: hash }), {
+      verify: async (secret, stored) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('out of memory');
+        }
+        return verifySecret(secret, stored);
+      },
+    });
+    const first = await Promise.allSettled([auth.authenticate(basic(ID, 'pw')), auth.authenticate(basic(ID, 'pw'))]);
+    expect(first.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    await expect(auth.authenticate(basic(ID, 'pw'))).resolves.toBe(ID);
   });
 });
 
