@@ -1,4 +1,5 @@
 import { decodeWriteRequest, encodeWriteRequest } from './codec';
+import { processPassThrough } from './passthrough';
 import { stampTenant } from './stamp';
 import { INVALID_DATA_REASONS, validateSeries, type DropReason, type ValidationLimits } from './validate';
 
@@ -14,33 +15,69 @@ export interface ProcessedRequest {
   rejection?: string;
 }
 
+interface Outcome {
+  encoded?: Uint8Array;
+  receivedSamples: number;
+  acceptedSamples: number;
+  keptSeries: number;
+  totalSeries: number;
+  droppedSamples: Map<DropReason, number>;
+  droppedSeries: Map<DropReason, number>;
+}
+
 /**
  * decode → validate → stamp → encode, on an uncompressed body. Pure and synchronous, so
- * the benchmark measures exactly what the server runs.
+ * the benchmark measures exactly what the server runs. Label bytes pass through untouched
+ * (`passthrough.ts`); requests that path declines take the reference path, with the same result.
  */
 export function processWriteRequest(decoded: Uint8Array, tenant: string, limits: ValidationLimits): ProcessedRequest {
+  return finish(processPassThrough(decoded, tenant, limits) ?? reference(decoded, tenant, limits));
+}
+
+/**
+ * The reference path: every label decoded into strings, validated, stamped and re-encoded.
+ * Handles every input, and throws the 400 that says what is wrong with a malformed one.
+ */
+export function processWriteRequestReference(decoded: Uint8Array, tenant: string, limits: ValidationLimits): ProcessedRequest {
+  return finish(reference(decoded, tenant, limits));
+}
+
+function reference(decoded: Uint8Array, tenant: string, limits: ValidationLimits): Outcome {
   const request = decodeWriteRequest(decoded);
   let receivedSamples = 0;
   for (const series of request.timeseries) receivedSamples += series.samples.length;
   const validation = validateSeries(request.timeseries, limits);
-  const metadataOnly = request.timeseries.length === 0;
-  const base = {
+  stampTenant(validation.series, tenant);
+  const forward = validation.series.length > 0;
+  return {
+    encoded: forward ? encodeWriteRequest(validation.series, request.metadata) : undefined,
     receivedSamples,
     acceptedSamples: validation.samples,
+    keptSeries: validation.series.length,
+    totalSeries: request.timeseries.length,
     droppedSamples: validation.droppedSamples,
     droppedSeries: validation.droppedSeries,
-    metadataOnly,
   };
-  if (validation.series.length === 0) {
+}
+
+function finish(outcome: Outcome): ProcessedRequest {
+  const base = {
+    receivedSamples: outcome.receivedSamples,
+    acceptedSamples: outcome.acceptedSamples,
+    droppedSamples: outcome.droppedSamples,
+    droppedSeries: outcome.droppedSeries,
+    metadataOnly: outcome.totalSeries === 0,
+  };
+  if (outcome.keptSeries === 0) {
     // Every series was malformed: tell the sender (4xx, so it does not retry bad data).
-    const invalid = [...validation.droppedSeries.keys()].filter((reason) => INVALID_DATA_REASONS.has(reason));
-    if (invalid.length > 0 && invalid.length === validation.droppedSeries.size) {
-      return { ...base, rejection: `no valid series in request: ${describe(validation.droppedSeries)}` };
+    const invalid = [...outcome.droppedSeries.keys()].filter((reason) => INVALID_DATA_REASONS.has(reason));
+    if (invalid.length > 0 && invalid.length === outcome.droppedSeries.size) {
+      return { ...base, rejection: `no valid series in request: ${describe(outcome.droppedSeries)}` };
     }
+    // Metadata alone is not forwarded: the Prometheus 2.42 receiver ignores remote-write metadata.
     return base;
   }
-  stampTenant(validation.series, tenant);
-  return { ...base, encoded: encodeWriteRequest(validation.series, request.metadata) };
+  return { ...base, encoded: outcome.encoded };
 }
 
 export function describe(counts: Map<DropReason, number>): string {

@@ -1,4 +1,4 @@
-import type { Label, TimeSeries } from './write-request';
+import type { Label, Sample, TimeSeries } from './write-request';
 
 /**
  * Why a series or sample was not forwarded. Prometheus 2.42 answers 500 to some of these
@@ -50,12 +50,12 @@ export interface ValidationResult {
   droppedSeries: Map<DropReason, number>;
 }
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const byName = (a: Label, b: Label) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function add(map: Map<DropReason, number>, reason: DropReason, count: number): void {
+export function add(map: Map<DropReason, number>, reason: DropReason, count: number): void {
   if (count > 0) map.set(reason, (map.get(reason) ?? 0) + count);
 }
 
@@ -98,28 +98,8 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
       add(result.droppedSamples, labelProblem, series.samples.length);
       continue;
     }
-    const samples = series.samples;
-    let inOrder = true;
-    for (let i = 1; i < samples.length; i++) {
-      if (samples[i].timestamp <= samples[i - 1].timestamp) {
-        inOrder = false;
-        break;
-      }
-    }
-    if (!inOrder) samples.sort((a, b) => a.timestamp - b.timestamp);
-    let kept = 0;
-    let previous = Number.NEGATIVE_INFINITY;
-    for (const sample of samples) {
-      if (sample.timestamp < limits.minTimestamp) add(result.droppedSamples, 'too_old', 1);
-      else if (sample.timestamp > limits.maxTimestamp) add(result.droppedSamples, 'too_far_in_future', 1);
-      // Same timestamp twice: keep the first, as Prometheus would.
-      else if (sample.timestamp === previous) add(result.droppedSamples, 'duplicate_sample', 1);
-      else {
-        samples[kept++] = sample;
-        previous = sample.timestamp;
-      }
-    }
-    samples.length = kept;
+    const kept = filterSamples(series.samples, limits, result.droppedSamples);
+    series.samples.length = kept;
     if (kept === 0) {
       add(result.droppedSeries, 'no_samples', 1);
       continue;
@@ -128,4 +108,33 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
     result.series.push(series);
   }
   return result;
+}
+
+/**
+ * Sorts one series' samples by time, then keeps (in place, at the front) those the store
+ * accepts: in the window and not a repeated timestamp. Counts the rest by reason and returns
+ * how many were kept. Shared by both pipeline paths, so they drop exactly the same samples.
+ */
+export function filterSamples(samples: Sample[], limits: ValidationLimits, droppedSamples: Map<DropReason, number>): number {
+  let inOrder = true;
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i].timestamp <= samples[i - 1].timestamp) {
+      inOrder = false;
+      break;
+    }
+  }
+  if (!inOrder) samples.sort((a, b) => a.timestamp - b.timestamp);
+  let kept = 0;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const sample of samples) {
+    if (sample.timestamp < limits.minTimestamp) add(droppedSamples, 'too_old', 1);
+    else if (sample.timestamp > limits.maxTimestamp) add(droppedSamples, 'too_far_in_future', 1);
+    // Same timestamp twice: keep the first, as Prometheus would.
+    else if (sample.timestamp === previous) add(droppedSamples, 'duplicate_sample', 1);
+    else {
+      samples[kept++] = sample;
+      previous = sample.timestamp;
+    }
+  }
+  return kept;
 }
