@@ -1,8 +1,10 @@
 import { Command, CommanderError, type HelpContext } from 'commander';
 import { ConfigError } from '../lib/config/env';
 import { registerClusterCommands } from './commands/cluster';
+import { registerComposeCommand } from './commands/compose';
 import { registerImportCommands } from './commands/import';
 import { registerOrgCommands } from './commands/org';
+import { registerTokenCommands } from './commands/token';
 import { registerUpCommand } from './commands/up';
 import { CliError } from './errors';
 
@@ -49,6 +51,8 @@ registerUpCommand(program);
 registerOrgCommands(program);
 registerClusterCommands(program);
 registerImportCommands(program);
+registerTokenCommands(program);
+registerComposeCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`costgraph: ${oneLine(message)}\n`);

@@ -10,9 +10,16 @@ import { loadExpensesConfig } from '../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../subgraphs/expenses/start';
 import { loadKubecostConfig } from '../subgraphs/kubecost/config';
 import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
+import { loadGatewayConfig } from '../gateway/config';
+import { startGateway } from '../gateway/start';
+import type { Database } from '../lib/db/database';
+import { createOrganization } from '../lib/accounts/repository';
+import { createApiToken } from '../lib/tokens/api-tokens';
 
 export interface RunningStack {
   endpoints: Record<string, string>;
+  /** A fresh API token for the local organization, so GraphiQL works right away. */
+  demo: { organizationId: string; token: string };
   stop(): Promise<void>;
 }
 
@@ -40,8 +47,16 @@ export async function startStack(logger: Logger, env: Record<string, string | un
     stops.push(() => expenses.close());
     const kubecost = await startKubecostSubgraph({ config: loadKubecostConfig(env), db, logger: logger.child({ service: 'kubecost' }) });
     stops.push(() => kubecost.close());
+    const demo = await issueLocalToken(db);
+    const gatewayConfig = loadGatewayConfig(env);
+    // The gateway talks to the subgraphs this stack just started, wherever they listen.
+    gatewayConfig.subgraphUrls = { expenses: expenses.url, kubecost: kubecost.url };
+    const gateway = await startGateway({ config: gatewayConfig, db, logger: logger.child({ service: 'gateway' }), graphiqlOrganizationId: demo.organizationId });
+    stops.push(() => gateway.close());
     return {
+      demo,
       endpoints: {
+        graphiql: gateway.url,
         ingest: `${ingest.url}/api/v1/write`,
         expenses: expenses.url,
         kubecost: kubecost.url,
@@ -54,4 +69,18 @@ export async function startStack(logger: Logger, env: Record<string, string | un
     await stop();
     throw error;
   }
+}
+
+const LOCAL_TOKEN_NAME = 'costgraph up';
+
+/**
+ * Local mode only: the oldest organization (created on first start) gets a new token on each
+ * start, and the previous start's token is revoked, so at most one such token is ever live.
+ */
+async function issueLocalToken(db: Database): Promise<{ organizationId: string; token: string }> {
+  const [existing] = await db.query<{ id: string }>('SELECT id FROM organizations WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT 1');
+  const organizationId = existing?.id ?? (await createOrganization(db, 'Local organization')).id;
+  await db.query('UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL', [organizationId, LOCAL_TOKEN_NAME]);
+  const issued = await createApiToken(db, organizationId, LOCAL_TOKEN_NAME);
+  return { organizationId, token: issued.token };
 }

@@ -11,7 +11,12 @@ export function registerUpCommand(program: Command): void {
       const logger = createLogger('costgraph');
       const stack = await startStack(logger);
       const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
-      process.stdout.write(`costgraph is up:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
+      process.stdout.write(
+        `costgraph is up:\n${lines.join('\n')}\n` +
+          `Open GraphiQL at ${stack.endpoints.graphiql} and set the header\n` +
+          `  Authorization: Bearer ${stack.demo.token}\n` +
+          `(organization ${stack.demo.organizationId}; a new token is issued at every start)\nPress Ctrl-C to stop.\n`,
+      );
       await runUntilSignal(logger, () => stack.stop());
     });
 }

@@ -15,3 +15,13 @@ export function checkRange(range: DateRange): DateRange {
   if (span > MAX_RANGE_DAYS * 86_400_000) throw badInput(`range may span at most ${MAX_RANGE_DAYS} days`, 'range');
   return range;
 }
+
+/**
+ * A range inside an entity representation (`_entities`) arrives as raw JSON, not through the
+ * DateTime scalar: parse and check it like an argument.
+ */
+export function parseRepresentedRange(from: unknown, to: unknown): DateRange {
+  const parsed = [from, to].map((value) => (typeof value === 'string' ? new Date(value) : new Date(NaN)));
+  if (parsed.some((d) => Number.isNaN(d.getTime()))) throw badInput('range bounds must be ISO-8601 instants', 'range');
+  return checkRange({ from: parsed[0], to: parsed[1] });
+}

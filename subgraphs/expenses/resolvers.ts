@@ -8,6 +8,7 @@ import type { DateRange } from '../../lib/graphql/date-range';
 import { badInput, notFound } from '../../lib/graphql/errors';
 import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { checkFirst, toAccountType, toScope, type ExpenseFilterInput } from './args';
+import { costSummaryResolvers } from './cost-summary';
 import type { ExpensesContext } from './context';
 
 const PROVIDER_NAMES: Record<CloudAccountType, string> = {
@@ -71,7 +72,9 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
     expenses: (org: Organization, args: { range: DateRange; filter?: ExpenseFilterInput | null; costType: CostType }): ReportParent => ({
       scope: toScope(org.id, args.range, args.filter, args.costType),
     }),
+    costSummary: costSummaryResolvers.organizationField,
   },
+  CostSummary: costSummaryResolvers.entity,
   CloudAccount: {
     __resolveReference: (ref: { id: string }, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(ref.id),
     type: (account: CloudAccount) => account.type.toUpperCase(),
@@ -93,7 +96,8 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
   },
   Expense: {
     cloudAccount: (item: ExpenseItem, _: unknown, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(item.cloudAccountId),
-    region: (item: ExpenseItem) => item.regionId,
+    // The same value as the REGION breakdown key, COALESCE(region_id, region_name).
+    region: (item: ExpenseItem) => item.regionId ?? item.regionName,
     tags: (item: ExpenseItem) => Object.entries(item.tags ?? {}).map(([key, value]) => ({ key, value: String(value) })),
   },
 };

@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { isId } from '../../lib/accounts/ids';
-import { checkRange, type DateRange } from '../../lib/graphql/date-range';
+import { checkRange, parseRepresentedRange, type DateRange } from '../../lib/graphql/date-range';
 import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { ClusterCostData } from './costs/cluster-costs';
@@ -37,6 +37,22 @@ async function ownedIds(ids: readonly string[], ctx: KubecostContext): Promise<s
   return valid.filter((_, i) => owned[i] === true);
 }
 
+interface CostSummaryRef {
+  organizationId: unknown;
+  from: unknown;
+  to: unknown;
+  cloudCost?: number;
+  kubernetesClusterIds?: string[];
+}
+type CostSummaryParent = Omit<CostSummaryRef, 'from' | 'to'> & DateRange;
+
+/** Sum over the organization's clusters; the same loader calls as `kubernetesCosts`, so one batch. */
+async function kubernetesTotal(s: CostSummaryParent, ctx: KubecostContext): Promise<number> {
+  const ids = await ownedIds(s.kubernetesClusterIds ?? [], ctx);
+  const all = await Promise.all(ids.map((id) => costs({ id, from: s.from, to: s.to }, ctx)));
+  return all.reduce((sum, c) => sum + c.totalCost, 0);
+}
+
 export const resolvers: GraphQLResolverMap<KubecostContext> = {
   DateTime: DateTimeScalar,
   Organization: {
@@ -51,6 +67,14 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
       clusters.sort((a, b) => b.data.totalCost - a.data.totalCost || a.key.id.localeCompare(b.key.id));
       return { totalCost: clusters.reduce((sum, c) => sum + c.data.totalCost, 0), clusters: clusters.map((c) => c.key) };
     },
+  },
+  CostSummary: {
+    __resolveReference: (ref: CostSummaryRef, ctx: KubecostContext) => {
+      if (!isId(ref.organizationId) || !ctx.caller.organizationIds.includes(ref.organizationId)) return null;
+      return { ...ref, ...parseRepresentedRange(ref.from, ref.to) };
+    },
+    kubernetesCost: (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => kubernetesTotal(s, ctx),
+    totalCost: async (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => (s.cloudCost ?? 0) + (await kubernetesTotal(s, ctx)),
   },
   CloudAccount: {
     __resolveReference: (ref: { id: string }) => ref,

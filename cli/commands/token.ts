@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { isId } from '../../lib/accounts/ids';
+import { createApiToken, revokeApiToken, TokenError } from '../../lib/tokens/api-tokens';
+import { print, withDatabase } from '../context';
+import { CliError } from '../errors';
+
+export function registerTokenCommands(program: Command): void {
+  const token = program.command('token').description('manage API tokens for the GraphQL gateway');
+  token
+    .command('create')
+    .description("create an API token for an organization (printed once; only a hash is kept)")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--name <name>', 'what the token is for', 'api')
+    .option('--json', 'print JSON')
+    .action(async (options: { org: string; name: string; json?: boolean }) => {
+      if (!isId(options.org)) throw new CliError(`--org: "${options.org}" is not an organization id`);
+      const issued = await withDatabase((db) => createApiToken(db, options.org, options.name)).catch((error: unknown) => {
+        throw error instanceof TokenError ? new CliError(error.message) : error;
+      });
+      print(!!options.json, { id: issued.id, organizationId: issued.organizationId, token: issued.token }, `token ${issued.id}: ${issued.token}\n(shown once; use it as Authorization: Bearer <token>)`);
+    });
+  token
+    .command('revoke')
+    .description('revoke an API token by its id; gateways stop accepting it within a minute')
+    .argument('<id>', 'token id (printed by token create)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      if (!isId(id)) throw new CliError(`"${id}" is not a token id`);
+      const revoked = await withDatabase((db) => revokeApiToken(db, id));
+      if (!revoked) throw new CliError(`token ${id} not found or already revoked`);
+      print(!!options.json, { id, revoked: true }, `token ${id} revoked`);
+    });
+}

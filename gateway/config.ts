@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { loadCommonConfig, type CommonConfig } from '../lib/config/common';
+import { ConfigError, durationVar, intVar, optionalStringVar, portVar, stringVar, urlVar } from '../lib/config/env';
+import { loadInternalSecret } from '../lib/internal-auth/secret';
+import { SUPERGRAPH_FILE, type SubgraphName } from './supergraph/compose';
+
+type Env = Record<string, string | undefined>;
+
+export interface QueryLimits {
+  /** Deepest field nesting an operation may have (fragments followed). @default 12 */
+  maxDepth: number;
+  /** Aliased fields per operation: aliases multiply work without growing the text much. @default 30 */
+  maxAliases: number;
+  /** Lexical tokens per document, enforced while parsing. @default 3000 */
+  maxTokens: number;
+  /** Request body bytes. @default 256 KiB */
+  maxBodyBytes: number;
+}
+
+export interface GatewayConfig {
+  common: CommonConfig;
+  /** @default 4000 */
+  port: number;
+  /** @default 127.0.0.1 */
+  host: string;
+  /** Signs the caller context sent to subgraphs. */
+  internalSecret: string;
+  /** The composed supergraph (`costgraph compose`); watched, reloaded on change. */
+  supergraphFile: string;
+  /** Per-subgraph URL overrides; the supergraph's URLs (local defaults) otherwise. */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  limits: QueryLimits;
+  /** Schema introspection; on by default in local mode (no DATABASE_URL), off in production. */
+  introspection: boolean;
+  /** How long a token verdict is reused; revocation takes effect within this. @default 30s */
+  tokenCacheTtlMs: number;
+  /** A subgraph request taking longer fails that subgraph's part of the answer. @default 20s */
+  subgraphTimeoutMs: number;
+  /** Open sockets per subgraph (bounded keep-alive pool). @default 64 */
+  subgraphConnections: number;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const value = optionalStringVar(env, name);
+  if (value === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(name, `expected true or false, got "${value}"`);
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const common = loadCommonConfig(env);
+  const tokenCacheTtlMs = durationVar(env, 'TOKEN_CACHE_TTL', 30_000);
+  if (tokenCacheTtlMs > 60_000) throw new ConfigError('TOKEN_CACHE_TTL', 'at most 60s: revoked tokens must stop working within a minute');
+  const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
+  if (optionalStringVar(env, 'EXPENSES_URL')) subgraphUrls.expenses = urlVar(env, 'EXPENSES_URL', '');
+  if (optionalStringVar(env, 'KUBECOST_URL')) subgraphUrls.kubecost = urlVar(env, 'KUBECOST_URL', '');
+  return {
+    common,
+    port: portVar(env, 'GATEWAY_PORT', 4000),
+    host: stringVar(env, 'GATEWAY_HOST', '127.0.0.1'),
+    internalSecret: loadInternalSecret(common, env),
+    supergraphFile: path.resolve(stringVar(env, 'SUPERGRAPH_FILE', SUPERGRAPH_FILE)),
+    subgraphUrls,
+    limits: {
+      maxDepth: intVar(env, 'GRAPHQL_MAX_DEPTH', 12, 1, 100),
+      maxAliases: intVar(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 1000),
+      maxTokens: intVar(env, 'GRAPHQL_MAX_TOKENS', 3000, 100, 100_000),
+      maxBodyBytes: intVar(env, 'GRAPHQL_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    },
+    introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !common.databaseUrl),
+    tokenCacheTtlMs,
+    subgraphTimeoutMs: durationVar(env, 'SUBGRAPH_TIMEOUT', 20_000),
+    subgraphConnections: intVar(env, 'SUBGRAPH_CONNECTIONS', 64, 1, 10_000),
+  };
+}

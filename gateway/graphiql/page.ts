@@ -1,0 +1,128 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+/**
+ * GraphiQL served by the gateway from its own origin: React, ReactDOM and GraphiQL's UMD
+ * builds come from node_modules, so the playground works offline. A Content-Security-Policy
+ * of 'self' makes the browser refuse anything that would leave the origin.
+ */
+interface Asset {
+  type: string;
+  gzipped: Buffer;
+  etag: string;
+}
+
+function asset(type: string, body: Buffer | string): Asset {
+  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  return { type, gzipped: zlib.gzipSync(buffer), etag: `"${crypto.createHash('sha256').update(buffer).digest('base64url').slice(0, 22)}"` };
+}
+
+/** A file inside an installed package (package exports hide the UMD builds from require.resolve). */
+const packageFile = (pkg: string, file: string) => fs.readFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file));
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // GraphiQL sets inline styles and embeds its fonts as data: URLs.
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const INIT_SCRIPT = `(() => {
+  const config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  const fetcher = GraphiQL.createFetcher({ url: config.endpoint });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {
+      fetcher,
+      defaultQuery: config.query,
+      defaultHeaders: config.headers,
+      variables: config.variables,
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: true,
+      defaultEditorToolsVisibility: 'headers',
+    }),
+  );
+})();
+`;
+
+export interface GraphiQLOptions {
+  /** The document the editor opens with (the headline query). */
+  query: string;
+  /** Pre-filled variables; the organization id when the stack knows one. */
+  variables: Record<string, unknown>;
+}
+
+export function createGraphiQL(options: GraphiQLOptions) {
+  const config = {
+    endpoint: '/graphql',
+    query: options.query,
+    variables: JSON.stringify(options.variables, null, 2),
+    headers: JSON.stringify({ Authorization: 'Bearer <paste an API token: costgraph token create --org ID>' }, null, 2),
+  };
+  // `<` escaped so no value can close the JSON script element.
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>costgraph GraphiQL</title>
+<link rel="stylesheet" href="/graphiql/assets/graphiql.min.css">
+<style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script id="graphiql-config" type="application/json">${json}</script>
+<script src="/graphiql/assets/react.production.min.js"></script>
+<script src="/graphiql/assets/react-dom.production.min.js"></script>
+<script src="/graphiql/assets/graphiql.min.js"></script>
+<script src="/graphiql/assets/init.js"></script>
+</body>
+</html>
+`;
+  const assets = new Map<string, Asset>([
+    ['/graphiql/assets/react.production.min.js', asset('text/javascript', packageFile('react', 'umd/react.production.min.js'))],
+    ['/graphiql/assets/react-dom.production.min.js', asset('text/javascript', packageFile('react-dom', 'umd/react-dom.production.min.js'))],
+    ['/graphiql/assets/graphiql.min.js', asset('text/javascript', packageFile('graphiql', 'graphiql.min.js'))],
+    ['/graphiql/assets/graphiql.min.css', asset('text/css', packageFile('graphiql', 'graphiql.min.css'))],
+    ['/graphiql/assets/init.js', asset('text/javascript', INIT_SCRIPT)],
+  ]);
+  const page = asset('text/html; charset=utf-8', html);
+
+  /** Answers GraphiQL's page and assets; false for anything else. */
+  return function serve(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const wantsPage =
+      url.pathname === '/graphiql' || ((url.pathname === '/graphql' || url.pathname === '/') && !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html'));
+    const found = wantsPage ? page : assets.get(url.pathname);
+    if (!found) return false;
+    const headers: Record<string, string> = {
+      'Content-Type': found.type,
+      ETag: found.etag,
+      Vary: 'Accept, Accept-Encoding',
+      'Cache-Control': wantsPage ? 'no-cache' : 'public, max-age=86400',
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (req.headers['if-none-match'] === found.etag) {
+      res.writeHead(304, headers).end();
+      return true;
+    }
+    // Every browser accepts gzip; the rare client that does not gets it inflated here.
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': String(found.gzipped.length) });
+      res.end(req.method === 'HEAD' ? undefined : found.gzipped);
+    } else {
+      const body = zlib.gunzipSync(found.gzipped);
+      res.writeHead(200, { ...headers, 'Content-Length': String(body.length) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    return true;
+  };
+}

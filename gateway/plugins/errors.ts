@@ -1,0 +1,48 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from '../../lib/log';
+
+/** Codes a client can act on; anything else from a subgraph is reported as that subgraph failing. */
+const SUBGRAPH_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UPSTREAM_UNAVAILABLE', 'DOWNSTREAM_SERVICE_ERROR']);
+
+/** Errors the gateway itself raises about a request (parsing, validation, limits, variables). */
+const REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'UNAUTHENTICATED',
+]);
+
+/**
+ * Shapes every error the gateway answers with: subgraph errors keep their typed code and name
+ * the subgraph (`serviceName`); the gateway's own request errors keep their code; anything
+ * unexpected is logged and masked, so no internal detail (URLs, stacks, bodies) leaks.
+ */
+export function formatGatewayError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const extensions = formatted.extensions ?? {};
+    const code = typeof extensions.code === 'string' ? extensions.code : undefined;
+    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+    if (typeof extensions.serviceName === 'string') {
+      const known = code !== undefined && SUBGRAPH_CODES.has(code);
+      if (!known) logger.warn({ subgraph: extensions.serviceName, code, message: formatted.message, path: formatted.path }, 'subgraph error');
+      return {
+        ...base,
+        message: known ? formatted.message : `${extensions.serviceName} failed`,
+        extensions: { code: known ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName: extensions.serviceName, ...argumentOf(extensions) },
+      };
+    }
+    // Apollo reports every validation rule's error as GRAPHQL_VALIDATION_FAILED; a limit gets its own code.
+    if (typeof extensions.limit === 'string') return { ...base, extensions: { code: 'QUERY_TOO_COMPLEX', ...limitOf(extensions) } };
+    if (code !== undefined && REQUEST_CODES.has(code)) return { ...base, extensions: { code, ...argumentOf(extensions) } };
+    logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected gateway error');
+    return { message: 'internal error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+const argumentOf = (e: Record<string, unknown>) => (typeof e.argument === 'string' ? { argument: e.argument } : {});
+const limitOf = (e: Record<string, unknown>) => (typeof e.limit === 'string' ? { limit: e.limit } : {});

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { request } from 'undici';
+import type { Queryable } from '../lib/db/database';
+import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
+import type { Logger } from '../lib/log';
+import { TokenVerifier } from './auth/token-verifier';
+import type { GatewayConfig } from './config';
+import { createGraphiQL } from './graphiql/page';
+import { createGatewayMetrics } from './metrics';
+import { formatGatewayError } from './plugins/errors';
+import { limitRules } from './plugins/limits';
+import { metricsPlugin } from './plugins/metrics-plugin';
+import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
+import { staticSupergraph } from './supergraph/static-supergraph';
+import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
+import path from 'node:path';
+
+// A self-hosted, offline product never phones home: @apollo/gateway reports anonymous usage
+// to Apollo unless this is set, so it is set unconditionally before the gateway exists.
+process.env.APOLLO_TELEMETRY_DISABLED = '1';
+
+export const HEADLINE_QUERY_FILE = path.join(SCHEMA_DIR, 'operations', 'Headline.graphql');
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  db: Queryable;
+  logger: Logger;
+  /** Pre-fills GraphiQL's variables (local stack: the demo organization). */
+  graphiqlOrganizationId?: string;
+}
+
+export interface Gateway {
+  server: http.Server;
+  apollo: ApolloServer<GatewayContext>;
+  close(): Promise<void>;
+}
+
+export async function createGateway({ config, db, logger, graphiqlOrganizationId }: GatewayDeps): Promise<Gateway> {
+  const metrics = createGatewayMetrics();
+  const sources = new Map<string, SubgraphDataSource>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: staticSupergraph(config.supergraphFile, logger),
+    buildService: ({ name, url }) => {
+      const source = new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName] ?? url ?? '',
+        secret: config.internalSecret,
+        timeoutMs: config.subgraphTimeoutMs,
+        connections: config.subgraphConnections,
+        metrics,
+      });
+      void sources.get(name)?.close();
+      sources.set(name, source);
+      return source;
+    },
+    logger,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // Automatic persisted queries would let any caller fill a shared cache; operations are small.
+    persistedQueries: false,
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: limitRules(config.limits),
+    formatError: formatGatewayError(logger),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      metricsPlugin(metrics),
+    ],
+  });
+  await apollo.start();
+
+  const verifier = new TokenVerifier(db, config.tokenCacheTtlMs);
+  const graphiql = createGraphiQL({
+    query: fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8'),
+    variables: headlineVariables(graphiqlOrganizationId),
+  });
+  const server = createGraphQLHttpServer<GatewayContext>({
+    apollo,
+    logger,
+    registry: metrics.registry,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    route: async (req, res) => graphiql(req, res),
+    ready: () => subgraphsReachable([...sources.values()].map((s) => s.healthUrl)),
+    context: async (req) => {
+      let caller;
+      try {
+        caller = await verifier.verify(req.headers.authorization);
+      } catch (error) {
+        logger.error({ err: error }, 'token lookup failed');
+        throw new HttpError(503, 'authentication is temporarily unavailable', 'SERVICE_UNAVAILABLE');
+      }
+      if (!caller) {
+        metrics.authFailures.inc();
+        throw new HttpError(401, 'missing, invalid or revoked API token (Authorization: Bearer <token>)', 'UNAUTHENTICATED');
+      }
+      return { caller };
+    },
+  });
+  return {
+    server,
+    apollo,
+    close: async () => {
+      await apollo.stop();
+      await Promise.all([...sources.values()].map((s) => s.close()));
+    },
+  };
+}
+
+function headlineVariables(organizationId: string | undefined): Record<string, unknown> {
+  const to = new Date();
+  to.setUTCHours(0, 0, 0, 0);
+  to.setUTCDate(to.getUTCDate() + 1);
+  const from = new Date(to.getTime() - 30 * 86_400_000);
+  return { org: organizationId ?? '<organization id>', range: { from: from.toISOString(), to: to.toISOString() } };
+}
+
+async function subgraphsReachable(urls: string[]): Promise<boolean> {
+  if (urls.length === 0) return false;
+  const results = await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+        await response.body.dump();
+        return response.statusCode === 200;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return results.every(Boolean);
+}
