@@ -48,7 +48,8 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDa
     const owner = readOwner(ownerFile);
     if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
       if (owner.port !== null && !options.serve) {
-        const db = new PostgresDatabase({ connectionString: `postgres://postgres@127.0.0.1:${owner.port}/postgres`, maxConnections: 4 });
+        // pglite-socket serves the owner's PGlite but not the COPY sub-protocol.
+        const db = new PostgresDatabase({ connectionString: `postgres://postgres@127.0.0.1:${owner.port}/postgres`, maxConnections: 4, copyFromStdin: false });
         return { db };
       }
       if (Date.now() > deadline) {

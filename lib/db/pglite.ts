@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Database, Queryable } from './database';
+import { copyTarget, copyText, type BulkRow, type Database, type Transaction } from './database';
 
 /** Parse results the way the `pg` driver does, so both engines hand the same values to callers. */
 const parsers = {
@@ -27,12 +27,18 @@ export class PgliteDatabase implements Database {
     await this.pglite.exec(sql);
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.pglite.transaction(async (tx) =>
       fn({
         query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
         exec: async (sql: string) => {
           await tx.exec(sql);
+        },
+        copyRows: async (table: string, columns: readonly string[], rows: readonly BulkRow[]) => {
+          const target = copyTarget(table, columns);
+          if (rows.length === 0) return;
+          // PGlite has no COPY FROM STDIN; it reads COPY input from the blob passed with the query.
+          await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([copyText(columns.length, rows)]) });
         },
       }),
     );

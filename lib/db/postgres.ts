@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import type { Database, Queryable } from './database';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyTarget, copyText, insertRows, type BulkRow, type Database, type Transaction } from './database';
 
 // int8 (counts) as numbers: costgraph's counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -8,13 +11,21 @@ export interface PostgresOptions {
   connectionString: string;
   /** Upper bound on pooled connections. @default 10 */
   maxConnections?: number;
+  /**
+   * Whether the server speaks COPY FROM STDIN. pglite-socket does not: the COPY sub-protocol
+   * desynchronises it and it drops the connection, so `copyRows` sends INSERTs there.
+   * @default true
+   */
+  copyFromStdin?: boolean;
 }
 
 export class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly copyFromStdin: boolean;
 
   constructor(options: PostgresOptions) {
+    this.copyFromStdin = options.copyFromStdin ?? true;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -34,13 +45,15 @@ export class PostgresDatabase implements Database {
     await this.pool.query(sql);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx: Queryable = {
+    const tx: Transaction = {
       query: async <R>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as R[],
       exec: async (sql: string) => {
         await client.query(sql);
       },
+      copyRows: (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
+        this.copyFromStdin ? copyRows(client, table, columns, rows) : insertRows(tx, table, columns, rows),
     };
     try {
       await client.query('BEGIN');
@@ -58,4 +71,11 @@ export class PostgresDatabase implements Database {
   close(): Promise<void> {
     return this.pool.end();
   }
+}
+
+async function copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: readonly BulkRow[]): Promise<void> {
+  const target = copyTarget(table, columns);
+  if (rows.length === 0) return;
+  const text = copyText(columns.length, rows);
+  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
 }
