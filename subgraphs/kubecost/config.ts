@@ -1,5 +1,5 @@
 import { loadCommonConfig, type CommonConfig } from '../../lib/config/common';
-import { durationVar, intVar, portVar, stringVar, urlVar } from '../../lib/config/env';
+import { ConfigError, durationVar, intVar, portVar, stringVar, urlVar } from '../../lib/config/env';
 import { loadInternalSecret } from '../../lib/internal-auth/secret';
 
 type Env = Record<string, string | undefined>;
@@ -16,13 +16,20 @@ export interface KubecostConfig {
   queryTimeoutMs: number;
   /** Windows that ended longer ago than this are immutable and cached indefinitely (LRU). @default 10m */
   immutableAfterMs: number;
-  /** Result cache bound. @default 64 MiB */
+  /** Windows newer than that are cached this long at most (never over a minute). @default 60s */
+  recentTtlMs: number;
+  /** Result cache bound (JSON size of cached results); 0 disables the cache. @default 64 MiB */
   cacheBytes: number;
   internalSecret: string;
 }
 
+/** The issue's promise: results of windows that are still filling are at most a minute old. */
+const MAX_RECENT_TTL_MS = 60_000;
+
 export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
   const common = loadCommonConfig(env);
+  const recentTtlMs = durationVar(env, 'KUBECOST_RECENT_TTL', MAX_RECENT_TTL_MS);
+  if (recentTtlMs > MAX_RECENT_TTL_MS) throw new ConfigError('KUBECOST_RECENT_TTL', `at most 60s, got ${recentTtlMs} ms`);
   return {
     common,
     port: portVar(env, 'KUBECOST_PORT', 4002),
@@ -30,6 +37,7 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
     thanosQueryUrl: urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'),
     queryTimeoutMs: durationVar(env, 'KUBECOST_QUERY_TIMEOUT', 15_000),
     immutableAfterMs: durationVar(env, 'KUBECOST_IMMUTABLE_AFTER', 10 * 60_000),
+    recentTtlMs,
     cacheBytes: intVar(env, 'KUBECOST_CACHE_BYTES', 64 * 1024 * 1024, 0),
     internalSecret: loadInternalSecret(common, env),
   };

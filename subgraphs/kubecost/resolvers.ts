@@ -5,6 +5,7 @@ import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { ClusterCostData } from './costs/cluster-costs';
 import { efficiency, idleRow, savings } from './costs/insights';
+import { seriesBucketCount } from './costs/window';
 import type { KubecostContext } from './context';
 import type { ClusterRangeKey } from './loaders';
 import { ThanosError } from './promql/thanos-client';
@@ -102,12 +103,16 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
       }),
     series: (p: ClusterCostParent, args: { step: keyof typeof STEP_SECONDS }, ctx: KubecostContext) => {
       const stepSeconds = STEP_SECONDS[args.step];
-      const points = Math.ceil((p.to.getTime() - p.from.getTime()) / (stepSeconds * 1000));
+      const points = seriesBucketCount(p.from.getTime(), p.to.getTime(), stepSeconds * 1000);
       if (points > MAX_POINTS) throw badInput(`series would have ${points} points; at most ${MAX_POINTS} (use a larger step or a shorter range)`, 'step');
       return fromStore(() => ctx.loaders.series.load({ ...p, stepSeconds }));
     },
     efficiency: (p: ClusterCostParent, _: unknown, ctx: KubecostContext) =>
-      fromStore(async () => efficiency(await costs(p, ctx), await ctx.loaders.usage.load(p))),
+      fromStore(async () => {
+        // Both loads start in the same tick, so each batches across clusters and they overlap.
+        const [cluster, usage] = await Promise.all([costs(p, ctx), ctx.loaders.usage.load(p)]);
+        return efficiency(cluster, usage);
+      }),
     savings: (p: ClusterCostParent, _: unknown, ctx: KubecostContext) =>
       fromStore(async () => {
         const [cluster, namespaces, usage, unclaimed] = await Promise.all([

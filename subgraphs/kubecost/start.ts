@@ -23,7 +23,7 @@ export async function startKubecostSubgraph(deps: { config: KubecostConfig; db: 
     url: config.thanosQueryUrl,
     timeoutMs: config.queryTimeoutMs,
     immutableAfterMs: config.immutableAfterMs,
-    recentTtlMs: 60_000,
+    recentTtlMs: config.recentTtlMs,
     cacheBytes: config.cacheBytes,
     metrics,
   });

@@ -177,14 +177,19 @@ function span(cluster: SyntheticCluster, life: Lifetime = {}): [number, number] 
 }
 
 /** Samples of one series: a value at every scrape inside the lifetime, stale markers where the series ends. */
-export function scrapeSamples(cluster: SyntheticCluster, life: Lifetime, valueAt: (t: number) => number): SyntheticSample[] {
+export function scrapeSamples(cluster: SyntheticCluster, life: Lifetime, valueAt: (t: number) => number, clip?: { fromMs: number; toMs: number }): SyntheticSample[] {
   const step = cluster.intervalSeconds * 1000;
   const [from, to] = span(cluster, life);
+  const inGap = (t: number) => (cluster.gaps ?? []).find((g) => t >= g.fromMs && t < g.toMs);
   const samples: SyntheticSample[] = [];
-  let present = false;
-  let t = Math.ceil(from / step) * step;
-  for (; t < to; t += step) {
-    const gap = (cluster.gaps ?? []).find((g) => t >= g.fromMs && t < g.toMs);
+  const first = Math.ceil(from / step) * step;
+  // With a clip (a slice of a long backfill), start at the clip and rebuild whether the series
+  // was present at the previous scrape, so slices concatenate to exactly the unclipped samples.
+  let t = clip ? Math.max(first, Math.ceil(clip.fromMs / step) * step) : first;
+  const end = clip ? Math.min(to, clip.toMs) : to;
+  let present = t > first && t - step < to && !inGap(t - step);
+  for (; t < end; t += step) {
+    const gap = inGap(t);
     if (gap) {
       if (present && gap.staleMarkers) samples.push({ timestamp: t, value: STALE_NAN });
       present = false;
@@ -194,17 +199,41 @@ export function scrapeSamples(cluster: SyntheticCluster, life: Lifetime, valueAt
     present = true;
   }
   // The first scrape after the series disappeared marks it stale.
-  if (present) samples.push({ timestamp: t, value: STALE_NAN });
+  if (present && t >= to && (!clip || t < clip.toMs)) samples.push({ timestamp: t, value: STALE_NAN });
   return samples;
+}
+
+/** One series the cluster's Prometheus would hold: its labels, lifetime and value over time. */
+export interface SeriesSpec {
+  labels: Labels;
+  life: Lifetime;
+  valueAt: (t: number) => number;
 }
 
 /** Every series the cluster's Prometheus would hold, with `tenant_id` set as Thanos Receive would. */
 export function clusterSeries(cluster: SyntheticCluster): SyntheticSeries[] {
+  return clusterSeriesSlice(cluster, cluster.startMs, cluster.endMs + cluster.intervalSeconds * 1000);
+}
+
+/**
+ * The cluster's series restricted to samples in [fromMs, toMs): consecutive slices hold exactly
+ * the samples of clusterSeries, so a long history can be generated and written piece by piece.
+ */
+export function clusterSeriesSlice(cluster: SyntheticCluster, fromMs: number, toMs: number, specs = clusterSeriesSpecs(cluster)): SyntheticSeries[] {
   const series: SyntheticSeries[] = [];
+  for (const spec of specs) {
+    const samples = scrapeSamples(cluster, spec.life, spec.valueAt, { fromMs, toMs });
+    if (samples.length > 0) series.push({ labels: spec.labels, samples });
+  }
+  return series;
+}
+
+/** The specs behind clusterSeries (labels include `__name__` and `tenant_id`). */
+export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
+  const series: SeriesSpec[] = [];
   const add = (name: string, labels: Labels, life: Lifetime, valueAt: number | ((t: number) => number)) => {
     const fn = typeof valueAt === 'number' ? () => valueAt : valueAt;
-    const samples = scrapeSamples(cluster, life, fn);
-    if (samples.length > 0) series.push({ labels: { __name__: name, ...labels, tenant_id: cluster.tenantId }, samples });
+    series.push({ labels: { __name__: name, ...labels, tenant_id: cluster.tenantId }, life, valueAt: fn });
   };
 
   add('kubecost_cluster_info', { id: `synthetic-${cluster.tenantId.slice(0, 8)}`, provider: 'GCP', provisioner: 'GKE', region: 'us-central1' }, {}, 1);

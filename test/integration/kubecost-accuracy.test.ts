@@ -488,6 +488,7 @@ describe('Kubecost cost model accuracy against a real Prometheus 2.42', () => {
       breakdown: { cpu: 0, ram: 0, gpu: 0, persistentVolumes: 0, network: null, loadBalancers: 0, clusterManagement: 0 },
       totalCost: 0,
       lastSampleAt: null,
+      capacityComplete: true,
     });
     expect((await loadNamespaceCosts(client, [EMPTY_TENANT], new Date(DAY[0]), new Date(DAY[1]))).get(EMPTY_TENANT)).toEqual([]);
     // A cluster whose data all lies outside the window looks the same for that window.

@@ -1,7 +1,7 @@
 import type { ThanosClient, VectorPoint } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
-import { ASSET_CATEGORIES, clusterCostQuery, efficiencyQuery, namespaceCostQuery, seriesQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
-import { costWindow, type Window } from './window';
+import { ASSET_CATEGORIES, clusterCostQuery, efficiencyQuery, namespaceCostQuery, seriesPartialQuery, seriesQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
+import { costWindow, seriesBuckets } from './window';
 
 export interface CostBreakdown {
   cpu: number;
@@ -19,6 +19,11 @@ export interface ClusterCostData {
   breakdown: CostBreakdown;
   totalCost: number;
   lastSampleAt: Date | null;
+  /**
+   * False when some node had a price but no CPU or memory capacity in the window: its asset
+   * cost is unknown (counted as 0), so idle cost is unknown too (not negative, not 0).
+   */
+  capacityComplete: boolean;
 }
 
 export interface NamespaceCostData {
@@ -93,11 +98,13 @@ export async function loadClusterCosts(client: ThanosClient, ids: readonly strin
     }
     breakdown.network = networkCost(mine);
     const last = mine.find((p) => p.labels.category === 'last_sample');
+    const missing = mine.find((p) => p.labels.category === 'capacity_missing');
     result.set(id, {
       cloudAccountId: id,
       breakdown,
       totalCost: breakdownTotal(breakdown),
       lastSampleAt: last && Number.isFinite(last.value) ? new Date(Math.round(last.value * 1000)) : null,
+      capacityComplete: !missing || missing.value === 0,
     });
   }
   return result;
@@ -181,7 +188,12 @@ export interface CostPointData {
   totalCost: number;
 }
 
-/** Asset costs per HOUR or DAY bucket from `from`, for charts: one range query per batch. */
+/**
+ * Asset costs per UTC hour or day, for charts. Whole buckets come from one range query; the
+ * clipped first and last bucket (when the range does not start or end on a boundary) from one
+ * instant query with `@`. Both use the window's own subquery points, so the buckets add up to
+ * the cluster's total for the range. Two requests at most, whatever the number of clusters.
+ */
 export async function loadCostSeries(
   client: ThanosClient,
   ids: readonly string[],
@@ -189,26 +201,37 @@ export async function loadCostSeries(
   to: Date,
   stepSeconds: number,
 ): Promise<Map<string, CostPointData[]>> {
-  const window: Window = costWindow(from, to);
+  const window = costWindow(from, to);
+  // Window resolutions divide an hour; a step can never be finer than one point.
   const resolution = Math.min(window.resolutionSeconds, stepSeconds);
-  const firstEnd = from.getTime() + stepSeconds * 1000 - 1;
-  const buckets = Math.ceil((to.getTime() - from.getTime()) / (stepSeconds * 1000));
+  const stepMs = stepSeconds * 1000;
+  const buckets = seriesBuckets(from.getTime(), to.getTime(), stepMs);
   const result = new Map<string, CostPointData[]>(
-    ids.map((id) => [
-      id,
-      Array.from({ length: buckets }, (_, i) => ({ start: new Date(from.getTime() + i * stepSeconds * 1000), breakdown: { ...emptyBreakdown(), network: null }, totalCost: 0 })),
-    ]),
+    ids.map((id) => [id, buckets.map((b) => ({ start: new Date(b.startMs), breakdown: emptyBreakdown(), totalCost: 0 }))]),
   );
-  const series = await client.range(seriesQuery(tenantSelector(ids), stepSeconds, resolution), firstEnd, firstEnd + (buckets - 1) * stepSeconds * 1000, stepSeconds);
-  for (const s of series) {
-    const points = result.get(s.labels.tenant_id);
-    const category = s.labels.category as AssetCategory;
-    if (!points || !(ASSET_CATEGORIES as readonly string[]).includes(category)) continue;
-    for (const p of s.points) {
-      const index = Math.round((p.time - firstEnd) / (stepSeconds * 1000));
-      if (index >= 0 && index < points.length) points[index].breakdown[category] = finite(p.value);
+  const whole = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs === stepMs);
+  const partial = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs !== stepMs);
+  const T = tenantSelector(ids);
+  const set = (tenant: string, index: number, category: string, value: number) => {
+    const points = result.get(tenant);
+    if (points && index >= 0 && index < points.length && (ASSET_CATEGORIES as readonly string[]).includes(category)) {
+      points[index].breakdown[category as AssetCategory] = finite(value);
     }
-  }
+  };
+  await Promise.all([
+    whole.length === 0
+      ? undefined
+      : client.range(seriesQuery(T, stepSeconds, resolution), whole[0].endMs - 1, whole[whole.length - 1].endMs - 1, stepSeconds).then((series) => {
+          for (const s of series) {
+            for (const p of s.points) set(s.labels.tenant_id, whole[0].index + Math.round((p.time - (whole[0].endMs - 1)) / stepMs), s.labels.category, p.value);
+          }
+        }),
+    partial.length === 0
+      ? undefined
+      : client.instant(seriesPartialQuery(T, partial, resolution), window.evalMs).then((points) => {
+          for (const p of points) set(p.labels.tenant_id, partial[Number(p.labels.bucket)].index, p.labels.category, p.value);
+        }),
+  ]);
   for (const points of result.values()) for (const p of points) p.totalCost = breakdownTotal(p.breakdown);
   return result;
 }

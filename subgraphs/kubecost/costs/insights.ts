@@ -9,12 +9,13 @@ const HEADROOM = 1.2;
 const IDLE_ABOVE = 0.3;
 
 /**
- * The idle row: node CPU/RAM/GPU cost minus what namespaces were allocated. Without node
- * capacity data the asset side is unknown, so there is no idle row rather than a negative one.
+ * The idle row: node CPU/RAM/GPU cost minus what namespaces were allocated. When any node's
+ * capacity is missing the asset side is unknown, so there is no idle row (no data) rather than
+ * a negative one, or one that is merely clamped to 0 or understated.
  */
 export function idleRow(cluster: ClusterCostData, namespaces: NamespaceCostData[]): NamespaceCostData | undefined {
   const asset = { cpu: cluster.breakdown.cpu, ram: cluster.breakdown.ram, gpu: cluster.breakdown.gpu };
-  if (asset.cpu + asset.ram + asset.gpu <= 0) return undefined;
+  if (!cluster.capacityComplete || asset.cpu + asset.ram + asset.gpu <= 0) return undefined;
   const allocated = { cpu: 0, ram: 0, gpu: 0 };
   for (const ns of namespaces) {
     allocated.cpu += ns.cpu;

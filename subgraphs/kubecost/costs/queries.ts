@@ -1,4 +1,4 @@
-import { subquery, type Window } from './window';
+import { subquery, type Bucket, type Window } from './window';
 
 /*
  * PromQL for OpenCost's asset model. Every expression is a per-tenant *hourly rate*; money is
@@ -35,14 +35,35 @@ const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${su
 const PRESENCE = ['node_cpu_hourly_cost', 'node_total_hourly_cost', 'kubecost_cluster_management_cost', 'kubecost_cluster_info', 'pv_hourly_cost'];
 
 /**
- * Newest sample time per tenant among the presence metrics. `timestamp()` drops the metric
- * name, so it must see one metric at a time: over `{__name__=~"a|b"}` Prometheus refuses the
- * whole query ("vector cannot contain metrics with the same labelset") as soon as two of them
- * share labels, which node_cpu_hourly_cost and node_total_hourly_cost always do. Each metric
- * keeps its own label so the `or` keeps them all; the max over them comes last.
+ * Newest sample time per tenant among the presence metrics, in two parts:
+ *
+ * - exact: `timestamp()` of the raw series at the window's end, which sees the newest sample of
+ *   a cluster still sending when the window closes (the usual case);
+ * - otherwise (the cluster stopped, or paused, inside the window): the last subquery point at
+ *   which any presence series existed, to the window's resolution.
+ *
+ * The fallback applies `timestamp()` to an aggregation, never to a bare selector: over a bare
+ * selector Prometheus 2.x re-reads every series at every subquery step (hundreds of ms per
+ * cluster-day), while an aggregation is evaluated once over the range. `timestamp()` also drops
+ * the metric name, so each metric keeps its own `presence` label or `or` would merge them.
  */
-const lastSampleTimestamps = (T: string) =>
-  PRESENCE.map((metric) => `label_replace(max by (tenant_id) (timestamp(${metric}{${T}})), "presence", "${metric}", "", "")`).join(' or ');
+const lastSampleTimestamps = (T: string, window: Window) => {
+  const exact = PRESENCE.map((metric) => `label_replace(max by (tenant_id) (timestamp(${metric}{${T}})), "presence", "${metric}", "", "")`).join(' or ');
+  const present = PRESENCE.map((metric) => `count by (tenant_id) (${metric}{${T}})`).join(' or ');
+  return `max by (tenant_id) (${exact}) or max_over_time(timestamp(${present})${subquery(window)})`;
+};
+
+/**
+ * Nodes that had a price in the window but never a CPU or memory capacity: their asset cost
+ * is unknown (counted as 0), so idle cost cannot be known either. Cheap range functions only.
+ */
+const capacityMissing = (T: string, window: Window) => {
+  const priced = `max by (tenant_id, node) (max_over_time(node_cpu_hourly_cost{${T}}[${window.range}]))`;
+  const lacking = ['kube_node_status_capacity_cpu_cores', 'kube_node_status_capacity_memory_bytes'].map(
+    (capacity) => `(${priced} unless on (tenant_id, node) max by (tenant_id, node) (max_over_time(${capacity}{${T}}[${window.range}])))`,
+  );
+  return `count by (tenant_id) (${lacking.join(' or ')})`;
+};
 
 /**
  * One instant query for a batch of clusters: every asset category's cost, the last sample
@@ -51,7 +72,8 @@ const lastSampleTimestamps = (T: string) =>
 export function clusterCostQuery(T: string, window: Window): string {
   const rates = assetRates(T);
   const parts = ASSET_CATEGORIES.map((category) => tag(integrate(rates[category], window), category));
-  parts.push(tag(`max by (tenant_id) (max_over_time((${lastSampleTimestamps(T)})${subquery(window)}))`, 'last_sample'));
+  parts.push(tag(`max by (tenant_id) (${lastSampleTimestamps(T, window)})`, 'last_sample'));
+  parts.push(tag(capacityMissing(T, window), 'capacity_missing'));
   parts.push(
     tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${window.range}]))`, 'egress_bytes'),
   );
@@ -109,4 +131,20 @@ export function seriesQuery(T: string, stepSeconds: number, resolutionSeconds: n
   return ASSET_CATEGORIES.map((category) =>
     tag(`sum_over_time((${rates[category]})[${stepSeconds * 1000 - 1}ms:${resolutionSeconds}s]) * ${resolutionSeconds / 3600}`, category),
   ).join(' or ');
+}
+
+/**
+ * Asset costs of clipped buckets in one instant query: each bucket's subquery is pinned to
+ * the bucket's last millisecond with `@` and tagged with its position in `buckets`.
+ */
+export function seriesPartialQuery(T: string, buckets: readonly Bucket[], resolutionSeconds: number): string {
+  const rates = assetRates(T);
+  return buckets
+    .flatMap((bucket, i) =>
+      ASSET_CATEGORIES.map(
+        (category) =>
+          `label_replace(${tag(`sum_over_time((${rates[category]})[${bucket.endMs - bucket.startMs - 1}ms:${resolutionSeconds}s] @ ${((bucket.endMs - 1) / 1000).toFixed(3)}) * ${resolutionSeconds / 3600}`, category)}, "bucket", "${i}", "", "")`,
+      ),
+    )
+    .join(' or ');
 }

@@ -42,22 +42,36 @@ type Result = VectorPoint[] | MatrixSeries[];
  */
 export class ThanosClient {
   private readonly driver: PrometheusDriver;
-  private readonly cache: LRUCache<string, Result>;
+  /** Absent when `cacheBytes` is 0. */
+  private readonly cache?: LRUCache<string, Result>;
+  /** Sent to the store so it abandons a query we no longer wait for. */
+  private readonly evalTimeout: string;
   private readonly inflight = new Map<string, Promise<Result>>();
   private readonly now: () => number;
 
   constructor(private readonly options: ThanosClientOptions) {
-    this.driver = new PrometheusDriver({ endpoint: options.url, baseURL: '/api/v1', timeout: options.timeoutMs, preferPost: true });
-    this.cache = new LRUCache<string, Result>({
-      maxSize: options.cacheBytes,
-      sizeCalculation: (value) => Math.max(1, JSON.stringify(value).length),
+    this.driver = new PrometheusDriver({
+      endpoint: options.url,
+      baseURL: '/api/v1',
+      preferPost: true,
+      // axios's `timeout` is only a socket idle timeout: a store that trickles bytes would keep
+      // a request (and the GraphQL response) open forever. The signal bounds the whole request.
+      timeout: options.timeoutMs,
+      requestInterceptor: { onFulfilled: (config) => Object.assign(config, { signal: AbortSignal.timeout(options.timeoutMs) }) },
     });
+    this.evalTimeout = `${Math.max(1, Math.floor(options.timeoutMs / 1000))}s`;
+    if (options.cacheBytes > 0) {
+      this.cache = new LRUCache<string, Result>({
+        maxSize: options.cacheBytes,
+        sizeCalculation: (value) => Math.max(1, JSON.stringify(value).length),
+      });
+    }
     this.now = options.now ?? Date.now;
   }
 
   instant(query: string, evalMs: number): Promise<VectorPoint[]> {
     return this.cached(`i\0${evalMs}\0${query}`, evalMs, async () => {
-      const result = await this.driver.instantQuery(query, evalMs);
+      const result = await this.driver.instantQuery(query, evalMs, this.evalTimeout);
       return (result.result as Array<{ metric: { labels: Record<string, string> }; value: { value: number } }>).map((r) => ({
         labels: r.metric.labels,
         value: Number(r.value.value),
@@ -67,7 +81,7 @@ export class ThanosClient {
 
   range(query: string, startMs: number, endMs: number, stepSeconds: number): Promise<MatrixSeries[]> {
     return this.cached(`r\0${startMs}\0${endMs}\0${stepSeconds}\0${query}`, endMs, async () => {
-      const result = await this.driver.rangeQuery(query, startMs, endMs, stepSeconds);
+      const result = await this.driver.rangeQuery(query, startMs, endMs, stepSeconds, this.evalTimeout);
       return (result.result as Array<{ metric: { labels: Record<string, string> }; values: Array<{ time: Date; value: number }> }>).map((r) => ({
         labels: r.metric.labels,
         points: r.values.map((v) => ({ time: v.time.getTime(), value: Number(v.value) })),
@@ -85,7 +99,7 @@ export class ThanosClient {
   }
 
   private async cached(key: string, windowEndMs: number, run: () => Promise<Result>): Promise<Result> {
-    const hit = this.cache.get(key);
+    const hit = this.cache?.get(key);
     if (hit) {
       this.options.metrics.cache.inc({ result: 'hit' });
       return hit;
@@ -96,7 +110,10 @@ export class ThanosClient {
     const promise = this.execute(run)
       .then((result) => {
         const immutable = windowEndMs < this.now() - this.options.immutableAfterMs;
-        this.cache.set(key, result, immutable ? undefined : { ttl: this.options.recentTtlMs });
+        // Without an explicit ttl an entry never expires: only immutable windows may do that.
+        // (lru-cache reads ttl 0 as "forever", so a zero TTL means not caching at all).
+        if (immutable) this.cache?.set(key, result);
+        else if (this.options.recentTtlMs > 0) this.cache?.set(key, result, { ttl: this.options.recentTtlMs });
         return result;
       })
       .finally(() => this.inflight.delete(key));
@@ -124,7 +141,7 @@ function describeFailure(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { errorType?: string; error?: string; message?: string; code?: string };
     if (e.errorType || e.error) return `metrics store: ${e.errorType ?? 'error'}: ${String(e.error ?? '').slice(0, 300)}`;
-    if (e.code === 'ECONNABORTED' || /timeout/i.test(e.message ?? '')) return 'metrics store did not answer in time';
+    if (e.code === 'ECONNABORTED' || e.code === 'ERR_CANCELED' || /timeout|abort|cancel/i.test(e.message ?? '')) return 'metrics store did not answer in time';
     if (e.message) return `metrics store unreachable: ${e.message}`;
   }
   return 'metrics store failed';
