@@ -34,12 +34,15 @@ const TAG_FIELD_3_LEN = (3 << 3) | WIRE_LENGTH_DELIMITED;
 const TAG_SAMPLE_VALUE = (1 << 3) | WIRE_64BIT;
 const TAG_SAMPLE_TIMESTAMP = (2 << 3) | WIRE_VARINT;
 
+/** A metric name that passed its checks. */
+const OK = 'ok';
+
 /** Thrown inside the parser for anything it does not handle; caught at the top, never escapes. */
 class Decline extends Error {}
 const DECLINE = new Decline('pass-through declined');
 
-const NAME_BYTES = Buffer.from('__name__', 'latin1');
-const TENANT_BYTES = Buffer.from(TENANT_LABEL, 'latin1');
+const NAME_BYTES = new Uint8Array(Buffer.from('__name__', 'latin1'));
+const TENANT_BYTES = new Uint8Array(Buffer.from(TENANT_LABEL, 'latin1'));
 
 /** Label name characters by byte: 1 = may start a name ([a-zA-Z_]), 2 = may follow ([0-9]). */
 const LABEL_NAME_CHARS = (() => {
@@ -103,11 +106,19 @@ export function processPassThrough(buf: Uint8Array, tenant: string, limits: Vali
 class PassThrough {
   private pos = 0;
   private readonly view: DataView;
+  /** The request as a plain Uint8Array: its subarrays are cheaper than a Buffer's. */
+  private readonly bytes: Uint8Array;
   /** Offsets of the current series' labels, STRIDE per label; grown when a series has more. */
   private labelOffsets = new Int32Array(STRIDE * 32);
   private labelCount = 0;
+  /** The label names of the last series whose names all passed; `count` -1 when none. */
+  private readonly previous = { count: -1, names: new Int32Array(64), metricAt: -1 };
+  /** Verdicts on the metric names seen in this request, by FNV-1a hash of their bytes. */
+  private readonly metricNames = new Map<number, Array<{ start: number; end: number; verdict: DropReason | typeof OK }>>();
   /** Set when the current series' labels had to be sorted: their bytes cannot be copied as one run. */
   private reordered = false;
+  /** Every label length of the current series fits one varint byte, so its framing bytes are all ASCII. */
+  private shortLabels = true;
   private readonly kept: KeptSeries[] = [];
   private readonly metadata: number[] = [];
   private readonly result: PassThroughResult;
@@ -120,6 +131,7 @@ class PassThrough {
     private readonly limits: ValidationLimits,
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const value = Buffer.from(tenant, 'utf8');
     const inner = 1 + varintSize(TENANT_BYTES.length) + TENANT_BYTES.length + 1 + varintSize(value.length) + value.length;
     const field = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
@@ -128,7 +140,8 @@ class PassThrough {
     at = writeVarint(field, at, inner);
     field[at++] = TAG_FIELD_1_LEN;
     at = writeVarint(field, at, TENANT_BYTES.length);
-    at += TENANT_BYTES.copy(field, at);
+    field.set(TENANT_BYTES, at);
+    at += TENANT_BYTES.length;
     field[at++] = TAG_FIELD_2_LEN;
     at = writeVarint(field, at, value.length);
     value.copy(field, at);
@@ -144,7 +157,7 @@ class PassThrough {
   }
 
   run(): PassThroughResult {
-    const buf = this.buf;
+    const buf = this.bytes;
     const len = buf.length;
     while (this.pos < len) {
       const tag = this.varint32();
@@ -171,6 +184,7 @@ class PassThrough {
   private series(end: number): void {
     this.labelCount = 0;
     this.reordered = false;
+    this.shortLabels = true;
     const samples: Sample[] = [];
     /** Label fields adjacent to each other and each canonically encoded: copyable as one run. */
     let copyable = true;
@@ -201,7 +215,7 @@ class PassThrough {
       this.pos = innerEnd;
     }
     this.result.receivedSamples += samples.length;
-    const problem = this.checkLabels();
+    const problem = this.checkLabels(copyable);
     if (problem !== undefined) {
       this.drop(problem, samples.length);
       return;
@@ -220,7 +234,7 @@ class PassThrough {
    * value field, nothing else), which is what copying its bytes through requires.
    */
   private label(fieldStart: number, end: number): boolean {
-    const buf = this.buf;
+    const buf = this.bytes;
     if (this.labelCount * STRIDE === this.labelOffsets.length) {
       const grown = new Int32Array(this.labelOffsets.length * 2);
       grown.set(this.labelOffsets);
@@ -228,6 +242,7 @@ class PassThrough {
     }
     const at = this.labelCount++ * STRIDE;
     const offsets = this.labelOffsets;
+    const innerStart = this.pos;
     let nameStart = this.pos;
     let nameEnd = this.pos;
     let valueStart = this.pos;
@@ -266,6 +281,7 @@ class PassThrough {
         this.skip(tag & 7, end);
       }
     }
+    if (end - innerStart >= 128 || nameEnd - nameStart >= 128 || valueEnd - valueStart >= 128) this.shortLabels = false;
     offsets[at] = fieldStart;
     offsets[at + 1] = end;
     offsets[at + 2] = nameStart;
@@ -294,17 +310,31 @@ class PassThrough {
   }
 
   /** The checks of `validateSeries`'s `checkLabels`, in the same order, on bytes. */
-  private checkLabels(): DropReason | undefined {
+  private checkLabels(oneRun: boolean): DropReason | undefined {
     const count = this.labelCount;
     const limits = this.limits;
     if (count === 0) return 'empty_labels';
     if (count > limits.maxLabelsPerSeries) return 'too_many_labels';
-    const buf = this.buf;
+    const buf = this.bytes;
     const offsets = this.labelOffsets;
+    // When the label fields form one run whose framing bytes (tags, one-byte lengths) are all
+    // ASCII, the run is valid UTF-8 exactly when every name and value is: one native check
+    // instead of a scan per value.
+    const allUtf8 = oneRun && this.shortLabels && isUtf8(this.bytes.subarray(offsets[0], offsets[(count - 1) * STRIDE + 1]));
+    const maxValue = limits.maxLabelValueLength;
     let metricAt = -1;
     let sorted = true;
+    // Consecutive series of one family carry the same label names: their checks carry over.
+    const sameNames = this.sameNamesAsPrevious();
+    if (sameNames) metricAt = this.previous.metricAt;
     for (let i = 0; i < count; i++) {
       const at = i * STRIDE;
+      if (sameNames) {
+        if (allUtf8 ? offsets[at + 5] - offsets[at + 4] > maxValue && this.valueTooLong(offsets[at + 4], offsets[at + 5]) : this.valueTooLong(offsets[at + 4], offsets[at + 5])) {
+          return 'label_too_long';
+        }
+        continue;
+      }
       const nameStart = offsets[at + 2];
       const nameEnd = offsets[at + 3];
       // A name with any non-ASCII byte is invalid, but whether it is reported as too long or
@@ -315,16 +345,18 @@ class PassThrough {
         if (c >= 0x80) throw DECLINE;
         if (LABEL_NAME_CHARS[c] === 0) nameValid = false;
       }
-      if (nameEnd - nameStart > limits.maxLabelNameLength || this.valueTooLong(offsets[at + 4], offsets[at + 5])) return 'label_too_long';
+      const valueStart = offsets[at + 4];
+      const valueEnd = offsets[at + 5];
+      const valueTooLong = allUtf8 ? valueEnd - valueStart > maxValue && this.valueTooLong(valueStart, valueEnd) : this.valueTooLong(valueStart, valueEnd);
+      if (nameEnd - nameStart > limits.maxLabelNameLength || valueTooLong) return 'label_too_long';
       if (!nameValid) return 'invalid_label_name';
       if (equalBytes(buf, nameStart, nameEnd, NAME_BYTES)) metricAt = at;
       if (i > 0 && compareRanges(buf, offsets[at - STRIDE + 2], offsets[at - STRIDE + 3], nameStart, nameEnd) >= 0) sorted = false;
     }
+    if (!sameNames && sorted && metricAt >= 0) this.rememberNames(metricAt);
     if (metricAt < 0 || offsets[metricAt + 4] === offsets[metricAt + 5]) return 'missing_metric_name';
-    // Non-ASCII bytes read as latin1 are outside the pattern too, as their UTF-8 reading is.
-    const metricName = Buffer.prototype.latin1Slice.call(buf, offsets[metricAt + 4], offsets[metricAt + 5]) as string;
-    if (!METRIC_NAME.test(metricName)) return 'invalid_metric_name';
-    if (limits.allowList && !limits.allowList.has(metricName)) return 'not_allowed';
+    const metricProblem = this.checkMetricName(offsets[metricAt + 4], offsets[metricAt + 5]);
+    if (metricProblem !== OK) return metricProblem;
     this.reordered = !sorted;
     if (!sorted) {
       this.sortLabels();
@@ -336,13 +368,66 @@ class PassThrough {
     return undefined;
   }
 
+  /** Whether this series' label names are, byte for byte and in order, those last remembered. */
+  private sameNamesAsPrevious(): boolean {
+    const previous = this.previous;
+    const count = this.labelCount;
+    if (previous.count !== count) return false;
+    const buf = this.bytes;
+    const offsets = this.labelOffsets;
+    const names = previous.names;
+    for (let i = 0; i < count; i++) {
+      const start = offsets[i * STRIDE + 2];
+      const end = offsets[i * STRIDE + 3];
+      const otherStart = names[2 * i];
+      if (end - start !== names[2 * i + 1] - otherStart) return false;
+      for (let j = 0; j < end - start; j++) if (buf[start + j] !== buf[otherStart + j]) return false;
+    }
+    return true;
+  }
+
+  /** Remembers a series' label names after they all passed (valid, within limits, sorted, with `__name__`). */
+  private rememberNames(metricAt: number): void {
+    const count = this.labelCount;
+    const previous = this.previous;
+    if (previous.names.length < 2 * count) previous.names = new Int32Array(4 * count);
+    for (let i = 0; i < count; i++) {
+      previous.names[2 * i] = this.labelOffsets[i * STRIDE + 2];
+      previous.names[2 * i + 1] = this.labelOffsets[i * STRIDE + 3];
+    }
+    previous.count = count;
+    previous.metricAt = metricAt;
+  }
+
+  /**
+   * The metric name's verdict, computed once per distinct name in the request: a scrape-shaped
+   * request repeats a few dozen names thousands of times, and making a string of each to test
+   * it against the pattern and the allow-list cost more than all the other label checks.
+   */
+  private checkMetricName(start: number, end: number): DropReason | typeof OK {
+    const buf = this.bytes;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], 0x01000193);
+    const known = this.metricNames.get(hash);
+    if (known !== undefined) {
+      for (const entry of known) if (compareRanges(buf, entry.start, entry.end, start, end) === 0) return entry.verdict;
+    }
+    // Non-ASCII bytes read as latin1 are outside the pattern too, as their UTF-8 reading is.
+    const name = Buffer.prototype.latin1Slice.call(this.buf, start, end) as string;
+    const verdict: DropReason | typeof OK = !METRIC_NAME.test(name) ? 'invalid_metric_name' : this.limits.allowList && !this.limits.allowList.has(name) ? 'not_allowed' : OK;
+    const entry = { start, end, verdict };
+    if (known === undefined) this.metricNames.set(hash, [entry]);
+    else known.push(entry);
+    return verdict;
+  }
+
   /**
    * The reference compares a value's length in UTF-16 units. ASCII values (nearly all) have
    * as many bytes as units; others must be valid UTF-8 (or the reference path takes over) and
    * are measured decoded when their byte length alone exceeds the limit.
    */
   private valueTooLong(start: number, end: number): boolean {
-    const buf = this.buf;
+    const buf = this.bytes;
     let ascii = true;
     for (let j = start; j < end; j++) {
       if (buf[j] >= 0x80) {
@@ -359,7 +444,7 @@ class PassThrough {
 
   /** Rare: a sender that does not sort its labels. Sorts the offset records by name bytes. */
   private sortLabels(): void {
-    const buf = this.buf;
+    const buf = this.bytes;
     const count = this.labelCount;
     const records = Array.from({ length: count }, (_, i) => this.labelOffsets.slice(i * STRIDE, i * STRIDE + STRIDE));
     records.sort((a, b) => compareRanges(buf, a[2], a[3], b[2], b[3]));
@@ -373,7 +458,7 @@ class PassThrough {
 
   /** Decides where tenant_id goes in this (valid, sorted) series and how long the series becomes. */
   private place(copyRun: boolean, samples: Sample[], sampleCount: number): KeptSeries {
-    const buf = this.buf;
+    const buf = this.bytes;
     const offsets = this.labelOffsets;
     const count = this.labelCount;
     let tenantIndex = 0;
@@ -413,7 +498,7 @@ class PassThrough {
   }
 
   private encode(): Buffer {
-    const buf = this.buf;
+    const buf = this.bytes;
     let total = 0;
     for (const series of this.kept) total += 1 + varintSize(series.bodyLength) + series.bodyLength;
     for (let i = 0; i < this.metadata.length; i += 2) {
@@ -421,6 +506,7 @@ class PassThrough {
       total += 1 + varintSize(length) + length;
     }
     const out = Buffer.allocUnsafe(total);
+    const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     const tenantField = this.tenantField;
     let at = 0;
     for (const series of this.kept) {
@@ -428,9 +514,9 @@ class PassThrough {
       at = writeVarint(out, at, series.bodyLength);
       const bodyStart = at;
       if (series.labels === undefined) {
-        at = copy(buf, series.runStart, series.splitAt, out, at);
+        at = copy(buf, series.runStart, series.splitAt, outBytes, at);
         at += tenantField.copy(out, at);
-        at = copy(buf, series.resumeAt, series.runEnd, out, at);
+        at = copy(buf, series.resumeAt, series.runEnd, outBytes, at);
       } else {
         const labels = series.labels;
         const count = labels.length / STRIDE;
@@ -444,10 +530,10 @@ class PassThrough {
           at = writeVarint(out, at, labelInnerLength(nameLength, valueLength));
           out[at++] = TAG_FIELD_1_LEN;
           at = writeVarint(out, at, nameLength);
-          at = copy(buf, labels[o + 2], labels[o + 3], out, at);
+          at = copy(buf, labels[o + 2], labels[o + 3], outBytes, at);
           out[at++] = TAG_FIELD_2_LEN;
           at = writeVarint(out, at, valueLength);
-          at = copy(buf, labels[o + 4], labels[o + 5], out, at);
+          at = copy(buf, labels[o + 4], labels[o + 5], outBytes, at);
         }
       }
       const samples = series.samples;
@@ -466,7 +552,7 @@ class PassThrough {
     for (let i = 0; i < this.metadata.length; i += 2) {
       out[at++] = TAG_FIELD_3_LEN;
       at = writeVarint(out, at, this.metadata[i + 1] - this.metadata[i]);
-      at = copy(buf, this.metadata[i], this.metadata[i + 1], out, at);
+      at = copy(buf, this.metadata[i], this.metadata[i + 1], outBytes, at);
     }
     if (at !== total) throw new Error(`pass-through encoder wrote ${at} of ${total} bytes`);
     return out;
@@ -474,7 +560,7 @@ class PassThrough {
 
   /** A varint of up to 32 bits (tags and lengths), as protobufjs's `uint32` reads it. */
   private varint32(): number {
-    const buf = this.buf;
+    const buf = this.bytes;
     let pos = this.pos;
     let byte = buf[pos++];
     let value = byte & 0x7f;
@@ -511,7 +597,7 @@ class PassThrough {
 
   /** An int64 timestamp; like the reference codec, exact up to 2^53, negative values included. */
   private int64(limit: number): number {
-    const buf = this.buf;
+    const buf = this.bytes;
     const start = this.pos;
     let result = 0;
     let multiplier = 1;
@@ -569,9 +655,12 @@ function labelInnerLength(nameLength: number, valueLength: number): number {
 }
 
 /** Short copies (most label runs are tens of bytes) are cheaper in JS than a native call. */
-function copy(from: Uint8Array, start: number, end: number, to: Buffer, at: number): number {
+function copy(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): number {
   const length = end - start;
-  if (length > 64) return at + (to.set(from.subarray(start, end), at), length);
+  if (length > 64) {
+    to.set(from.subarray(start, end), at);
+    return at + length;
+  }
   for (let i = start; i < end; i++) to[at++] = from[i];
   return at;
 }

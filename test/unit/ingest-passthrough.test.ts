@@ -119,6 +119,25 @@ describe('pass-through pipeline against the reference, case by case', () => {
     expectSameAsReference(encode(...list));
   });
 
+  it('a family\'s series share label names; each one\'s values are still checked', () => {
+    const names = ['__name__', 'node', 'zone'];
+    const make = (...values: string[]) => series(names.map((name, i): Pair => [name, values[i]]));
+    const result = expectSameAsReference(
+      encode(
+        make('m', 'a', 'z'),
+        make('m', 'x'.repeat(41), 'z'),
+        make('', 'b', 'z'),
+        make('go_goroutines', 'c', 'z'),
+        make('9bad', 'd', 'z'),
+        make('up', 'é'.repeat(41), 'z'),
+        make('up', 'é'.repeat(30), 'z'),
+        make('m', 'f', 'z'),
+      ),
+    ) as { acceptedSamples: number; droppedSeries: Record<string, number> };
+    expect(result.acceptedSamples).toBe(3);
+    expect(result.droppedSeries).toEqual({ label_too_long: 2, missing_metric_name: 1, not_allowed: 1, invalid_metric_name: 1 });
+  });
+
   it('negative and far timestamps, with limits that let them through', () => {
     const open = { ...LIMITS, minTimestamp: -1e18, maxTimestamp: 1e18 };
     const raw = encode(series([['__name__', 'm']], [-5, 0, 1, 2 ** 40, 4_102_444_800_000]));
@@ -207,9 +226,17 @@ describe('pass-through pipeline against the reference, case by case', () => {
     const values = ['m', 'up', 'node_cpu_hourly_cost', 'go_goroutines', '', 'x', 'é', '🚀', '9bad', 'v'.repeat(41)];
     const timestamps = [NOW, NOW - 1000, NOW - 1000, NOW + 3_600_000, NOW - 40 * 86_400_000, NOW - 5000];
     for (let round = 0; round < 300; round++) {
+      let previousNames: string[] = [];
       const list = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
-        const labels = Array.from({ length: Math.floor(random() * 6) }, (): Pair => [pick(names), pick(values)]);
-        if (random() < 0.7) labels.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+        let labels: Pair[];
+        if (previousNames.length > 0 && random() < 0.5) {
+          // Same label names as the series before (as a family's series come), new values.
+          labels = previousNames.map((name): Pair => [name, pick(values)]);
+        } else {
+          labels = Array.from({ length: Math.floor(random() * 6) }, (): Pair => [pick(names), pick(values)]);
+          if (random() < 0.7) labels.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+        }
+        previousNames = labels.map(([name]) => name);
         return series(labels, Array.from({ length: Math.floor(random() * 4) }, () => pick(timestamps)));
       });
       const raw = Buffer.from(encode(...list));
