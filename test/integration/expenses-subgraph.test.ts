@@ -24,6 +24,18 @@ const STARTS = (parse(fs.readFileSync(CSV, 'utf8'), { columns: true, skip_empty_
 );
 const FIXTURE_RANGE = { from: new Date(Math.min(...STARTS)).toISOString(), to: new Date(Math.max(...STARTS) + 1).toISOString() };
 const FIXTURE_ROWS_IN_RANGE = STARTS.length;
+/** Region columns of every fixture row, with a bare NULL read as null. */
+const REGIONS = (
+  parse(fs.readFileSync(CSV, 'utf8'), { columns: true, cast: (value, context) => (value === 'NULL' && !context.quoting && !context.header ? null : value) }) as Array<
+    Record<string, string | null>
+  >
+).map((row) => ({ provider: row.ProviderName!, regionId: row.RegionId || null, regionName: row.RegionName || null }));
+
+function countBy(keys: Array<string | null>): Map<string | null, number> {
+  const counts = new Map<string | null, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
 
 describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backend) => {
   let dir: string;
@@ -72,6 +84,35 @@ describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backen
       auth,
     );
     expect(empty.data!.organization.expenses).toEqual({ totalCost: 0, count: 0 });
+  });
+
+  it('gives Expense.region the REGION breakdown key: RegionId, else RegionName (Oracle rows have no RegionId)', async () => {
+    const oracle = REGIONS.filter((row) => row.provider === 'Oracle');
+    // The fixture property this test is about: Oracle rows carry RegionName only.
+    expect(oracle.length).toBeGreaterThan(0);
+    expect(oracle.every((row) => row.regionId === null && row.regionName !== null)).toBe(true);
+
+    const query = `query($id: ID!, $range: DateRangeInput!, $after: String) { organization(id: $id) { expenses(range: $range) {
+      breakdown(by: REGION) { key count } items(first: 500, after: $after, orderBy: DATE_ASC) { nodes { provider region } pageInfo { endCursor hasNextPage } } } } }`;
+    type Page = { organization: { expenses: { breakdown: Array<{ key: string; count: number }>; items: { nodes: Array<{ provider: string; region: string | null }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } } };
+    const nodes: Array<{ provider: string; region: string | null }> = [];
+    let breakdownCounts = new Map<string | null, number>();
+    let after: string | null = null;
+    do {
+      const res: Awaited<ReturnType<typeof callSubgraph<Page>>> = await callSubgraph<Page>(subgraph.url, query, { id: orgA, range: FIXTURE_RANGE, after }, auth);
+      expect(res.errors).toBeUndefined();
+      const report = res.data!.organization.expenses;
+      breakdownCounts = new Map(report.breakdown.map((g) => [g.key, g.count]));
+      nodes.push(...report.items.nodes);
+      after = report.items.pageInfo.hasNextPage ? report.items.pageInfo.endCursor : null;
+    } while (after);
+    expect(nodes).toHaveLength(REGIONS.length);
+
+    const expected = countBy(REGIONS.map((row) => row.regionId ?? row.regionName));
+    expect(countBy(nodes.map((n) => n.region))).toEqual(expected);
+    // The breakdown writes '' for rows without any region; an item's region is then null.
+    expect(breakdownCounts).toEqual(new Map([...expected].map(([key, count]) => [key ?? '', count])));
+    expect(countBy(nodes.filter((n) => n.provider === 'Oracle').map((n) => n.region))).toEqual(countBy(oracle.map((row) => row.regionName)));
   });
 
   it('hides other organizations exactly like missing ones', async () => {
