@@ -98,6 +98,11 @@ export function createGraphiQL(options: GraphiQLOptions) {
   return function serve(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/favicon.ico') {
+      // Browsers ask for it; answer "nothing" rather than a 404 in every console.
+      res.writeHead(204, { 'Cache-Control': 'public, max-age=86400' }).end();
+      return true;
+    }
     const wantsPage =
       url.pathname === '/graphiql' || ((url.pathname === '/graphql' || url.pathname === '/') && !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html'));
     const found = wantsPage ? page : assets.get(url.pathname);

@@ -36,13 +36,13 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(db: Database, extraEnv: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(db: Database, extraEnv: Record<string, string> = {}, graphiqlOrganizationId?: string): Promise<TestStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-stack-'));
   const secret = crypto.randomBytes(32).toString('hex');
   const store = await startLocalPrometheus({ dataDir: path.join(dir, 'prometheus'), port: 0 });
   const cleanups: Array<() => Promise<void>> = [() => store.stop()];
   try {
-    return await startServices(db, dir, secret, store, extraEnv, cleanups);
+    return await startServices(db, dir, secret, store, extraEnv, cleanups, graphiqlOrganizationId);
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -57,6 +57,7 @@ async function startServices(
   store: LocalPrometheus,
   extraEnv: Record<string, string>,
   cleanups: Array<() => Promise<void>>,
+  graphiqlOrganizationId: string | undefined,
 ): Promise<TestStack> {
   const env = { DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: store.url, ...extraEnv };
   const common = loadCommonConfig(env);
@@ -76,7 +77,7 @@ async function startServices(
   ports.expenses = new URL(running.expenses.url).port;
   ports.kubecost = new URL(running.kubecost.url).port;
   const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', EXPENSES_URL: running.expenses.url, KUBECOST_URL: running.kubecost.url });
-  const gateway = await startGateway({ config: gatewayConfig, db, logger: silentLogger });
+  const gateway = await startGateway({ config: gatewayConfig, db, logger: silentLogger, graphiqlOrganizationId });
   const stopped = new Set<string>();
   const stack: TestStack = {
     dir,
