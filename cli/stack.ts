@@ -29,7 +29,6 @@ export interface RunningStack {
  */
 export async function startStack(logger: Logger, env: Record<string, string | undefined> = process.env): Promise<RunningStack> {
   const common = loadCommonConfig(env);
-  const ingestConfig = loadIngestConfig(env);
   const queryUrl = new URL(urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'));
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -41,6 +40,8 @@ export async function startStack(logger: Logger, env: Record<string, string | un
     logger.info({ url: prometheus.url }, 'local Prometheus (Thanos stand-in) ready');
     const { db, servedAt } = await openDatabase(common, { serve: true });
     stops.push(() => db.close());
+    // The stack's ingest writes to the Prometheus it just started.
+    const ingestConfig = loadIngestConfig({ ...env, THANOS_RECEIVE_URL: `${prometheus.url}/api/v1/write` });
     const ingest = await startIngest({ config: ingestConfig, db, logger: logger.child({ service: 'ingest' }) });
     stops.push(() => ingest.close());
     const expenses = await startExpensesSubgraph({ config: loadExpensesConfig(env), db, logger: logger.child({ service: 'expenses' }) });

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser: they use its document.
 import { chromium, type Browser } from 'playwright-core';
 import { createOrganization } from '../../lib/accounts/repository';
 import { createKubernetesCluster } from '../../lib/onboarding/clusters';
