@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // page.evaluate callbacks run in the browser: they use its document.
 import { chromium, type Browser } from 'playwright-core';
 import { createOrganization } from '../../lib/accounts/repository';
