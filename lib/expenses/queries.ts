@@ -1,5 +1,6 @@
 import { isId } from '../accounts/ids';
 import type { Queryable } from '../db/database';
+import { addDecimals, formatDecimal, parseDecimal, ZERO } from './decimal';
 
 /**
  * The read side of expenses, called by the GraphQL expenses subgraph. Callers pass an
@@ -353,6 +354,20 @@ export async function listItems(
  * ascending with 'YYYY-MM-DD' keys (UTC). Rows without a value are grouped under the key ''.
  */
 export async function breakdown(db: Queryable, scope: ExpenseScope, by: ExpenseDimension, tagKey?: string | null): Promise<BreakdownEntry[]> {
+  return (await breakdownWithSummary(db, scope, by, tagKey)).groups;
+}
+
+/**
+ * A breakdown and, from the same scan, the scope's summary: every matching row falls in exactly
+ * one group (rows without a value under ''), so the groups' exact numeric sums add up to the
+ * total. Summed exactly here and converted once, the total is the double `summarize` returns.
+ */
+export async function breakdownWithSummary(
+  db: Queryable,
+  scope: ExpenseScope,
+  by: ExpenseDimension,
+  tagKey?: string | null,
+): Promise<{ groups: BreakdownEntry[]; summary: { totalCost: number; count: number } }> {
   const params = new Params();
   const from = scopeSql(scope, params);
   let key: string;
@@ -364,12 +379,23 @@ export async function breakdown(db: Queryable, scope: ExpenseScope, by: ExpenseD
   } else {
     throw new ExpenseQueryError(`by must be one of ${[...Object.keys(DIMENSIONS), 'TAG'].join(', ')}`);
   }
-  if (!from) return [];
-  const rows = await db.query<{ key: string; cost: number; count: number }>(
-    `SELECT g.key, g.total::float8 AS cost, g.count
+  if (!from) return { groups: [], summary: { totalCost: 0, count: 0 } };
+  const rows = await db.query<{ key: string; cost: number; exact: string; count: number }>(
+    `SELECT g.key, g.total::float8 AS cost, g.total::text AS exact, g.count
        FROM (SELECT ${key} AS key, sum(${costColumn(scope.costType)}) AS total, count(*) AS count ${from} GROUP BY 1) g
       ORDER BY ${by === 'DAY' ? 'g.key COLLATE "C"' : 'g.total DESC, g.key COLLATE "C"'}`,
     params.values,
   );
-  return rows.map((row) => ({ key: row.key, cost: Number(row.cost), count: Number(row.count) }));
+  let total = ZERO;
+  let count = 0;
+  for (const row of rows) {
+    const exact = parseDecimal(row.exact);
+    if (!exact) throw new Error(`unexpected numeric ${row.exact}`);
+    total = addDecimals(total, exact);
+    count += Number(row.count);
+  }
+  return {
+    groups: rows.map((row) => ({ key: row.key, cost: Number(row.cost), count: Number(row.count) })),
+    summary: { totalCost: Number(formatDecimal(total)), count },
+  };
 }

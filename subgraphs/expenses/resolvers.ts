@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError } from 'graphql';
 import { isId } from '../../lib/accounts/ids';
 import type { CloudAccount, CloudAccountType, Organization } from '../../lib/accounts/types';
-import { breakdown, ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from '../../lib/expenses/queries';
+import { ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from '../../lib/expenses/queries';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { DateRange } from '../../lib/graphql/date-range';
 import { badInput, notFound } from '../../lib/graphql/errors';
@@ -91,7 +91,7 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
       }),
     breakdown: (report: ReportParent, args: { by: ExpenseDimension; tagKey?: string | null }, ctx: ExpensesContext) => {
       if (args.by === 'TAG' && !args.tagKey) throw badInput('breakdown by TAG needs tagKey', 'tagKey');
-      return typed(() => breakdown(ctx.db, report.scope, args.by, args.tagKey ?? undefined));
+      return typed(() => ctx.loaders.breakdown.load(report.scope, args.by, args.tagKey ?? undefined));
     },
   },
   Expense: {

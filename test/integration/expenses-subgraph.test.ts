@@ -115,6 +115,32 @@ describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backen
     expect(countBy(nodes.filter((n) => n.provider === 'Oracle').map((n) => n.region))).toEqual(countBy(oracle.map((row) => row.regionName)));
   });
 
+  it('answers totals next to breakdowns, and only a refusal when a breakdown of the same report is refused', async () => {
+    // Valid for the resolver, refused by the query layer, which shares its batch with the totals.
+    const longKey = 'k'.repeat(1001);
+    const query = `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { expenses(range: $range) {
+      totalCost count byService: breakdown(by: SERVICE) { cost count } byTag: breakdown(by: TAG, tagKey: "${longKey}") { key } } } }`;
+    const both = await callSubgraph<{ organization: { expenses: { totalCost: number; count: number; byService: Array<{ cost: number; count: number }> | null } } }>(
+      subgraph.url,
+      query.replace(` byTag: breakdown(by: TAG, tagKey: "${longKey}") { key }`, ''),
+      { id: orgA, range: FIXTURE_RANGE },
+      auth,
+    );
+    expect(both.errors).toBeUndefined();
+    const alone = await callSubgraph<{ organization: { expenses: { totalCost: number; count: number } } }>(
+      subgraph.url,
+      `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { expenses(range: $range) { totalCost count } } }`,
+      { id: orgA, range: FIXTURE_RANGE },
+      auth,
+    );
+    // The same double whether the total came from the breakdown's scan or from its own query.
+    expect(both.data!.organization.expenses.totalCost).toBe(alone.data!.organization.expenses.totalCost);
+    expect(both.data!.organization.expenses.count).toBe(FIXTURE_ROWS_IN_RANGE);
+
+    const refused = await callSubgraph<{ organization: { expenses: { totalCost: number; count: number } } | null }>(subgraph.url, query, { id: orgA, range: FIXTURE_RANGE }, auth);
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['BAD_USER_INPUT', ['organization', 'expenses', 'byTag']]]);
+  });
+
   it('hides other organizations exactly like missing ones', async () => {
     const query = `query($id: ID!) { organization(id: $id) { id name } }`;
     const other = await callSubgraph<{ organization: unknown }>(subgraph.url, query, { id: orgB }, auth);

@@ -5,6 +5,7 @@ import { createOrganization, listCloudAccounts, softDeleteCloudAccount } from '.
 import { importFocusFile } from '../../lib/expenses/import-focus';
 import {
   breakdown,
+  breakdownWithSummary,
   ExpenseQueryError,
   listItems,
   summarize,
@@ -127,6 +128,24 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
     accountIds = new Map((await listCloudAccounts(t.db, [orgId])).map((a) => [`${a.type}/${a.providerAccountId}`, a.id]));
   });
   afterAll(() => t?.drop());
+
+  it('takes the same summary from a breakdown as from its own query, to the last bit, for every dimension', async () => {
+    const dimensions: Array<[ExpenseDimension, string?]> = [['DAY'], ['SERVICE'], ['REGION'], ['RESOURCE_TYPE'], ['CLOUD_ACCOUNT'], ['SERVICE_CATEGORY'], ['TAG', 'environment']];
+    for (const costType of ['BILLED', 'EFFECTIVE', 'LIST'] as const) {
+      for (const range of [SEPTEMBER, MID]) {
+        const expected = expectedSummary(ROWS.filter(inRange(range)), costType);
+        expect(await summarize(t.db, scope(undefined, costType, range))).toEqual(expected);
+        for (const [by, tagKey] of dimensions) {
+          const both = await breakdownWithSummary(t.db, scope(undefined, costType, range), by, tagKey);
+          expect(both.summary).toEqual(expected);
+          expect(both.groups).toEqual(await breakdown(t.db, scope(undefined, costType, range), by, tagKey));
+        }
+      }
+    }
+    // A filter that matches nothing, and an organization id that cannot exist.
+    expect((await breakdownWithSummary(t.db, scope({ services: ['no such service'] }), 'SERVICE')).summary).toEqual({ totalCost: 0, count: 0 });
+    expect(await breakdownWithSummary(t.db, { ...scope(), organizationId: 'nope' }, 'SERVICE')).toEqual({ groups: [], summary: { totalCost: 0, count: 0 } });
+  });
 
   it('sums every cost type over the whole fixture and over a half-open part of it', async () => {
     for (const costType of ['BILLED', 'EFFECTIVE', 'LIST'] as const) {
