@@ -1,12 +1,18 @@
 import { subquery, type Bucket, type Window } from './window';
 
 /*
- * PromQL for OpenCost's asset model. Every expression is a per-tenant *hourly rate*; money is
- * the rate integrated over the window with a subquery: sum_over_time(rate[W:R]) × R/3600.
- * For a constant price this is OpenCost's avg price × quantity × hours; it also charges a
- * node that joins or leaves mid-window only for the points at which it existed, and follows
- * price changes. Each series is deduplicated with `max by` before joining, so a series that
- * the customer scrapes twice is not charged twice. `T` is the tenant matcher.
+ * PromQL for OpenCost's asset model (REFERENCE.md §5): cost = average price over the window ×
+ * average quantity × hours the object ran, where hours are the subquery points `[W:R]` at
+ * which the object's price series existed × R/3600. A node that joins or leaves mid-window is
+ * charged only for the points at which it existed. Each series is deduplicated with `max by`
+ * before joining, so a series that the customer scrapes twice is not charged twice. `T` is the
+ * tenant matcher.
+ *
+ * Why not integrate price × quantity point by point (`sum_over_time((price * capacity)[W:R])`)?
+ * Prometheus evaluates a join inside a subquery at every step: for 100 clusters over 30 days
+ * that took ~20 s, against ~2 s for range functions plus one subquery over a bare selector.
+ * The two agree exactly for constant prices; with changing prices this follows OpenCost,
+ * whose reference model averages the price over the window too.
  */
 
 const GIB = 1073741824;
@@ -14,21 +20,32 @@ const GIB = 1073741824;
 export const ASSET_CATEGORIES = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'loadBalancers', 'clusterManagement'] as const;
 export type AssetCategory = (typeof ASSET_CATEGORIES)[number];
 
-const nodeRate = (price: string, quantity: string, T: string, scale = '') =>
-  `sum by (tenant_id) (max by (tenant_id, node) (${price}{${T}}) * on (tenant_id, node) max by (tenant_id, node) (${quantity}{${T}})${scale})`;
+const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
 
-export function assetRates(T: string): Record<AssetCategory, string> {
-  return {
-    cpu: nodeRate('node_cpu_hourly_cost', 'kube_node_status_capacity_cpu_cores', T),
-    ram: nodeRate('node_ram_hourly_cost', 'kube_node_status_capacity_memory_bytes', T, ` / ${GIB}`),
-    gpu: nodeRate('node_gpu_hourly_cost', 'node_gpu_count', T),
-    persistentVolumes: `sum by (tenant_id) (max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) * on (tenant_id, persistentvolume) max by (tenant_id, persistentvolume) (kube_persistentvolume_capacity_bytes{${T}}) / ${GIB})`,
-    loadBalancers: `sum by (tenant_id) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
-    clusterManagement: `max by (tenant_id) (kubecost_cluster_management_cost{${T}})`,
-  };
+/**
+ * Every asset category's cost per tenant over `[range]` ending at the evaluation time (or at
+ * `at`, e.g. ` @ 1700000000.000`), as one vector labelled `category`. Node hours are computed
+ * once and shared by CPU, RAM and GPU.
+ */
+export function assetCosts(T: string, range: string, resolutionSeconds: number, at = ''): string {
+  const avg = (metric: string, by: string) => `max by (${by}) (avg_over_time(${metric}{${T}}[${range}]${at}))`;
+  const hours = (metric: string, by: string) => `(max by (${by}) (count_over_time(${metric}{${T}}[${range}:${resolutionSeconds}s]${at})) * ${resolutionSeconds / 3600})`;
+  const node = 'tenant_id, node';
+  const pv = 'tenant_id, persistentvolume';
+  const lb = 'tenant_id, namespace, service_name, ingress_ip';
+  const perNode = [
+    tag(`${avg('node_cpu_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_cpu_cores', node)}`, 'cpu'),
+    tag(`${avg('node_ram_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_memory_bytes', node)} / ${GIB}`, 'ram'),
+    tag(`${avg('node_gpu_hourly_cost', node)} * on (${node}) ${avg('node_gpu_count', node)}`, 'gpu'),
+  ].join(' or ');
+  return [
+    `sum by (tenant_id, category) ((${perNode}) * on (${node}) group_left () ${hours('node_cpu_hourly_cost', node)})`,
+    `sum by (tenant_id, category) (${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${hours('pv_hourly_cost', pv)})`,
+    `sum by (tenant_id, category) (${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${hours('kubecost_load_balancer_cost', lb)})`,
+    `sum by (tenant_id, category) (${tag(avg('kubecost_cluster_management_cost', 'tenant_id'), 'clusterManagement')} * on (tenant_id) group_left () ${hours('kubecost_cluster_management_cost', 'tenant_id')})`,
+  ].join(' or ');
 }
 
-const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
 const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;
 
 /** Metrics whose presence means the cluster is sending cost data. */
@@ -70,8 +87,7 @@ const capacityMissing = (T: string, window: Window) => {
  * time, and the network inputs (egress bytes by kind and the three egress prices).
  */
 export function clusterCostQuery(T: string, window: Window): string {
-  const rates = assetRates(T);
-  const parts = ASSET_CATEGORIES.map((category) => tag(integrate(rates[category], window), category));
+  const parts = [assetCosts(T, window.range, window.resolutionSeconds)];
   parts.push(tag(`max by (tenant_id) (${lastSampleTimestamps(T, window)})`, 'last_sample'));
   parts.push(tag(capacityMissing(T, window), 'capacity_missing'));
   parts.push(
@@ -127,24 +143,18 @@ export function unclaimedVolumesQuery(T: string): string {
 
 /** Asset costs per bucket of `stepSeconds`, as a range query evaluated at each bucket's last millisecond. */
 export function seriesQuery(T: string, stepSeconds: number, resolutionSeconds: number): string {
-  const rates = assetRates(T);
-  return ASSET_CATEGORIES.map((category) =>
-    tag(`sum_over_time((${rates[category]})[${stepSeconds * 1000 - 1}ms:${resolutionSeconds}s]) * ${resolutionSeconds / 3600}`, category),
-  ).join(' or ');
+  return assetCosts(T, `${stepSeconds * 1000 - 1}ms`, resolutionSeconds);
 }
 
 /**
- * Asset costs of clipped buckets in one instant query: each bucket's subquery is pinned to
+ * Asset costs of clipped buckets in one instant query: each bucket's selectors are pinned to
  * the bucket's last millisecond with `@` and tagged with its position in `buckets`.
  */
 export function seriesPartialQuery(T: string, buckets: readonly Bucket[], resolutionSeconds: number): string {
-  const rates = assetRates(T);
   return buckets
-    .flatMap((bucket, i) =>
-      ASSET_CATEGORIES.map(
-        (category) =>
-          `label_replace(${tag(`sum_over_time((${rates[category]})[${bucket.endMs - bucket.startMs - 1}ms:${resolutionSeconds}s] @ ${((bucket.endMs - 1) / 1000).toFixed(3)}) * ${resolutionSeconds / 3600}`, category)}, "bucket", "${i}", "", "")`,
-      ),
+    .map(
+      (bucket, i) =>
+        `label_replace(${assetCosts(T, `${bucket.endMs - bucket.startMs - 1}ms`, resolutionSeconds, ` @ ${((bucket.endMs - 1) / 1000).toFixed(3)}`)}, "bucket", "${i}", "", "")`,
     )
     .join(' or ');
 }
