@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import type { Database } from '../../lib/db/database';
+import { processCpuSeconds } from './cpu';
 import { migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
 import { PostgresDatabase } from '../../lib/db/postgres';
@@ -14,6 +15,11 @@ export interface BenchDatabase {
   db: Database;
   /** Releases the database and deletes everything it stored. */
   drop(): Promise<void>;
+  /**
+   * PostgreSQL only: starts counting the CPU time of the server processes serving this
+   * database (its backends on this machine); the returned function gives the seconds used since.
+   */
+  serverCpu?(): Promise<() => Promise<number>>;
 }
 
 /** A fresh, migrated database of its own on the PostgreSQL server, dropped by `drop`. */
@@ -28,9 +34,20 @@ export async function createPostgres(): Promise<BenchDatabase> {
   }
   const db = new PostgresDatabase({ connectionString: POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) });
   await migrate(db);
+  const backends = async () =>
+    new Map((await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).map((row) => [row.pid, processCpuSeconds(row.pid) ?? 0]));
   return {
     engine: 'postgres',
     db,
+    serverCpu: async () => {
+      const before = await backends();
+      return async () => {
+        let seconds = 0;
+        // Backends opened since started from zero; the ones before count from their snapshot.
+        for (const [pid, cpu] of await backends()) seconds += cpu - (before.get(pid) ?? 0);
+        return seconds;
+      };
+    },
     drop: async () => {
       await db.close();
       const cleanup = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });

@@ -249,6 +249,7 @@ export async function importFocusFile(db: Database, organizationId: string, file
     const totals = new Map<string, ScaledDecimal>();
     const accounts = new Map<string, string>();
     const occurrences = new Map<string, number>();
+    const providerTypes = new Map<string, CloudAccountType | undefined>();
     let index: Record<Column, number> | undefined;
     let fieldCount = 0;
     let chunk: BulkRow[] = [];
@@ -323,7 +324,12 @@ export async function importFocusFile(db: Database, organizationId: string, file
       const currency = required('BillingCurrency').trim();
       if (currency.length > 16) fail(`BillingCurrency "${currency.slice(0, 40)}" is not a currency code`);
       const provider = required('ProviderName');
-      const type = cloudAccountTypeOf(provider);
+      // A file names few providers: match their names once, not on every row.
+      let type = providerTypes.get(provider);
+      if (type === undefined && !providerTypes.has(provider)) {
+        type = cloudAccountTypeOf(provider);
+        providerTypes.set(provider, type);
+      }
       if (!type) fail(`ProviderName "${provider.slice(0, 40)}" is not a supported provider (AWS, Microsoft/Azure, Google, Oracle, Alibaba)`);
       const providerAccountId = text('SubAccountId') ?? text('BillingAccountId');
       if (providerAccountId === null) fail('SubAccountId is empty');
