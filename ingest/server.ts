@@ -7,7 +7,7 @@ import { InflightBytes, TenantRateLimiter } from './limits';
 import { createIngestMetrics, type IngestMetrics } from './metrics';
 import { IngestError } from './pipeline/errors';
 import { describe, processWriteRequest } from './pipeline/process';
-import { compress, decompress } from './pipeline/snappy-block';
+import { compress, decompressSync } from './pipeline/snappy-block';
 import type { ValidationLimits } from './pipeline/validate';
 import type { Sink } from './sink/sink';
 
@@ -59,7 +59,9 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
     metrics.inflightBytes.set(inflight.value);
     try {
       const body = await readWriteBody(req, config.maxBodyBytes);
-      const decoded = await decompress(body, config.maxDecodedBytes);
+      // On the event loop, like the pipeline right after it: the async call cost 2-5x the CPU
+      // per body in measurements (docs/benchmarks.md), and the worker is CPU-bound, not I/O-bound.
+      const decoded = decompressSync(body, config.maxDecodedBytes);
       const processed = processWriteRequest(decoded, tenant, limits());
       metrics.samplesReceived.inc({ tenant }, processed.receivedSamples);
       for (const [reason, count] of processed.droppedSamples) metrics.samplesDropped.inc({ tenant, reason }, count);

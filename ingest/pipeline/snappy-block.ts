@@ -32,7 +32,7 @@ function checkDeclaredLength(block: Buffer, maxDecodedBytes: number): void {
   }
 }
 
-/** Off the event loop (libuv thread pool): what the server uses. */
+/** Off the event loop (libuv thread pool). */
 export async function decompress(block: Buffer, maxDecodedBytes: number): Promise<Buffer> {
   checkDeclaredLength(block, maxDecodedBytes);
   try {
@@ -42,7 +42,7 @@ export async function decompress(block: Buffer, maxDecodedBytes: number): Promis
   }
 }
 
-/** The same on the calling thread, for the in-process benchmark and tests. */
+/** The same on the calling thread: what the server uses, as the pipeline that follows is synchronous too. */
 export function decompressSync(block: Buffer, maxDecodedBytes: number): Buffer {
   checkDeclaredLength(block, maxDecodedBytes);
   try {
@@ -52,6 +52,7 @@ export function decompressSync(block: Buffer, maxDecodedBytes: number): Buffer {
   }
 }
 
+/** Off the event loop: what the server uses to compress what it forwards. */
 export function compress(bytes: Uint8Array): Promise<Buffer> {
   return snappy.compress(asBuffer(bytes), ENCODE);
 }

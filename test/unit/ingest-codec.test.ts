@@ -1,7 +1,7 @@
 import snappy from 'snappy';
 import { decodeWriteRequest, encodeWriteRequest } from '../../ingest/pipeline/codec';
 import { IngestError } from '../../ingest/pipeline/errors';
-import { snappyDecodedLength, decompress } from '../../ingest/pipeline/snappy-block';
+import { compress, compressSync, decompress, decompressSync, snappyDecodedLength } from '../../ingest/pipeline/snappy-block';
 import { stampTenant } from '../../ingest/pipeline/stamp';
 import { AGENT_CAPTURES, fixture } from '../helpers/fixtures';
 
@@ -90,6 +90,20 @@ describe('snappy block layer', () => {
     // A 6-byte body declaring ~4 GiB of output.
     const bomb = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
     await expect(decompress(bomb, 64 << 20)).rejects.toMatchObject({ status: 413 });
+  });
+
+  it('the synchronous decoder the server uses applies the same limits and answers', () => {
+    expect(() => decompressSync(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]), 64 << 20)).toThrow(expect.objectContaining({ status: 413 }));
+    expect(() => decompressSync(Buffer.from([0x10, 0x01, 0x02, 0x03]), 1 << 20)).toThrow(expect.objectContaining({ status: 400 }));
+    const body = Buffer.alloc(100_000, 3);
+    expect(() => decompressSync(snappy.compressSync(body), 99_999)).toThrow(expect.objectContaining({ status: 413 }));
+    expect(decompressSync(snappy.compressSync(body), 100_000).equals(body)).toBe(true);
+  });
+
+  it('compresses to blocks any snappy decoder reads, sync and async alike', async () => {
+    const body = Buffer.from(AGENT_CAPTURES[0].decoded.timeseries.map((s) => JSON.stringify(s)).join('\n'));
+    expect((snappy.uncompressSync(compressSync(body)) as Buffer).equals(body)).toBe(true);
+    expect((snappy.uncompressSync(await compress(new Uint8Array(body))) as Buffer).equals(body)).toBe(true);
   });
 
   it('answers 400 for corrupt input', async () => {
