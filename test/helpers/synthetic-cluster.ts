@@ -87,6 +87,8 @@ export interface SyntheticNode extends Lifetime {
   cores: number;
   memoryBytes: number;
   instanceType?: string;
+  /** kube-state-metrics capacity series; false imitates a cluster without them. @default true */
+  capacityMetrics?: boolean;
 }
 
 export interface SyntheticVolume extends Lifetime {
@@ -115,6 +117,13 @@ export interface SyntheticContainer extends Lifetime {
   memoryBytes: number;
   /** container_gpu_allocation */
   gpus?: number;
+  /** kube_pod_container_resource_requests (cores, bytes); absent means no series. */
+  requestCores?: number;
+  requestMemoryBytes?: number;
+  /** cAdvisor: container_cpu_usage_seconds_total grows at this many cores; absent means no series. */
+  usageCores?: number;
+  /** cAdvisor: container_memory_working_set_bytes. */
+  usageMemoryBytes?: number;
 }
 
 export interface SyntheticClaim extends Lifetime {
@@ -253,8 +262,10 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
     add('node_gpu_count', nodeLabels, node, node.gpuCount ?? 0);
     add('node_total_hourly_cost', nodeLabels, node, total);
     add('kubecost_node_is_spot', nodeLabels, node, 0);
-    add('kube_node_status_capacity_cpu_cores', { node: node.name }, node, node.cores);
-    add('kube_node_status_capacity_memory_bytes', { node: node.name }, node, node.memoryBytes);
+    if (node.capacityMetrics !== false) {
+      add('kube_node_status_capacity_cpu_cores', { node: node.name }, node, node.cores);
+      add('kube_node_status_capacity_memory_bytes', { node: node.name }, node, node.memoryBytes);
+    }
   }
   for (const volume of cluster.volumes ?? []) {
     add('pv_hourly_cost', { persistentvolume: volume.name, provider_id: volume.name, volumename: volume.name }, volume, volume.price);
@@ -269,6 +280,16 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
     add('container_cpu_allocation', labels, c, c.cores);
     add('container_memory_allocation_bytes', labels, c, c.memoryBytes);
     if (c.gpus !== undefined) add('container_gpu_allocation', labels, c, c.gpus);
+    const ksm = { container: c.container, namespace: c.namespace, node: c.node, pod: c.pod, uid: `uid-${c.pod}` };
+    if (c.requestCores !== undefined) add('kube_pod_container_resource_requests', { ...ksm, resource: 'cpu', unit: 'core' }, c, c.requestCores);
+    if (c.requestMemoryBytes !== undefined) add('kube_pod_container_resource_requests', { ...ksm, resource: 'memory', unit: 'byte' }, c, c.requestMemoryBytes);
+    const cadvisor = { container: c.container, instance: c.node, namespace: c.namespace, pod: c.pod };
+    if (c.usageCores !== undefined) {
+      const [start] = span(cluster, c);
+      const cores = c.usageCores;
+      add('container_cpu_usage_seconds_total', cadvisor, c, (t) => 1000 + (cores * (t - start)) / 1000);
+    }
+    if (c.usageMemoryBytes !== undefined) add('container_memory_working_set_bytes', cadvisor, c, c.usageMemoryBytes);
   }
   for (const claim of cluster.claims ?? []) {
     add('pod_pvc_allocation', { namespace: claim.namespace, persistentvolume: claim.volume, persistentvolumeclaim: claim.claim, pod: claim.pod }, claim, claim.bytes);

@@ -36,6 +36,7 @@ export interface NamespaceCostData {
   totalCost: number;
 }
 
+/** Used and requested resources over the window: core-hours and byte-hours. */
 export interface NamespaceUsage {
   namespace: string;
   cpuUsage: number | null;

@@ -120,11 +120,13 @@ export function namespaceCostQuery(T: string, window: Window): string {
 }
 
 /**
- * Usage against requests per namespace, averaged over the window (cAdvisor usage, kube-state-
- * metrics requests), for efficiency and right-sizing.
+ * Usage against requests per namespace over the window (cAdvisor usage, kube-state-metrics
+ * requests), for efficiency and right-sizing: core-hours and byte-hours. Integrated, not
+ * averaged: `avg_over_time` averages only over the points where a namespace existed, so a
+ * namespace that ran for an hour would weigh as much as one that ran all month.
  */
 export function efficiencyQuery(T: string, window: Window): string {
-  const avg = (expr: string) => `avg_over_time((${expr})${subquery(window)})`;
+  const hours = (expr: string) => integrate(expr, window);
   const parts: Record<string, string> = {
     cpu_usage: `sum by (tenant_id, namespace) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
     cpu_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
@@ -132,7 +134,7 @@ export function efficiencyQuery(T: string, window: Window): string {
     ram_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
   };
   return Object.entries(parts)
-    .map(([category, expr]) => tag(avg(expr), category))
+    .map(([category, expr]) => tag(hours(expr), category))
     .join(' or ');
 }
 
