@@ -136,10 +136,19 @@ export class ThanosClient {
   }
 }
 
-/** prometheus-query rejects with a plain object `{status, errorType, error}` or an axios error. */
+/**
+ * prometheus-query rejects with a plain object `{status, errorType, error}` (also for transport
+ * failures: errorType `network_error`, error `canceled` when our deadline aborted the request)
+ * or an axios error.
+ */
 function describeFailure(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { errorType?: string; error?: string; message?: string; code?: string };
+    if (e.errorType === 'network_error') {
+      const detail = String(e.error ?? '');
+      if (/cancel|abort|timeout/i.test(detail)) return 'metrics store did not answer in time';
+      return `metrics store unreachable: ${detail.slice(0, 300)}`;
+    }
     if (e.errorType || e.error) return `metrics store: ${e.errorType ?? 'error'}: ${String(e.error ?? '').slice(0, 300)}`;
     if (e.code === 'ECONNABORTED' || e.code === 'ERR_CANCELED' || /timeout|abort|cancel/i.test(e.message ?? '')) return 'metrics store did not answer in time';
     if (e.message) return `metrics store unreachable: ${e.message}`;

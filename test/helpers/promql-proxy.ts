@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type net from 'node:net';
+
+/**
+ * What the proxy does with a query: pass it to the real store, answer it late (after the
+ * client should have given up), or answer with an error status.
+ */
+export type ProxyMode = { kind: 'forward' } | { kind: 'delay'; ms: number } | { kind: 'status'; status: number };
+
+export interface PromqlProxy {
+  url: string;
+  mode: ProxyMode;
+  /** Query requests (`/api/v1/query`, `/api/v1/query_range`) received, whatever the mode. */
+  queries: number;
+  /** Stops listening and drops open connections: the port is closed until reopen(). */
+  close(): Promise<void>;
+  reopen(): Promise<void>;
+}
+
+/**
+ * A tiny HTTP server in front of a Prometheus: counts the PromQL requests a client makes and
+ * injects slowness or failures, so tests can assert on requests rather than on timing.
+ */
+export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const proxy: PromqlProxy = {
+    url: '',
+    mode: { kind: 'forward' },
+    queries: 0,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    reopen: () => listen(port),
+  };
+
+  const forward = async (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => {
+    const response = await fetch(`${upstream}${req.url}`, {
+      method: req.method,
+      headers: req.headers['content-type'] ? { 'Content-Type': req.headers['content-type'] } : {},
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body),
+    });
+    const text = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { 'Content-Type': response.headers.get('content-type') ?? 'application/json' });
+    res.end(text);
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) proxy.queries++;
+      const mode = proxy.mode;
+      const fail = (error: unknown) => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end(String(error));
+      };
+      switch (mode.kind) {
+        case 'forward':
+          forward(req, body, res).catch(fail);
+          break;
+        case 'delay': {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            forward(req, body, res).catch(fail);
+          }, mode.ms);
+          timers.add(timer);
+          break;
+        }
+        case 'status':
+          res.writeHead(mode.status, { 'Content-Type': 'text/plain' });
+          res.end('injected failure');
+          break;
+        default: {
+          const never: never = mode;
+          throw new Error(`unknown mode ${JSON.stringify(never)}`);
+        }
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const listen = (p: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const port = (server.address() as net.AddressInfo).port;
+  proxy.url = `http://127.0.0.1:${port}`;
+  return proxy;
+}
