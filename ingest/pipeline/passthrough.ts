@@ -98,7 +98,7 @@ export function processPassThrough(buf: Uint8Array, tenant: string, limits: Vali
   try {
     return new PassThrough(buf, tenant, limits).run();
   } catch (error) {
-    if (error instanceof Decline || error instanceof RangeError) return undefined;
+    if (error instanceof Decline) return undefined;
     throw error;
   }
 }
@@ -248,7 +248,7 @@ class PassThrough {
     let valueStart = this.pos;
     let valueEnd = this.pos;
     let canonical = false;
-    if (buf[this.pos] === TAG_FIELD_1_LEN) {
+    if (this.pos < end && buf[this.pos] === TAG_FIELD_1_LEN) {
       this.pos++;
       nameEnd = this.lengthDelimitedEnd(end);
       nameStart = this.pos;

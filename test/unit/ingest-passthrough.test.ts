@@ -191,6 +191,22 @@ describe('pass-through pipeline against the reference, case by case', () => {
     expect(result.encoded.metadata).toHaveLength(1);
   });
 
+  it('an empty label message is an invalid (empty) name, as the reference decodes it', () => {
+    const writer = Writer.create();
+    writer.uint32((1 << 3) | 2).fork();
+    label(writer, [[1, '__name__'], [2, 'm']]);
+    label(writer, []);
+    sample(writer, 1, NOW);
+    writer.ldelim();
+    writer.uint32((1 << 3) | 2).fork();
+    label(writer, [[1, '__name__'], [2, 'm']]);
+    sample(writer, 1, NOW);
+    writer.ldelim();
+    const raw = writer.finish();
+    expect(processPassThrough(raw, TENANT, LIMITS)).toBeDefined();
+    expect(expectSameAsReference(raw)).toMatchObject({ acceptedSamples: 1, droppedSeries: { invalid_label_name: 1 } });
+  });
+
   it('declines invalid UTF-8 in a value, and the reference path replaces it', () => {
     const writer = Writer.create();
     writer.uint32((1 << 3) | 2).fork();
