@@ -2,6 +2,7 @@ import { Command, CommanderError, type HelpContext } from 'commander';
 import { ConfigError } from '../lib/config/env';
 import { registerClusterCommands } from './commands/cluster';
 import { registerComposeCommand } from './commands/compose';
+import { registerDemoCommand } from './commands/demo';
 import { registerImportCommands } from './commands/import';
 import { registerOrgCommands } from './commands/org';
 import { registerTokenCommands } from './commands/token';
@@ -53,6 +54,7 @@ registerClusterCommands(program);
 registerImportCommands(program);
 registerTokenCommands(program);
 registerComposeCommand(program);
+registerDemoCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`costgraph: ${oneLine(message)}\n`);

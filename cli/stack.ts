@@ -13,7 +13,7 @@ import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
 import { loadGatewayConfig } from '../gateway/config';
 import { startGateway } from '../gateway/start';
 import type { Database } from '../lib/db/database';
-import { createOrganization } from '../lib/accounts/repository';
+import { localOrganization } from '../lib/demo/local-organization';
 import { createApiToken } from '../lib/tokens/api-tokens';
 
 export interface RunningStack {
@@ -75,12 +75,11 @@ export async function startStack(logger: Logger, env: Record<string, string | un
 const LOCAL_TOKEN_NAME = 'costgraph up';
 
 /**
- * Local mode only: the oldest organization (created on first start) gets a new token on each
- * start, and the previous start's token is revoked, so at most one such token is ever live.
+ * Local mode only: the local organization gets a new token on each start, and the previous
+ * start's token is revoked, so at most one such token is ever live.
  */
 async function issueLocalToken(db: Database): Promise<{ organizationId: string; token: string }> {
-  const [existing] = await db.query<{ id: string }>('SELECT id FROM organizations WHERE deleted_at IS NULL ORDER BY created_at, id LIMIT 1');
-  const organizationId = existing?.id ?? (await createOrganization(db, 'Local organization')).id;
+  const organizationId = await localOrganization(db);
   await db.query('UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL', [organizationId, LOCAL_TOKEN_NAME]);
   const issued = await createApiToken(db, organizationId, LOCAL_TOKEN_NAME);
   return { organizationId, token: issued.token };

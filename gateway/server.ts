@@ -121,7 +121,8 @@ function headlineVariables(organizationId: string | undefined): Record<string, u
   const to = new Date();
   to.setUTCHours(0, 0, 0, 0);
   to.setUTCDate(to.getUTCDate() + 1);
-  const from = new Date(to.getTime() - 30 * 86_400_000);
+  // 31 days up to tomorrow: the last 30 full days and today, what `costgraph demo` fills.
+  const from = new Date(to.getTime() - 31 * 86_400_000);
   return { org: organizationId ?? '<organization id>', range: { from: from.toISOString(), to: to.toISOString() } };
 }
 

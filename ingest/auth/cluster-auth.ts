@@ -64,6 +64,8 @@ export class ClusterAuthenticator {
   private readonly verdicts: LRUCache<string, boolean>;
   private readonly pending = new Map<string, Promise<string | null>>();
   private readonly pendingVerdicts = new Map<string, Promise<boolean>>();
+  /** Accounts whose credential was re-read after a mismatch, recently. */
+  private readonly refreshed: LRUCache<string, true>;
   private readonly verifySecret: (secret: string, storedHash: string) => Promise<boolean>;
 
   constructor(
@@ -74,6 +76,7 @@ export class ClusterAuthenticator {
     const max = options.maxEntries ?? 100_000;
     this.credentials = new LRUCache({ max, ttl });
     this.verdicts = new LRUCache({ max, ttl: ttl * 2 });
+    this.refreshed = new LRUCache({ max, ttl: Math.min(ttl, 5_000) });
     this.verifySecret = options.verify ?? verifySecret;
   }
 
@@ -86,10 +89,27 @@ export class ClusterAuthenticator {
       await verifySecret(presented.password, DUMMY_HASH).catch(() => false);
       throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
     }
+    if (await this.matches(presented, storedHash)) return presented.cloudAccountId;
+    // A password rotated since the credential was cached must work at once, not after the TTL:
+    // on a mismatch, read the credential again (at most once per account every few seconds,
+    // so wrong passwords cannot turn into a database load).
+    const fresh = await this.refreshedHash(presented.cloudAccountId);
+    if (fresh && fresh !== storedHash && (await this.matches(presented, fresh))) return presented.cloudAccountId;
+    throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
+  }
+
+  private async matches(presented: Presented, storedHash: string): Promise<boolean> {
     const key = `${presented.cloudAccountId}\0${digest(presented.password)}\0${storedHash}`;
-    const ok = this.verdicts.get(key) ?? (await this.verify(key, presented.password, storedHash));
-    if (!ok) throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
-    return presented.cloudAccountId;
+    return this.verdicts.get(key) ?? (await this.verify(key, presented.password, storedHash));
+  }
+
+  private async refreshedHash(cloudAccountId: string): Promise<string | null> {
+    // Re-read recently (maybe by a concurrent request): the cached hash, or the pending read, is fresh.
+    if (!this.refreshed.has(cloudAccountId)) {
+      this.refreshed.set(cloudAccountId, true);
+      this.credentials.delete(cloudAccountId);
+    }
+    return this.storedHash(cloudAccountId);
   }
 
   /**

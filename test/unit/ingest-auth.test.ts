@@ -30,6 +30,20 @@ describe('cluster authentication', () => {
     await expect(auth.authenticate(basic(ID, 'second'))).rejects.toMatchObject({ status: 401 });
   });
 
+  it('accepts a freshly rotated password at once, and re-reads the store at most once per account on mismatches', async () => {
+    let stored: StoredClusterCredential = { cloudAccountId: ID, secretHash: await hashSecret('first') };
+    let lookups = 0;
+    const auth = new ClusterAuthenticator(async () => (lookups++, stored), { credentialTtlMs: 60_000 });
+    await expect(auth.authenticate(basic(ID, 'first'))).resolves.toBe(ID);
+    stored = { cloudAccountId: ID, secretHash: await hashSecret('second') };
+    // Long before the cached credential expires, and for concurrent requests alike.
+    await expect(Promise.all([auth.authenticate(basic(ID, 'second')), auth.authenticate(basic(ID, 'second'))])).resolves.toEqual([ID, ID]);
+    expect(lookups).toBe(2);
+    // Wrong passwords right after do not cost a database read (the account was just re-read).
+    for (let i = 0; i < 5; i++) await expect(auth.authenticate(basic(ID, `wrong-${i}`))).rejects.toMatchObject({ status: 401 });
+    expect(lookups).toBe(2);
+  });
+
   it('answers 503 (retry) rather than 401 (drop) when the credential store is down', async () => {
     const auth = new ClusterAuthenticator(async () => {
       throw new Error('connection refused');
