@@ -92,7 +92,7 @@ interface KeptSeries {
 
 /**
  * Runs the pipeline on an uncompressed WriteRequest, or returns undefined when the request
- * needs the reference path. Synchronous: the scratch state below is never shared across calls.
+ * needs the reference path. Each call has its own state; nothing is kept between requests.
  */
 export function processPassThrough(buf: Uint8Array, tenant: string, limits: ValidationLimits): PassThroughResult | undefined {
   try {
