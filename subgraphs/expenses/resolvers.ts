@@ -47,8 +47,13 @@ function connection(c: ClusterConnection) {
 export const resolvers: GraphQLResolverMap<ExpensesContext> = {
   DateTime: DateTimeScalar,
   Query: {
-    organizations: async (_: unknown, __: unknown, ctx: ExpensesContext) =>
-      (await ctx.loaders.organization.loadMany(ctx.caller.organizationIds)).filter((org): org is Organization => !!org && !(org instanceof Error)),
+    organizations: async (_: unknown, __: unknown, ctx: ExpensesContext) => {
+      const loaded = await ctx.loaders.organization.loadMany(ctx.caller.organizationIds);
+      // A failed lookup fails the field; silently dropping it would show an empty list.
+      const failed = loaded.find((org): org is Error => org instanceof Error);
+      if (failed) throw failed;
+      return loaded.filter((org): org is Organization => !!org);
+    },
     organization: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.organization.load(args.id),
     cloudAccount: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(args.id),
   },

@@ -35,6 +35,9 @@ const costs = (p: ClusterCostParent, ctx: KubecostContext): Promise<ClusterCostD
 async function ownedIds(ids: readonly string[], ctx: KubecostContext): Promise<string[]> {
   const valid = ids.filter(isId);
   const owned = await ctx.loaders.ownedCluster.loadMany(valid);
+  // A failed ownership lookup is an error, never "not owned": that would report zero cost.
+  const failed = owned.find((o): o is Error => o instanceof Error);
+  if (failed) throw failed;
   return valid.filter((_, i) => owned[i] === true);
 }
 

@@ -36,13 +36,21 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(db: Database, extraEnv: Record<string, string> = {}, graphiqlOrganizationId?: string): Promise<TestStack> {
+export interface TestStackOptions {
+  /** Pre-fills GraphiQL's variables. */
+  graphiqlOrganizationId?: string;
+  /** Puts something (a fault-injecting proxy) between the kubecost subgraph and the store. */
+  queryUrl?: (storeUrl: string) => Promise<string>;
+}
+
+export async function startTestStack(db: Database, extraEnv: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-stack-'));
   const secret = crypto.randomBytes(32).toString('hex');
   const store = await startLocalPrometheus({ dataDir: path.join(dir, 'prometheus'), port: 0 });
   const cleanups: Array<() => Promise<void>> = [() => store.stop()];
   try {
-    return await startServices(db, dir, secret, store, extraEnv, cleanups, graphiqlOrganizationId);
+    const queryUrl = options.queryUrl ? await options.queryUrl(store.url) : store.url;
+    return await startServices(db, dir, secret, store, { THANOS_QUERY_URL: queryUrl, ...extraEnv }, cleanups, options.graphiqlOrganizationId);
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ describe('GraphiQL in headless Chromium (Debian chromium + playwright-core)', ()
     t = await createPgliteDatabase();
     const org = await createOrganization(t.db, 'Browser org');
     token = (await createApiToken(t.db, org.id, 'browser')).token;
-    stack = await startTestStack(t.db, {}, org.id);
+    stack = await startTestStack(t.db, {}, { graphiqlOrganizationId: org.id });
     const cluster = await createKubernetesCluster(t.db, org.id, 'web', 'http://127.0.0.1/api/v1/write');
     // The clusters ran during the last hours of yesterday: inside GraphiQL's default 30-day range.
     const end = Math.floor(Date.now() / DAY_MS) * DAY_MS;
