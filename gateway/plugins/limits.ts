@@ -1,5 +1,4 @@
-import { countAliases, countDepth } from '@graphql-inspector/core';
-import { GraphQLError, Kind, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule, visit } from 'graphql';
+import { GraphQLError, Kind, type ASTNode, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule, visit } from 'graphql';
 import type { QueryLimits } from '../config';
 
 /**
@@ -12,14 +11,14 @@ export function limitRules(limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases'>)
       Document(document) {
         // Cyclic fragments would recurse forever; graphql's NoFragmentCycles rule reports them.
         if (hasFragmentCycle(document)) return;
-        const fragment = fragmentLookup(document);
+        const measure = documentMeasures(document);
         for (const definition of document.definitions) {
           if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-          const depth = countDepth(definition, 0, fragment);
+          const depth = measure.depth(definition);
           if (depth > limits.maxDepth) {
             context.reportError(limitError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, 'maxDepth'));
           }
-          const aliases = countAliases(definition, fragment);
+          const aliases = measure.aliases(definition);
           if (aliases > limits.maxAliases) {
             context.reportError(limitError(`${aliases} aliases exceed the limit of ${limits.maxAliases}`, 'maxAliases'));
           }
@@ -34,10 +33,43 @@ function limitError(message: string, limit: string): GraphQLError {
   return new GraphQLError(message, { extensions: { limit } });
 }
 
-function fragmentLookup(document: DocumentNode): (name: string) => FragmentDefinitionNode | undefined {
+/**
+ * Depth and alias counts with the same numbers as @graphql-inspector's countDepth and
+ * countAliases (a fragment spread is one level, each selection one more; an alias counts once
+ * per place it is spread into), but each fragment is measured once. Walking fragments anew at
+ * every spread is exponential: 25 fragments each spreading the next twice took the event loop
+ * for seconds before the depth error could be reported. Needs an acyclic document.
+ */
+function documentMeasures(document: DocumentNode): { depth(node: ASTNode): number; aliases(node: ASTNode): number } {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  return (name) => fragments.get(name);
+  const depthOf = new Map<string, number>();
+  const aliasesOf = new Map<string, number>();
+  const memo = (cache: Map<string, number>, name: string, of: (fragment: FragmentDefinitionNode) => number): number => {
+    const known = cache.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    const value = fragment ? of(fragment) : -1;
+    cache.set(name, value);
+    return value;
+  };
+  // depth(node) is countDepth(node, 0); countDepth(node, p) = p + depth(node).
+  const depth = (node: ASTNode): number => {
+    let max = 0;
+    if ('selectionSet' in node && node.selectionSet) for (const child of node.selectionSet.selections) max = Math.max(max, 1 + depth(child));
+    if (node.kind === Kind.FRAGMENT_SPREAD) {
+      const below = memo(depthOf, node.name.value, depth);
+      if (below >= 0) max = Math.max(max, 1 + below);
+    }
+    return max;
+  };
+  const aliases = (node: ASTNode): number => {
+    let count = 'alias' in node && node.alias ? 1 : 0;
+    if ('selectionSet' in node && node.selectionSet) for (const child of node.selectionSet.selections) count += aliases(child);
+    else if (node.kind === Kind.FRAGMENT_SPREAD) count += Math.max(0, memo(aliasesOf, node.name.value, aliases));
+    return count;
+  };
+  return { depth, aliases };
 }
 
 function hasFragmentCycle(document: DocumentNode): boolean {
