@@ -93,6 +93,7 @@ export function cloudAccountTypeOf(providerName: string): CloudAccountType | und
 
 /** Columns of the staging table, in the order of the values of a staged row. */
 const STAGED_COLUMNS = [
+  'id',
   'cloud_account_id',
   'charge_period_start',
   'charge_period_end',
@@ -129,7 +130,7 @@ const CHUNK_ROWS = 10_000;
  */
 const CREATE_STAGING_SQL = `
 CREATE TEMPORARY TABLE expenses_import_staging (
-  cloud_account_id uuid, charge_period_start timestamptz, charge_period_end timestamptz, billed_cost numeric,
+  id uuid, cloud_account_id uuid, charge_period_start timestamptz, charge_period_end timestamptz, billed_cost numeric,
   effective_cost numeric, list_cost numeric, billing_currency text, provider text, publisher text, service_name text,
   service_category text, region_id text, region_name text, availability_zone text, resource_id text, resource_name text,
   resource_type text, charge_category text, charge_description text, sku_id text, tags jsonb, row_hash text
@@ -143,6 +144,32 @@ WITH inserted AS (
   RETURNING 1
 )
 SELECT count(*)::int AS inserted FROM inserted`;
+
+/**
+ * UUIDv7 (RFC 9562): a 48-bit millisecond timestamp, then a 12-bit counter that keeps ids of
+ * the same millisecond in order, then 62 random bits. New rows then land at the right edge of
+ * the primary key instead of on a random leaf page each, as gen_random_uuid() ids did: less
+ * page churn and WAL per row once the index outgrows shared buffers.
+ */
+export class TimeOrderedIds {
+  private millis = 0;
+  private counter = 0;
+
+  next(now = Date.now()): string {
+    if (now > this.millis) {
+      this.millis = now;
+      this.counter = 0;
+    } else if (++this.counter > 0xfff) {
+      // 4,096 ids in one millisecond: borrow the next millisecond rather than lose the order.
+      this.millis++;
+      this.counter = 0;
+    }
+    const time = this.millis.toString(16).padStart(12, '0');
+    const random = crypto.randomUUID();
+    // randomUUID() is "xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx" with the RFC variant at V: keep its tail.
+    return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${this.counter.toString(16).padStart(3, '0')}-${random.slice(19)}`;
+  }
+}
 
 /** Loads one chunk and moves it into `expenses`; returns how many rows were new. */
 async function insertChunk(tx: Transaction, organizationId: string, rows: BulkRow[]): Promise<number> {
@@ -250,6 +277,7 @@ export async function importFocusFile(db: Database, organizationId: string, file
     const accounts = new Map<string, string>();
     const occurrences = new Map<string, number>();
     const providerTypes = new Map<string, CloudAccountType | undefined>();
+    const ids = new TimeOrderedIds();
     let index: Record<Column, number> | undefined;
     let fieldCount = 0;
     let chunk: BulkRow[] = [];
@@ -376,6 +404,7 @@ export async function importFocusFile(db: Database, organizationId: string, file
 
       // In the order of STAGED_COLUMNS.
       chunk.push([
+        ids.next(),
         cloudAccountId,
         start.toISOString(),
         end.toISOString(),

@@ -1,5 +1,5 @@
 import { addDecimals, formatDecimal, parseDecimal, ZERO } from '../../lib/expenses/decimal';
-import { cloudAccountTypeOf, parseFocusDate } from '../../lib/expenses/import-focus';
+import { cloudAccountTypeOf, parseFocusDate, TimeOrderedIds } from '../../lib/expenses/import-focus';
 
 describe('FOCUS value parsing', () => {
   it('parses decimals exactly, in plain and scientific notation, and refuses everything else', () => {
@@ -47,5 +47,18 @@ describe('FOCUS value parsing', () => {
     expect(cloudAccountTypeOf('Oracle')).toBe('oracle');
     expect(cloudAccountTypeOf('Alibaba Cloud')).toBe('alibaba');
     expect(cloudAccountTypeOf('Hetzner')).toBeUndefined();
+  });
+
+  it('numbers expenses with UUIDv7 ids that sort in the order they were made, even within one millisecond', () => {
+    const ids = new TimeOrderedIds();
+    const t = Date.parse('2024-09-01T00:00:00Z');
+    // Within one millisecond, past the 4,096 the counter holds, then a clock that steps back.
+    const made = [...Array.from({ length: 5000 }, () => ids.next(t)), ids.next(t - 10_000), ids.next(t + 60_000)];
+    expect([...made].sort()).toEqual(made);
+    expect(new Set(made).size).toBe(made.length);
+    for (const id of made) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The first 48 bits are the millisecond.
+    expect(parseInt(made[0].replace(/-/g, '').slice(0, 12), 16)).toBe(t);
+    expect(parseInt(made[made.length - 1].replace(/-/g, '').slice(0, 12), 16)).toBe(t + 60_000);
   });
 });
