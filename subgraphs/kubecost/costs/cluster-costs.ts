@@ -177,7 +177,9 @@ export interface UnclaimedVolume {
 export async function loadUnclaimedVolumes(client: ThanosClient, ids: readonly string[], to: Date, now = Date.now()): Promise<Map<string, UnclaimedVolume[]>> {
   // The volumes as they stand at the window's end, or now for a window reaching into the future
   // (nothing has been scraped there, so the end itself would find no volume at all).
-  const points = await client.instant(unclaimedVolumesQuery(tenantSelector(ids)), Math.min(to.getTime(), now) - 1);
+  // "Now" is floored to the minute: a time that moves every millisecond would make each
+  // request a new cache key, and repeats of an open window would never hit the result cache.
+  const points = await client.instant(unclaimedVolumesQuery(tenantSelector(ids)), Math.min(to.getTime(), Math.floor(now / 60_000) * 60_000) - 1);
   const result = new Map<string, UnclaimedVolume[]>(ids.map((id) => [id, []]));
   for (const point of points) {
     result.get(point.labels.tenant_id)?.push({ persistentVolume: point.labels.persistentvolume ?? '', hourlyCost: finite(point.value) });
