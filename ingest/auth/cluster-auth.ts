@@ -64,7 +64,7 @@ export class ClusterAuthenticator {
   private readonly verdicts: LRUCache<string, boolean>;
   private readonly pending = new Map<string, Promise<string | null>>();
   private readonly pendingVerdicts = new Map<string, Promise<boolean>>();
-  /** Accounts whose credential was re-read after a mismatch, recently. */
+  /** (account, password digest) pairs whose mismatch already caused a re-read, recently. */
   private readonly refreshed: LRUCache<string, true>;
   private readonly verifySecret: (secret: string, storedHash: string) => Promise<boolean>;
 
@@ -91,9 +91,12 @@ export class ClusterAuthenticator {
     }
     if (await this.matches(presented, storedHash)) return presented.cloudAccountId;
     // A password rotated since the credential was cached must work at once, not after the TTL:
-    // on a mismatch, read the credential again (at most once per account every few seconds,
-    // so wrong passwords cannot turn into a database load).
-    const fresh = await this.refreshedHash(presented.cloudAccountId);
+    // on a mismatch, read the credential again. At most once per (account, password) every few
+    // seconds, so repeating a wrong password costs nothing; a new wrong password costs one
+    // primary-key read beside the scrypt run it already cost. Limiting re-reads per account
+    // instead let one wrong password shortly before a rotation turn the new password away (401,
+    // which a sender drops its data on) until the limit expired.
+    const fresh = await this.refreshedHash(presented);
     if (fresh && fresh !== storedHash && (await this.matches(presented, fresh))) return presented.cloudAccountId;
     throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
   }
@@ -103,13 +106,14 @@ export class ClusterAuthenticator {
     return this.verdicts.get(key) ?? (await this.verify(key, presented.password, storedHash));
   }
 
-  private async refreshedHash(cloudAccountId: string): Promise<string | null> {
-    // Re-read recently (maybe by a concurrent request): the cached hash, or the pending read, is fresh.
-    if (!this.refreshed.has(cloudAccountId)) {
-      this.refreshed.set(cloudAccountId, true);
-      this.credentials.delete(cloudAccountId);
+  private async refreshedHash(presented: Presented): Promise<string | null> {
+    const key = `${presented.cloudAccountId}\0${digest(presented.password)}`;
+    // Re-read recently for this password (maybe by a concurrent request): the cached hash, or the pending read, is fresh.
+    if (!this.refreshed.has(key)) {
+      this.refreshed.set(key, true);
+      this.credentials.delete(presented.cloudAccountId);
     }
-    return this.storedHash(cloudAccountId);
+    return this.storedHash(presented.cloudAccountId);
   }
 
   /**

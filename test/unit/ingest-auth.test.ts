@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import { ClusterAuthenticator, readCredential } from '../../ingest/auth/cluster-auth';
+import { loadIngestConfig } from '../../ingest/config';
 import { InflightBytes, TenantRateLimiter } from '../../ingest/limits';
 import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
 import { hashSecret, verifySecret } from '../../lib/security/secret-hash';
@@ -30,7 +32,7 @@ describe('cluster authentication', () => {
     await expect(auth.authenticate(basic(ID, 'second'))).rejects.toMatchObject({ status: 401 });
   });
 
-  it('accepts a freshly rotated password at once, and re-reads the store at most once per account on mismatches', async () => {
+  it('accepts a freshly rotated password at once, and re-reads the store at most once per password on mismatches', async () => {
     let stored: StoredClusterCredential = { cloudAccountId: ID, secretHash: await hashSecret('first') };
     let lookups = 0;
     const auth = new ClusterAuthenticator(async () => (lookups++, stored), { credentialTtlMs: 60_000 });
@@ -39,9 +41,27 @@ describe('cluster authentication', () => {
     // Long before the cached credential expires, and for concurrent requests alike.
     await expect(Promise.all([auth.authenticate(basic(ID, 'second')), auth.authenticate(basic(ID, 'second'))])).resolves.toEqual([ID, ID]);
     expect(lookups).toBe(2);
-    // Wrong passwords right after do not cost a database read (the account was just re-read).
-    for (let i = 0; i < 5; i++) await expect(auth.authenticate(basic(ID, `wrong-${i}`))).rejects.toMatchObject({ status: 401 });
-    expect(lookups).toBe(2);
+    // A wrong password repeated costs one database read, not one per request.
+    for (let i = 0; i < 5; i++) await expect(auth.authenticate(basic(ID, 'wrong'))).rejects.toMatchObject({ status: 401 });
+    expect(lookups).toBe(3);
+  });
+
+  it('accepts a rotated password at once even right after a wrong password or an earlier rotation', async () => {
+    let stored: StoredClusterCredential = { cloudAccountId: ID, secretHash: await hashSecret('first') };
+    const auth = new ClusterAuthenticator(async () => stored, { credentialTtlMs: 60_000 });
+    await expect(auth.authenticate(basic(ID, 'first'))).resolves.toBe(ID);
+    // Someone presents a wrong password (the account is re-read) ...
+    await expect(auth.authenticate(basic(ID, 'wrong'))).rejects.toMatchObject({ status: 401 });
+    // ... and the operator rotates within the next seconds: the new password must not get a 401,
+    // which a real Prometheus answers by dropping the batch.
+    stored = { cloudAccountId: ID, secretHash: await hashSecret('second') };
+    await expect(auth.authenticate(basic(ID, 'second'))).resolves.toBe(ID);
+    // Rotated twice in quick succession: the third password works at once too.
+    stored = { cloudAccountId: ID, secretHash: await hashSecret('third') };
+    await expect(auth.authenticate(basic(ID, 'third'))).resolves.toBe(ID);
+    // The earlier passwords stop working as soon as the new hash is known.
+    await expect(auth.authenticate(basic(ID, 'first'))).rejects.toMatchObject({ status: 401 });
+    await expect(auth.authenticate(basic(ID, 'second'))).rejects.toMatchObject({ status: 401 });
   });
 
   it('answers 503 (retry) rather than 401 (drop) when the credential store is down', async () => {
@@ -100,6 +120,58 @@ describe('cluster authentication', () => {
     const first = await Promise.allSettled([auth.authenticate(basic(ID, 'pw')), auth.authenticate(basic(ID, 'pw'))]);
     expect(first.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     await expect(auth.authenticate(basic(ID, 'pw'))).resolves.toBe(ID);
+  });
+});
+
+describe('cluster credential comparisons are timing-safe', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('checks every presented password with scrypt and crypto.timingSafeEqual: right, wrong, rotated and unknown account alike', async () => {
+    // secret-hash binds crypto.scrypt when it loads: load a fresh copy after the spy is in place.
+    const realTimingSafeEqual = crypto.timingSafeEqual;
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    const timingSafeEqual = jest.spyOn(crypto, 'timingSafeEqual');
+    let Authenticator!: typeof ClusterAuthenticator;
+    let hash!: (secret: string) => Promise<string>;
+    jest.isolateModules(() => {
+      ({ ClusterAuthenticator: Authenticator } = jest.requireActual<typeof import('../../ingest/auth/cluster-auth')>('../../ingest/auth/cluster-auth'));
+      ({ hashSecret: hash } = jest.requireActual<typeof import('../../lib/security/secret-hash')>('../../lib/security/secret-hash'));
+    });
+    let stored: StoredClusterCredential | undefined = { cloudAccountId: ID, secretHash: await hash('right') };
+    const auth = new Authenticator(async (id) => (id === ID ? stored : undefined), { credentialTtlMs: 60_000 });
+    scrypt.mockClear();
+
+    const compared: Array<[number, number]> = [];
+    timingSafeEqual.mockImplementation(((a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return realTimingSafeEqual(a, b);
+    }) as typeof crypto.timingSafeEqual);
+    const attempt = async (account: string, password: string) => {
+      const before = compared.length;
+      const scryptsBefore = scrypt.mock.calls.length;
+      const outcome = await auth.authenticate(basic(account, password)).then(
+        () => 'accepted',
+        (error: { status: number }) => error.status,
+      );
+      return { outcome, comparisons: compared.length - before, scrypts: scrypt.mock.calls.length - scryptsBefore };
+    };
+
+    expect(await attempt(ID, 'right')).toEqual({ outcome: 'accepted', comparisons: 1, scrypts: 1 });
+    expect(await attempt(ID, 'wrong')).toMatchObject({ outcome: 401, scrypts: 1 });
+    // An unknown account costs a verification against a dummy hash, like a known one.
+    expect(await attempt('33333333-3333-4333-8333-333333333333', 'anything')).toEqual({ outcome: 401, comparisons: 1, scrypts: 1 });
+    // A rotated password is verified the same way against the new hash.
+    stored = { cloudAccountId: ID, secretHash: await hash('rotated') };
+    expect(await attempt(ID, 'rotated')).toMatchObject({ outcome: 'accepted' });
+    // Every comparison was of two equal-length derived keys, never of the password itself.
+    expect(compared.length).toBeGreaterThanOrEqual(4);
+    for (const [x, y] of compared) expect([x, y]).toEqual([32, 32]);
+    for (const call of scrypt.mock.calls) expect(['right', 'wrong', 'anything', 'rotated']).toContain(call[0]);
+  });
+
+  it('trusts a cached credential for at most a minute by default', () => {
+    expect(loadIngestConfig({}).credentialTtlMs).toBeLessThanOrEqual(60_000);
+    expect(loadIngestConfig({ INGEST_CREDENTIAL_TTL: '2s' }).credentialTtlMs).toBe(2000);
   });
 });
 
