@@ -6,7 +6,9 @@ import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
 import { createOrganization } from '../../lib/accounts/repository';
 import { silentLogger } from '../../lib/log';
-import { createKubernetesCluster, type ClusterConnection } from '../../lib/onboarding/clusters';
+import snappy from 'snappy';
+import { encodeWriteRequest } from '../../ingest/pipeline/codec';
+import { createKubernetesCluster, deleteCloudAccount, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { COST_METRIC_FAMILIES } from '../../lib/onboarding/remote-write-config';
 import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
@@ -28,7 +30,7 @@ function familiesInScrape(): { kept: string[]; dropped: string[] } {
  * POSTs with the request target exactly as given (no URL normalisation by a client library),
  * so path tricks reach the server byte for byte.
  */
-function rawPost(base: string, target: string, body: Buffer, headers: Record<string, string>): Promise<number> {
+function rawPost(base: string, target: string, body: Buffer, headers: http.OutgoingHttpHeaders): Promise<number> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const request = http.request({ hostname, port, path: target, method: 'POST', headers: { ...headers, 'Content-Length': body.length } }, (response) => {
@@ -38,6 +40,22 @@ function rawPost(base: string, target: string, body: Buffer, headers: Record<str
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** A body with labels exactly as given: unsorted, repeated or empty, as no well-behaved sender would write them. */
+function rawLabelsBody(series: Array<Array<[string, string]>>, timestamp: number): Buffer {
+  const timeseries = series.map((labels, i) => ({ labels: labels.map(([name, value]) => ({ name, value })), samples: [{ timestamp, value: i }] }));
+  return snappy.compressSync(Buffer.from(encodeWriteRequest(timeseries)));
+}
+
+/** Polls until `attempt` answers `status`; returns how long that took (ms), or throws after `timeoutMs`. */
+async function msUntilStatus(attempt: () => Promise<number>, status: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if ((await attempt()) === status) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${status} within ${timeoutMs} ms`);
 }
 
 describe.each(databaseBackends())('a real Prometheus agent remote-writing through ingest ($name)', (backend) => {
@@ -185,6 +203,110 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
     // Nothing anywhere in the store belongs to B, whatever the metric.
     expect(await instantQuery(store.url, `count({tenant_id="${B}"})`)).toEqual([]);
     expect(await instantQuery(store.url, `count({__name__=~".+", tenant_id!="${A}"})`)).toEqual([]);
+  });
+
+  it('cluster A\'s credential cannot reach B through label tricks (unsorted, repeated, empty tenant_id) or header tricks', async () => {
+    const A = a.cloudAccount.id;
+    const B = b.cloudAccount.id;
+    const now = Date.now();
+    const name = ['__name__', 'node_cpu_hourly_cost'] as [string, string];
+    const node = ['node', 'label-isolation'] as [string, string];
+    const probe = (p: string) => ['probe', p] as [string, string];
+    // Each body alone, so one malformed series cannot hide what another one did.
+    const bodies: Array<[string, Array<Array<[string, string]>>]> = [
+      ['tenant-last-unsorted', [[name, probe('tenant-last-unsorted'), node, ['tenant_id', B]]]],
+      ['tenant-first-unsorted', [[['tenant_id', B], node, name, probe('tenant-first-unsorted')]]],
+      ['tenant-twice', [[name, node, probe('tenant-twice'), ['tenant_id', B], ['tenant_id', B]]]],
+      ['tenant-a-and-b', [[name, node, probe('tenant-a-and-b'), ['tenant_id', A], ['tenant_id', B]]]],
+      ['tenant-empty', [[name, node, probe('tenant-empty'), ['tenant_id', '']]]],
+      ['tenant-only', [[['tenant_id', B]]]],
+      ['tenant-like-names', [([name, node, probe('tenant-like-names'), ['TENANT_ID', B], ['__tenant_id__', B], ['thanos_tenant', B]] as Array<[string, string]>).sort((x, y) => (x[0] < y[0] ? -1 : 1))]],
+      ['mixed', [[name, node, probe('mixed-ok')], [name, node, probe('mixed-spoof'), ['tenant_id', B]], [['tenant_id', B], ['tenant_id', B]]]],
+    ];
+    const auth = { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(a.username, a.password) };
+    const statuses: Record<string, number> = {};
+    for (const [label, series] of bodies) statuses[label] = await rawPost(ingest.url, '/api/v1/write', rawLabelsBody(series, now), auth);
+    process.stderr.write(`reliability: label tricks ${JSON.stringify(statuses)}\n`);
+    for (const [label, status] of Object.entries(statuses)) expect({ label, status: [204, 400].includes(status) }).toEqual({ label, status: true });
+    // Series with a metric name are stored, as A's; a series that is nothing but a tenant is refused.
+    expect(statuses['tenant-only']).toBe(400);
+    expect(statuses['tenant-first-unsorted']).toBe(204);
+    expect(statuses['tenant-last-unsorted']).toBe(204);
+
+    const body = writeBody([{ labels: { __name__: 'node_cpu_hourly_cost', node: 'label-isolation', probe: 'headers' }, samples: [[now, 1]] }]);
+    // B's account name with A's password, on both paths and both schemes.
+    expect(await rawPost(ingest.url, '/api/v1/write', body, { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(B, a.password) })).toBe(401);
+    expect(await rawPost(ingest.url, '/storage/api/v2/write', body, { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(B, a.password), 'Cloud-Account-Id': B })).toBe(401);
+    expect(await rawPost(ingest.url, '/storage/api/v2/write', body, { ...REMOTE_WRITE_HEADERS, Authorization: `Bearer ${a.password}`, 'Cloud-Account-Id': B })).toBe(401);
+    // Two Cloud-Account-Id headers (A's and B's) are refused rather than one of them picked.
+    expect(await rawPost(ingest.url, '/api/v1/write', body, { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(A, a.password), 'Cloud-Account-Id': [A, B] })).toBe(401);
+    // Two Authorization headers: whichever the server reads, it is never B.
+    const twoAuth = await rawPost(ingest.url, '/api/v1/write', body, { ...REMOTE_WRITE_HEADERS, Authorization: [basicAuth(A, a.password), basicAuth(B, a.password)] });
+    expect([204, 401]).toContain(twoAuth);
+    // A's credential in a proxy header and B's user name with an empty password.
+    expect(await rawPost(ingest.url, '/api/v1/write', body, { ...REMOTE_WRITE_HEADERS, 'Proxy-Authorization': basicAuth(A, a.password), Authorization: basicAuth(B, '') })).toBe(401);
+
+    const stored = await waitFor('the accepted label probes', async () => {
+      const series = await instantQuery(store.url, 'node_cpu_hourly_cost{node="label-isolation"}');
+      return series.some((s) => s.metric.probe === 'mixed-ok') ? series : undefined;
+    });
+    for (const series of stored) expect({ probe: series.metric.probe, tenant: series.metric.tenant_id }).toEqual({ probe: series.metric.probe, tenant: A });
+    expect(await instantQuery(store.url, `count({tenant_id="${B}"})`)).toEqual([]);
+    expect(await instantQuery(store.url, `count({__name__=~".+", tenant_id!="${A}"})`)).toEqual([]);
+  });
+
+  it('a rotated credential works at once and its old password, like a deleted account\'s, stops within the credential TTL', async () => {
+    const ttlMs = 2000;
+    // A worker of its own with a short TTL (the default, 30 s, is also under the 60 s asked for).
+    const shortTtl = await startIngest({
+      config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, INGEST_CREDENTIAL_TTL: `${ttlMs}ms` }),
+      db: t.db,
+      logger: silentLogger,
+    });
+    try {
+      const org = await createOrganization(t.db, 'Credential Lifecycle');
+      const rotated = await createKubernetesCluster(t.db, org.id, 'to-rotate', 'http://unused');
+      const unused = await createKubernetesCluster(t.db, org.id, 'to-rotate-unused', 'http://unused');
+      const deleted = await createKubernetesCluster(t.db, org.id, 'to-delete', 'http://unused');
+      let n = 0;
+      const write = (user: string, password: string) =>
+        rawPost(shortTtl.url, '/api/v1/write', writeBody([{ labels: { __name__: 'node_cpu_hourly_cost', node: 'lifecycle', probe: `p${n++}` }, samples: [[Date.now(), 1]] }]), {
+          ...REMOTE_WRITE_HEADERS,
+          Authorization: basicAuth(user, password),
+        });
+      // Credentials cached (and verdicts too) before anything changes.
+      for (const c of [rotated, unused, deleted]) expect(await write(c.username, c.password)).toBe(204);
+
+      const next = await rotateClusterCredential(t.db, rotated.cloudAccount.id, 'http://unused');
+      const rotatedAt = Date.now();
+      // The new password on its very first request.
+      expect(await write(rotated.username, next.password)).toBe(204);
+      const oldRefusedMs = await msUntilStatus(() => write(rotated.username, rotated.password), 401, 60_000);
+
+      // Rotated while nobody presents the new password: the old one is still refused within the TTL.
+      const nextUnused = await rotateClusterCredential(t.db, unused.cloudAccount.id, 'http://unused');
+      const unusedRotatedAt = Date.now();
+      const staleRefusedMs = await msUntilStatus(() => write(unused.username, unused.password), 401, 60_000);
+      expect(await write(unused.username, nextUnused.password)).toBe(204);
+
+      // Freshly cached (the first entry may have expired meanwhile), then deleted.
+      await new Promise((resolve) => setTimeout(resolve, ttlMs));
+      expect(await write(deleted.username, deleted.password)).toBe(204);
+      await deleteCloudAccount(t.db, deleted.cloudAccount.id);
+      const deletedAt = Date.now();
+      const deletedRefusedMs = await msUntilStatus(() => write(deleted.username, deleted.password), 401, 60_000);
+
+      process.stderr.write(
+        `reliability: credentials ${JSON.stringify({ ttlMs, oldPasswordRefusedAfterMs: oldRefusedMs, sinceRotation: Date.now() - rotatedAt, staleOldPasswordRefusedAfterMs: staleRefusedMs, sinceUnusedRotation: Date.now() - unusedRotatedAt, deletedRefusedAfterMs: deletedRefusedMs, sinceDeletion: Date.now() - deletedAt })}\n`,
+      );
+      for (const ms of [oldRefusedMs, staleRefusedMs, deletedRefusedMs]) expect(ms).toBeLessThanOrEqual(ttlMs + 1000);
+      // And they stay refused; the new passwords keep working.
+      expect(await write(rotated.username, rotated.password)).toBe(401);
+      expect(await write(deleted.username, deleted.password)).toBe(401);
+      expect(await write(rotated.username, next.password)).toBe(204);
+    } finally {
+      await shortTtl.close();
+    }
   });
 
   it('loses no scraped sample while the store is down: ingest answers 503 and the agent catches up', async () => {
