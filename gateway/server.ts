@@ -14,6 +14,7 @@ import { createGatewayMetrics } from './metrics';
 import { formatGatewayError } from './plugins/errors';
 import { limitRules } from './plugins/limits';
 import { metricsPlugin } from './plugins/metrics-plugin';
+import { operationResolutionPlugin } from './plugins/operation';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
@@ -76,6 +77,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       metricsPlugin(metrics),
+      operationResolutionPlugin(),
     ],
   });
   await apollo.start();

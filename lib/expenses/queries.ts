@@ -133,6 +133,8 @@ function costColumn(costType: CostType): string {
 function checkText(name: string, value: unknown): string {
   if (typeof value !== 'string') throw new ExpenseQueryError(`${name} must be a string`);
   if (value.length > MAX_FILTER_TEXT) throw new ExpenseQueryError(`${name} may be at most ${MAX_FILTER_TEXT} characters`);
+  // PostgreSQL text cannot hold NUL: the query would fail as an internal error instead.
+  if (value.includes('\u0000')) throw new ExpenseQueryError(`${name} may not contain NUL characters`);
   return value;
 }
 

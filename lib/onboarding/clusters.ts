@@ -24,6 +24,11 @@ export class OnboardingError extends Error {
   }
 }
 
+/** An id as it appears in an error: cut and escaped, since a caller can send any string (10 KB, newlines). */
+function quoted(id: string): string {
+  return JSON.stringify(id.slice(0, 100)).slice(1, -1);
+}
+
 function connection(cloudAccount: CloudAccount, password: string, remoteWriteUrl: string): ClusterConnection {
   const target = { url: remoteWriteUrl, username: cloudAccount.id, password, clusterName: cloudAccount.name };
   return {
@@ -48,7 +53,7 @@ export function validateClusterName(name: string): string {
 export async function createKubernetesCluster(db: Database, organizationId: string, name: string, remoteWriteUrl: string): Promise<ClusterConnection> {
   const clusterName = validateClusterName(name);
   return db.transaction(async (tx) => {
-    if (!(await findOrganization(tx, organizationId))) throw new OnboardingError('NOT_FOUND', `organization ${organizationId} not found`);
+    if (!(await findOrganization(tx, organizationId))) throw new OnboardingError('NOT_FOUND', `organization ${quoted(organizationId)} not found`);
     const account = await createCloudAccount(tx, { organizationId, name: clusterName, type: 'kubernetes' });
     const password = await issueClusterCredential(tx, account.id);
     return connection(account, password, remoteWriteUrl);
@@ -58,7 +63,7 @@ export async function createKubernetesCluster(db: Database, organizationId: stri
 async function findCluster(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
   const account = await findCloudAccount(db, cloudAccountId);
   if (!account || account.type !== 'kubernetes' || (organizationIds && !organizationIds.includes(account.organizationId))) {
-    throw new OnboardingError('NOT_FOUND', `Kubernetes cloud account ${cloudAccountId} not found`);
+    throw new OnboardingError('NOT_FOUND', `Kubernetes cloud account ${quoted(cloudAccountId)} not found`);
   }
   return account;
 }
@@ -78,7 +83,7 @@ export async function rotateClusterCredential(
 export async function deleteCloudAccount(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
   const account = await findCloudAccount(db, cloudAccountId);
   if (!account || (organizationIds && !organizationIds.includes(account.organizationId))) {
-    throw new OnboardingError('NOT_FOUND', `cloud account ${cloudAccountId} not found`);
+    throw new OnboardingError('NOT_FOUND', `cloud account ${quoted(cloudAccountId)} not found`);
   }
   await softDeleteCloudAccount(db, account.id);
   return account;
