@@ -299,7 +299,8 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
       process.stderr.write(
         `reliability: credentials ${JSON.stringify({ ttlMs, oldPasswordRefusedAfterMs: oldRefusedMs, sinceRotation: Date.now() - rotatedAt, staleOldPasswordRefusedAfterMs: staleRefusedMs, sinceUnusedRotation: Date.now() - unusedRotatedAt, deletedRefusedAfterMs: deletedRefusedMs, sinceDeletion: Date.now() - deletedAt })}\n`,
       );
-      for (const ms of [oldRefusedMs, staleRefusedMs, deletedRefusedMs]) expect(ms).toBeLessThanOrEqual(ttlMs + 1000);
+      // Within the TTL, with room for a loaded machine; far inside the 60 s asked for.
+      for (const ms of [oldRefusedMs, staleRefusedMs, deletedRefusedMs]) expect(ms).toBeLessThanOrEqual(ttlMs + 2000);
       // And they stay refused; the new passwords keep working.
       expect(await write(rotated.username, rotated.password)).toBe(401);
       expect(await write(deleted.username, deleted.password)).toBe(401);
