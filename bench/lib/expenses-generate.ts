@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parse } from 'csv-parse/sync';
+import { seededRandom as random } from '../../test/helpers/seeded-random';
 
 /**
  * Generates FOCUS 1.0 CSV exports with the shape of test/fixtures/focus/focus-1.0-sample.csv:
@@ -28,18 +29,6 @@ export interface GenerateOptions {
   days: number;
   start: Date;
   seed: number;
-}
-
-/** mulberry32: small, fast and good enough to vary benchmark data reproducibly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const quote = (value: string | null) => (value === null ? 'NULL' : `"${value.replace(/"/g, '""')}"`);

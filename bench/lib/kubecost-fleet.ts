@@ -13,23 +13,13 @@ import {
   type SyntheticSeries,
 } from '../../test/helpers/synthetic-cluster';
 import { postWrite, REMOTE_WRITE_HEADERS } from './http';
+import { seededRandom } from '../../test/helpers/seeded-random';
 
 /*
  * The benchmark's fleet: realistic, deterministic clusters (the accuracy suite's synthetic
  * model) and a streaming backfill that writes their whole history through remote write in
  * time order, a slice at a time, so memory stays flat however long the history is.
  */
-
-/** Deterministic PRNG (mulberry32): the same fleet on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One cluster of the fleet: 2–5 nodes (some joining or leaving mid-history, some with GPUs),

@@ -3,6 +3,9 @@ import { decodeWriteRequest, encodeWriteRequest } from '../../ingest/pipeline/co
 import type { TimeSeries } from '../../ingest/pipeline/write-request';
 import { AGENT_CAPTURES, fixture } from './fixtures';
 import { REMOTE_WRITE_HEADERS } from './remote-write';
+import { seededRandom } from './seeded-random';
+
+export { seededRandom };
 
 /** A generated remote-write request and what a correct receiver may answer to it. */
 export interface FuzzCase {
@@ -11,18 +14,6 @@ export interface FuzzCase {
   headers: Record<string, string>;
   /** Statuses this case must get; undefined: any 2xx or 4xx (what the fuzz checks for every case). */
   expect?: number[];
-}
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const compress = (bytes: Uint8Array) => snappy.compressSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
