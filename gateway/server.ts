@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
@@ -18,10 +19,10 @@ import { operationResolutionPlugin } from './plugins/operation';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
-import path from 'node:path';
 
 // A self-hosted, offline product never phones home: @apollo/gateway reports anonymous usage
-// to Apollo unless this is set, so it is set unconditionally before the gateway exists.
+// to Apollo unless this is set (read in its constructor), so it is set unconditionally here,
+// before any gateway exists.
 process.env.APOLLO_TELEMETRY_DISABLED = '1';
 
 export const HEADLINE_QUERY_FILE = path.join(SCHEMA_DIR, 'operations', 'Headline.graphql');
