@@ -20,6 +20,8 @@ export interface KubecostConfig {
   recentTtlMs: number;
   /** Result cache bound (JSON size of cached results); 0 disables the cache. @default 64 MiB */
   cacheBytes: number;
+  /** How long which-cluster-is-whose is remembered; a deleted cluster disappears within it. @default 5s */
+  directoryTtlMs: number;
   internalSecret: string;
 }
 
@@ -30,6 +32,8 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
   const common = loadCommonConfig(env);
   const recentTtlMs = durationVar(env, 'KUBECOST_RECENT_TTL', MAX_RECENT_TTL_MS);
   if (recentTtlMs > MAX_RECENT_TTL_MS) throw new ConfigError('KUBECOST_RECENT_TTL', `at most 60s, got ${recentTtlMs} ms`);
+  const directoryTtlMs = durationVar(env, 'KUBECOST_DIRECTORY_TTL', 5_000);
+  if (directoryTtlMs > 60_000) throw new ConfigError('KUBECOST_DIRECTORY_TTL', `at most 60s, got ${directoryTtlMs} ms`);
   return {
     common,
     port: portVar(env, 'KUBECOST_PORT', 4002),
@@ -39,6 +43,7 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
     immutableAfterMs: durationVar(env, 'KUBECOST_IMMUTABLE_AFTER', 10 * 60_000),
     recentTtlMs,
     cacheBytes: intVar(env, 'KUBECOST_CACHE_BYTES', 64 * 1024 * 1024, 0),
+    directoryTtlMs,
     internalSecret: loadInternalSecret(common, env),
   };
 }

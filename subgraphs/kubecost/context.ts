@@ -1,5 +1,5 @@
-import type { Database } from '../../lib/db/database';
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
+import type { ClusterDirectory } from './cluster-directory';
 import { createLoaders, type Loaders } from './loaders';
 import type { ThanosClient } from './promql/thanos-client';
 import type { KubecostMetrics } from './metrics';
@@ -10,6 +10,6 @@ export interface KubecostContext {
   metrics: KubecostMetrics;
 }
 
-export function buildKubecostContext(db: Database, client: ThanosClient, metrics: KubecostMetrics) {
-  return (caller: CallerContext): KubecostContext => ({ caller, metrics, loaders: createLoaders(db, client, caller.organizationIds) });
+export function buildKubecostContext(directory: ClusterDirectory, client: ThanosClient, metrics: KubecostMetrics) {
+  return (caller: CallerContext): KubecostContext => ({ caller, metrics, loaders: createLoaders(directory, client, caller.organizationIds) });
 }

@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import { findCloudAccounts } from '../../lib/accounts/repository';
-import type { Database } from '../../lib/db/database';
+import type { ClusterDirectory } from './cluster-directory';
 import {
   loadClusterCosts,
   loadCostSeries,
@@ -57,15 +56,13 @@ function rangeBatched<T>(load: (ids: string[], sample: ClusterRangeKey) => Promi
   );
 }
 
-export function createLoaders(db: Database, client: ThanosClient, organizationIds: readonly string[]) {
+export function createLoaders(directory: ClusterDirectory, client: ThanosClient, organizationIds: readonly string[]) {
   const allowed = new Set(organizationIds);
   return {
     /** True only for live Kubernetes accounts of the caller's organizations. */
-    ownedCluster: new DataLoader<string, boolean>(async (ids) => {
-      const accounts = await findCloudAccounts(db, ids);
-      const owned = new Set(accounts.filter((a) => a.type === 'kubernetes' && allowed.has(a.organizationId)).map((a) => a.id));
-      return ids.map((id) => owned.has(id));
-    }),
+    ownedCluster: new DataLoader<string, boolean>(async (ids) =>
+      (await directory.organizationsOf(ids)).map((organizationId) => organizationId !== null && allowed.has(organizationId)),
+    ),
     clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to)),
     namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to)),
     usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to)),

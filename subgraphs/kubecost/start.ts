@@ -4,6 +4,7 @@ import { closeServer, listen } from '../../lib/graphql/http-server';
 import { createSubgraph } from '../../lib/graphql/subgraph-server';
 import type { Logger } from '../../lib/log';
 import type { KubecostConfig } from './config';
+import { ClusterDirectory } from './cluster-directory';
 import { buildKubecostContext, type KubecostContext } from './context';
 import { createKubecostMetrics } from './metrics';
 import { ThanosClient } from './promql/thanos-client';
@@ -35,7 +36,7 @@ export async function startKubecostSubgraph(deps: { config: KubecostConfig; db: 
     logger,
     registry: metrics.registry,
     ready: () => client.ready(),
-    buildContext: buildKubecostContext(db, client, metrics),
+    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, metrics),
   });
   const base = await listen(server, config.port, config.host);
   logger.info({ url: `${base}/graphql` }, 'kubecost subgraph listening');
