@@ -20,19 +20,28 @@ const TO = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
 const FROM = TO - 4 * HOUR;
 const RANGE = { from: new Date(FROM).toISOString(), to: new Date(TO).toISOString() };
 
-/** One node (2 cores at $0.05/core-h) and a $0.10/h management fee, sampled every minute. */
-async function writeCluster(storeUrl: string, tenant: string, cores: number): Promise<void> {
+/** One node (`cores` cores at $0.05/core-h) and a $0.10/h management fee, sampled every minute. */
+function clusterSeries(tenant: string, cores: number): Array<{ labels: Record<string, string>; samples: Array<[number, number]> }> {
   const samples: Array<[number, number]> = [];
   for (let t = FROM - 10 * 60_000; t <= TO + 10 * 60_000; t += 60_000) samples.push([t, 0]);
   const at = (value: number) => samples.map(([t]) => [t, value] as [number, number]);
   const node = { node: 'node-1', tenant_id: tenant };
-  const body = writeBody([
+  return [
     { labels: { __name__: 'node_cpu_hourly_cost', ...node }, samples: at(0.05) },
     { labels: { __name__: 'node_ram_hourly_cost', ...node }, samples: at(0.005) },
     { labels: { __name__: 'kube_node_status_capacity_cpu_cores', ...node }, samples: at(cores) },
     { labels: { __name__: 'kube_node_status_capacity_memory_bytes', ...node }, samples: at(8 * 1073741824) },
     { labels: { __name__: 'kubecost_cluster_management_cost', provisioner_name: 'EKS', tenant_id: tenant }, samples: at(0.1) },
-  ]);
+  ];
+}
+
+/**
+ * All clusters in one request, so Prometheus appends every sample in order in one commit. Written
+ * cluster by cluster, the later clusters' samples fall more than an hour behind the head and go
+ * through the out-of-order head, which Prometheus 2.42 sometimes reads back incompletely.
+ */
+async function writeClusters(storeUrl: string, clusters: Array<{ tenant: string; cores: number }>): Promise<void> {
+  const body = writeBody(clusters.flatMap((c) => clusterSeries(c.tenant, c.cores)));
   const res = await post(`${storeUrl}/api/v1/write`, body, REMOTE_WRITE_HEADERS);
   if (res.status !== 204) throw new Error(`store refused synthetic data: ${res.status} ${res.body}`);
 }
@@ -64,8 +73,7 @@ describe('kubecost subgraph over HTTP against a real Prometheus', () => {
     clustersA = [];
     for (let i = 0; i < 100; i++) clustersA.push((await createCloudAccount(t.db, { organizationId: orgA, name: `a-${i}`, type: 'kubernetes' })).id);
     clusterB = (await createCloudAccount(t.db, { organizationId: orgB, name: 'b-0', type: 'kubernetes' })).id;
-    for (let i = 0; i < 10; i++) await writeCluster(store.url, clustersA[i], i + 1);
-    await writeCluster(store.url, clusterB, 64);
+    await writeClusters(store.url, [...clustersA.slice(0, 10).map((tenant, i) => ({ tenant, cores: i + 1 })), { tenant: clusterB, cores: 64 }]);
     const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
     metricsUrl = subgraph.url.replace(/\/graphql$/, '/metrics');
