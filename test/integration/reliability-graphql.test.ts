@@ -12,7 +12,11 @@ import { createPostgresDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '.
 import { FIXTURES } from '../helpers/fixtures';
 import { startPromqlProxy, type PromqlProxy } from '../helpers/promql-proxy';
 import { basicAuth, post, REMOTE_WRITE_HEADERS, writeBody } from '../helpers/remote-write';
+import { startServiceProcess } from '../helpers/service-process';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
+import { loadGatewayConfig } from '../../gateway/config';
+import { startGateway } from '../../gateway/start';
+import { silentLogger } from '../../lib/log';
 import { clusterSeries, encodeSeries, GIB, HOUR_MS } from '../helpers/synthetic-cluster';
 
 
@@ -95,6 +99,39 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     expect(healthy.errors).toBeUndefined();
     expect(healthy.data!.organization!.kubernetesCosts!.totalCost).toBeGreaterThan(0);
   }, 60_000);
+
+  it('survives a kubecost subgraph process killed with SIGKILL: partial data at once, whole again after its restart', async () => {
+    // The subgraph as its own process (as deployed), behind a gateway of its own.
+    const kubecost = await startServiceProcess(
+      'kubecost',
+      { DATABASE_URL: t.url!, INTERNAL_AUTH_SECRET: stack.secret, THANOS_QUERY_URL: stack.store.url, DATA_DIR: stack.dir },
+      path.join(stack.dir, 'kubecost-process.log'),
+    );
+    const gateway = await startGateway({
+      config: loadGatewayConfig({ DATABASE_URL: t.url!, DATA_DIR: stack.dir, INTERNAL_AUTH_SECRET: stack.secret, GATEWAY_PORT: '0', EXPENSES_URL: stack.expenses.url, KUBECOST_URL: `${kubecost.url}/graphql` }),
+      db: t.db,
+      logger: silentLogger,
+    });
+    try {
+      const before = await callGateway<Headline>(gateway.url, HEADLINE, { org, range: RANGE }, token);
+      expect(before.errors).toBeUndefined();
+      await kubecost.kill('SIGKILL');
+      const started = Date.now();
+      const during = await callGateway<Headline>(gateway.url, HEADLINE, { org, range: RANGE }, token);
+      figures.subgraph_killed_answer_ms = Date.now() - started;
+      expect(during.status).toBe(200);
+      expect(during.data!.organization!.expenses.count).toBe(1000);
+      expect(during.data!.organization!.kubernetesCosts).toBeNull();
+      expect(during.errors!.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'kubecost' }));
+      await kubecost.restart();
+      const after = await callGateway<Headline>(gateway.url, HEADLINE, { org, range: RANGE }, token);
+      expect(after.errors).toBeUndefined();
+      expect(after.data!.organization!.kubernetesCosts!.totalCost).toBeCloseTo(before.data!.organization!.kubernetesCosts!.totalCost, 9);
+    } finally {
+      await gateway.close();
+      await kubecost.stop();
+    }
+  }, 90_000);
 
   it('answers typed errors while the database connections are broken and recovers without a restart', async () => {
     const outcomes: Array<{ at: number; ok: boolean; code?: unknown }> = [];

@@ -7,7 +7,7 @@ import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus
 import { percentile, runAckedSenders, senderSeries, type AckedSenderResult } from '../helpers/acked-sender';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases';
 import { fixture } from '../helpers/fixtures';
-import { startIngestProcess, type IngestProcess } from '../helpers/ingest-process';
+import { startIngestProcess, type IngestProcess } from '../helpers/service-process';
 import { instantQuery, waitFor } from '../helpers/promql';
 import { basicAuth } from '../helpers/remote-write';
 import { missingValues, startSequenceExporter, storedSamples, type SequenceExporter } from '../helpers/sequence-exporter';

@@ -3,10 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../lib/db/open';
 
-const MAIN = path.join(__dirname, '..', '..', 'ingest', 'main.ts');
+const ROOT = path.join(__dirname, '..', '..');
 
-/** The ingest worker as its own process (`node --import tsx ingest/main.ts`), as production runs it. */
-export interface IngestProcess {
+/** Each service's entry point and the variables that set where it listens. */
+const SERVICES = {
+  ingest: { main: 'ingest/main.ts', port: 'INGEST_PORT', host: 'INGEST_HOST' },
+  kubecost: { main: 'subgraphs/kubecost/main.ts', port: 'KUBECOST_PORT', host: 'KUBECOST_HOST' },
+  expenses: { main: 'subgraphs/expenses/main.ts', port: 'EXPENSES_PORT', host: 'EXPENSES_HOST' },
+} as const;
+
+/** A costgraph service as its own process (`node --import tsx <service>/main.ts`), as production runs it. */
+export interface ServiceProcess {
   url: string;
   port: number;
   /** Of the current process; changes on restart. */
@@ -21,22 +28,29 @@ export interface IngestProcess {
   stop(): Promise<void>;
 }
 
-export async function startIngestProcess(env: Record<string, string>, logFile: string, readyTimeoutMs = 30_000): Promise<IngestProcess> {
-  const port = env.INGEST_PORT && env.INGEST_PORT !== '0' ? Number(env.INGEST_PORT) : await freePort();
+export type IngestProcess = ServiceProcess;
+
+export function startIngestProcess(env: Record<string, string>, logFile: string, readyTimeoutMs = 30_000): Promise<IngestProcess> {
+  return startServiceProcess('ingest', env, logFile, readyTimeoutMs);
+}
+
+export async function startServiceProcess(service: keyof typeof SERVICES, env: Record<string, string>, logFile: string, readyTimeoutMs = 30_000): Promise<ServiceProcess> {
+  const { main, port: portVar, host: hostVar } = SERVICES[service];
+  const port = env[portVar] && env[portVar] !== '0' ? Number(env[portVar]) : await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // Jest's NODE_OPTIONS (VM modules) are not the worker's business.
-  const childEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env, INGEST_PORT: String(port), INGEST_HOST: '127.0.0.1' };
+  // Jest's NODE_OPTIONS (VM modules) are not the service's business.
+  const childEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env, [portVar]: String(port), [hostVar]: '127.0.0.1' };
   let child: ChildProcess;
   let exited: Promise<void>;
 
   const launch = async () => {
     const log = fs.openSync(logFile, 'a');
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: childEnv, stdio: ['ignore', log, log], cwd: path.join(__dirname, '..', '..') });
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, main)], { env: childEnv, stdio: ['ignore', log, log], cwd: ROOT });
     fs.closeSync(log);
     exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`ingest exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+      if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
       try {
         if ((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok) return;
       } catch {
@@ -45,7 +59,7 @@ export async function startIngestProcess(env: Record<string, string>, logFile: s
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     child.kill('SIGKILL');
-    throw new Error(`ingest not healthy within ${readyTimeoutMs} ms`);
+    throw new Error(`${service} not healthy within ${readyTimeoutMs} ms`);
   };
 
   const alive = () => child.exitCode === null && child.signalCode === null;
