@@ -3,7 +3,12 @@ import type http from 'node:http';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { request } from 'undici';
 import type { Queryable } from '../lib/db/database';
 import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
@@ -77,6 +82,8 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      // No cache hints are used; the default plugin would hook every field of every response.
+      ApolloServerPluginCacheControlDisabled(),
       metricsPlugin(metrics),
       operationResolutionPlugin(),
     ],

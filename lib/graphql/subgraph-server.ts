@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
@@ -69,7 +69,9 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
     csrfPrevention: true,
     logger: options.logger,
     // Federated tracing (ftv1) is for Apollo's hosted reporting, which a self-hosted product never uses.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // Cache-control hints are unused (nothing sets them) but the default plugin hooks every
+    // field's resolution: about a third of execution time for a 100-cluster report.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   const server = createGraphQLHttpServer<C>({
