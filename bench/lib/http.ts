@@ -1,11 +1,7 @@
 import http from 'node:http';
+import { REMOTE_WRITE_HEADERS as PROTOCOL_HEADERS } from '../../lib/prometheus/remote-write-headers';
 
-export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Encoding': 'snappy',
-  'Content-Type': 'application/x-protobuf',
-  'X-Prometheus-Remote-Write-Version': '0.1.0',
-  'User-Agent': 'costgraph-bench',
-};
+export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = { ...PROTOCOL_HEADERS, 'User-Agent': 'costgraph-bench' };
 
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

@@ -1,5 +1,5 @@
 import { decodeWriteRequest, encodeWriteRequest } from './codec';
-import { processPassThrough } from './passthrough';
+import { processPassThrough, type PassThroughResult } from './passthrough';
 import { stampTenant } from './stamp';
 import { INVALID_DATA_REASONS, validateSeries, type DropReason, type ValidationLimits } from './validate';
 
@@ -15,15 +15,8 @@ export interface ProcessedRequest {
   rejection?: string;
 }
 
-interface Outcome {
-  encoded?: Uint8Array;
-  receivedSamples: number;
-  acceptedSamples: number;
-  keptSeries: number;
-  totalSeries: number;
-  droppedSamples: Map<DropReason, number>;
-  droppedSeries: Map<DropReason, number>;
-}
+/** What either path yields: the pass-through path's result shape. */
+type Outcome = PassThroughResult;
 
 /**
  * decode → validate → stamp → encode, on an uncompressed body. Pure and synchronous, so

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Sink, SinkResult } from './sink';
+import { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
 
 export interface RemoteWriteSinkOptions {
   /** Thanos Receive (or Prometheus) remote-write endpoint. */
@@ -37,9 +38,7 @@ export class RemoteWriteSink implements Sink {
           agent: this.agent,
           timeout: this.timeoutMs,
           headers: {
-            'Content-Type': 'application/x-protobuf',
-            'Content-Encoding': 'snappy',
-            'X-Prometheus-Remote-Write-Version': '0.1.0',
+            ...REMOTE_WRITE_HEADERS,
             'User-Agent': 'costgraph-ingest',
             'THANOS-TENANT': tenant,
             'Content-Length': body.length,

@@ -1,5 +1,6 @@
 import snappy from 'snappy';
 import { request } from 'undici';
+import { REMOTE_WRITE_HEADERS } from '../prometheus/remote-write-headers';
 import { encodeWriteRequest } from '../../ingest/pipeline/codec';
 import type { TimeSeries } from '../../ingest/pipeline/write-request';
 
@@ -345,12 +346,6 @@ export function encodeSeries(series: readonly SyntheticSeries[]): Buffer {
   if (staleFound !== staleExpected) throw new Error(`stale markers lost in encoding: ${staleFound} of ${staleExpected} on the wire`);
   return snappy.compressSync(raw);
 }
-
-const REMOTE_WRITE_HEADERS = {
-  'Content-Encoding': 'snappy',
-  'Content-Type': 'application/x-protobuf',
-  'X-Prometheus-Remote-Write-Version': '0.1.0',
-};
 
 export interface WriteStats {
   requests: number;

@@ -3,11 +3,7 @@ import snappy from 'snappy';
 import { encodeWriteRequest } from '../../ingest/pipeline/codec';
 import type { TimeSeries } from '../../ingest/pipeline/write-request';
 
-export const REMOTE_WRITE_HEADERS = {
-  'Content-Encoding': 'snappy',
-  'Content-Type': 'application/x-protobuf',
-  'X-Prometheus-Remote-Write-Version': '0.1.0',
-};
+export { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
 
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
