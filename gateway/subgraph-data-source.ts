@@ -5,6 +5,9 @@ import { Pool } from 'undici';
 import { CONTEXT_HEADER, signContext, type CallerContext } from '../lib/internal-auth/signed-context';
 import type { GatewayMetrics } from './metrics';
 
+/** Signed context headers by caller object; entries go with the callers. */
+const SIGNED = new WeakMap<CallerContext, { secret: string; header: string; expiresAt: number }>();
+
 export interface GatewayContext {
   caller: CallerContext;
 }
@@ -50,7 +53,21 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
    */
   willSendRequest(headers: Record<string, string>, caller: CallerContext | undefined): void {
     if (!caller) throw new Error('subgraph request without a caller context');
-    headers[CONTEXT_HEADER] = signContext(caller, this.options.secret, this.options.contextTtlMs ?? 60_000);
+    headers[CONTEXT_HEADER] = this.signed(caller);
+  }
+
+  /**
+   * A request's fetches (and a token's requests, which share its caller object) reuse one
+   * signature while it has more than a subgraph timeout left to live: one HMAC, not one per fetch.
+   */
+  private signed(caller: CallerContext): string {
+    const now = Date.now();
+    const cached = SIGNED.get(caller);
+    if (cached && cached.secret === this.options.secret && cached.expiresAt - now > this.options.timeoutMs) return cached.header;
+    const ttl = Math.max(this.options.contextTtlMs ?? 60_000, 2 * this.options.timeoutMs);
+    const header = signContext(caller, this.options.secret, ttl, now);
+    SIGNED.set(caller, { secret: this.options.secret, header, expiresAt: now + ttl });
+    return header;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
