@@ -1,15 +1,5 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
-import { loadCommonConfig } from '../../lib/config/common';
-import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import { startKubecostSubgraph, type RunningSubgraph } from '../../subgraphs/kubecost/start';
-import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
-import { startPromqlProxy, type PromqlProxy } from '../helpers/promql-proxy';
+import { startKubecostBehindProxy, type KubecostBehindProxy } from '../helpers/kubecost-behind-proxy';
 import { callSubgraph } from '../helpers/subgraph-client';
 
 /*
@@ -19,7 +9,6 @@ import { callSubgraph } from '../helpers/subgraph-client';
  * configured TTL.
  */
 
-const SECRET = crypto.randomBytes(32).toString('hex');
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const TTL_MS = 1500;
@@ -32,51 +21,27 @@ const WITH_SERIES = query(`${FIELDS} series(step: HOUR) { start totalCost }`);
 const WITHOUT_SERIES = query(FIELDS);
 
 describe('kubecost result cache', () => {
-  let dir: string;
-  let store: LocalPrometheus;
-  let proxy: PromqlProxy;
-  let t: TestDatabase;
-  let subgraph: RunningSubgraph;
-  let org: string;
-  let clusterId: string;
+  let k: KubecostBehindProxy;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-kubecost-cache-'));
-    store = await startLocalPrometheus({ dataDir: dir, port: 0 });
-    proxy = await startPromqlProxy(store.url);
-    t = await createPgliteDatabase();
-    org = (await createOrganization(t.db, 'A')).id;
-    clusterId = (await createCloudAccount(t.db, { organizationId: org, name: 'c', type: 'kubernetes' })).id;
-    const env = {
-      DATA_DIR: dir,
-      INTERNAL_AUTH_SECRET: SECRET,
-      THANOS_QUERY_URL: proxy.url,
-      KUBECOST_PORT: '0',
-      KUBECOST_IMMUTABLE_AFTER: '10m',
-      KUBECOST_RECENT_TTL: `${TTL_MS}ms`,
-    };
-    subgraph = await startKubecostSubgraph({ config: { ...loadKubecostConfig(env), common: loadCommonConfig({ DATA_DIR: dir }) }, db: t.db, logger: silentLogger });
+    k = await startKubecostBehindProxy({ KUBECOST_IMMUTABLE_AFTER: '10m', KUBECOST_RECENT_TTL: `${TTL_MS}ms` });
   }, 60_000);
 
   afterAll(async () => {
-    await subgraph?.close();
-    await proxy?.close();
-    await store?.stop();
-    await t?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await k?.stop();
   });
 
   /** PromQL requests one GraphQL request caused. */
   const promqlRequestsFor = async (from: number, to: number, graphql = WITHOUT_SERIES): Promise<number> => {
-    const before = proxy.queries;
+    const before = k.proxy.queries;
     const res = await callSubgraph(
-      subgraph.url,
+      k.subgraph.url,
       graphql,
-      { reps: [{ __typename: 'CloudAccount', id: clusterId }], range: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } },
-      { secret: SECRET, organizationIds: [org] },
+      { reps: [{ __typename: 'CloudAccount', id: k.clusterId }], range: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } },
+      { secret: k.secret, organizationIds: [k.org] },
     );
     expect(res.errors).toBeUndefined();
-    return proxy.queries - before;
+    return k.proxy.queries - before;
   };
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,6 +80,6 @@ describe('kubecost result cache', () => {
   });
 
   it('refuses a recent TTL over a minute at start', () => {
-    expect(() => loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, KUBECOST_RECENT_TTL: '5m' })).toThrow(/KUBECOST_RECENT_TTL/);
+    expect(() => loadKubecostConfig({ DATA_DIR: k.dir, INTERNAL_AUTH_SECRET: k.secret, KUBECOST_RECENT_TTL: '5m' })).toThrow(/KUBECOST_RECENT_TTL/);
   });
 });
