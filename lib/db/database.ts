@@ -26,6 +26,12 @@ export interface Transaction extends Queryable {
    * identifiers from code, never user input.
    */
   copyRows(table: string, columns: readonly string[], rows: readonly BulkRow[]): Promise<void>;
+  /**
+   * `copyRows` for rows already written as COPY text lines (`copyLine`). A bulk loader that
+   * holds many rows before sending them keeps one string per row this way instead of an
+   * array of values, which the garbage collector would copy and promote.
+   */
+  copyLines(table: string, columns: readonly string[], lines: readonly string[]): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -48,24 +54,29 @@ export function copyTarget(table: string, columns: readonly string[]): string {
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const COPY_UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
 
 /**
- * Rows in COPY's text format: tab-separated, one line per row, \N for NULL, and backslash,
- * tab, newline and carriage return escaped inside values.
+ * A row in COPY's text format, without its line end: tab-separated, \N for NULL, and
+ * backslash, tab, newline and carriage return escaped inside values.
  */
-export function copyText(columns: number, rows: readonly BulkRow[]): string {
-  const lines: string[] = new Array(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    if (row.length !== columns) throw new Error(`copyRows: row ${r} has ${row.length} values for ${columns} columns`);
-    let line = '';
-    for (let c = 0; c < columns; c++) {
-      const value = row[c];
-      const field = value === null ? '\\N' : COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : value;
-      line += c === 0 ? field : `\t${field}`;
-    }
-    lines[r] = line;
+export function copyLine(row: BulkRow, columns: number): string {
+  if (row.length !== columns) throw new Error(`copyRows: a row has ${row.length} values for ${columns} columns`);
+  const fields = new Array<string>(columns);
+  for (let c = 0; c < columns; c++) {
+    const value = row[c];
+    fields[c] = value === null ? '\\N' : COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : value;
   }
+  return fields.join('\t');
+}
+
+/** The values of a `copyLine` line (for the path without COPY). */
+export function parseCopyLine(line: string): BulkRow {
+  return line.split('\t').map((field) => (field === '\\N' ? null : field.replace(/\\[\\tnr]/g, (escape) => COPY_UNESCAPES[escape])));
+}
+
+/** Lines as COPY input: each ended by a newline. */
+export function copyText(lines: readonly string[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
@@ -77,6 +88,7 @@ const MAX_PARAMETERS = 65_535;
  * each one with the input function of its target column, exactly as COPY would.
  */
 export async function insertRows(tx: Queryable, table: string, columns: readonly string[], rows: readonly BulkRow[]): Promise<void> {
+  if (rows.length === 0) return;
   const target = copyTarget(table, columns);
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   for (let start = 0; start < rows.length; start += perStatement) {

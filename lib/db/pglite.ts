@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import { copyTarget, copyText, type BulkRow, type Database, type Transaction } from './database';
+import { copyLine, copyTarget, copyText, type BulkRow, type Database, type Transaction } from './database';
 
 /** Parse results the way the `pg` driver does, so both engines hand the same values to callers. */
 const parsers = {
@@ -28,20 +28,22 @@ export class PgliteDatabase implements Database {
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.pglite.transaction(async (tx) =>
-      fn({
+    return this.pglite.transaction(async (tx) => {
+      const copyLines = async (table: string, columns: readonly string[], lines: readonly string[]) => {
+        const target = copyTarget(table, columns);
+        if (lines.length === 0) return;
+        // PGlite has no COPY FROM STDIN; it reads COPY input from the blob passed with the query.
+        await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([copyText(lines)]) });
+      };
+      return fn({
         query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
         exec: async (sql: string) => {
           await tx.exec(sql);
         },
-        copyRows: async (table: string, columns: readonly string[], rows: readonly BulkRow[]) => {
-          const target = copyTarget(table, columns);
-          if (rows.length === 0) return;
-          // PGlite has no COPY FROM STDIN; it reads COPY input from the blob passed with the query.
-          await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([copyText(columns.length, rows)]) });
-        },
-      }),
-    );
+        copyRows: (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
+        copyLines,
+      });
+    });
   }
 
   close(): Promise<void> {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyTarget, copyText, insertRows, type BulkRow, type Database, type Transaction } from './database';
+import { copyLine, copyTarget, copyText, insertRows, parseCopyLine, type BulkRow, type Database, type Transaction } from './database';
 
 // int8 (counts) as numbers: costgraph's counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -53,7 +53,9 @@ export class PostgresDatabase implements Database {
         await client.query(sql);
       },
       copyRows: (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
-        this.copyFromStdin ? copyRows(client, table, columns, rows) : insertRows(tx, table, columns, rows),
+        this.copyFromStdin ? copyLines(client, table, columns, rows.map((row) => copyLine(row, columns.length))) : insertRows(tx, table, columns, rows),
+      copyLines: (table: string, columns: readonly string[], lines: readonly string[]) =>
+        this.copyFromStdin ? copyLines(client, table, columns, lines) : insertRows(tx, table, columns, lines.map(parseCopyLine)),
     };
     try {
       await client.query('BEGIN');
@@ -73,9 +75,9 @@ export class PostgresDatabase implements Database {
   }
 }
 
-async function copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: readonly BulkRow[]): Promise<void> {
+async function copyLines(client: pg.PoolClient, table: string, columns: readonly string[], lines: readonly string[]): Promise<void> {
   const target = copyTarget(table, columns);
-  if (rows.length === 0) return;
-  const text = copyText(columns.length, rows);
+  if (lines.length === 0) return;
+  const text = copyText(lines);
   await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
 }

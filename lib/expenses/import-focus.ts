@@ -2,21 +2,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { isId } from '../accounts/ids';
 import type { CloudAccountType } from '../accounts/types';
-import type { BulkRow, Database, Queryable, Transaction } from '../db/database';
-import { CsvReader, CsvSyntaxError } from './csv';
-import { addDecimals, formatDecimal, parseDecimal, ZERO, type ScaledDecimal } from './decimal';
+import { copyLine, type Database, type Queryable, type Transaction } from '../db/database';
+import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv';
+import { DailyTotals, type DailyGroup } from './daily-totals';
+import { DecimalSum, isDecimal } from './decimal';
 
 /**
  * Imports a FOCUS 1.0 cost and usage export (CSV) into `expenses`.
  *
  * - The file is streamed; memory grows only with the number of distinct rows (one short
  *   digest per row, to number identical rows) and the number of accounts seen.
- * - Rows are bulk-loaded (`copyRows`: COPY where the engine has it) into a temporary staging
- *   table, and moved from there into `expenses` by INSERT … SELECT … ON CONFLICT DO NOTHING,
- *   one chunk at a time while the next chunk is parsed.
+ * - Rows are bulk-loaded (`copyRows`: COPY where the engine has it) straight into `expenses`,
+ *   one chunk at a time while the next chunk is parsed, after one query per chunk has found
+ *   the rows already imported. `expense_daily_totals` gets the inserted rows' sums at the end.
  * - One transaction per file: any malformed row aborts the import and nothing is written.
  * - Idempotent: every row carries `row_hash` = sha256(raw CSV record, occurrence number of
- *   that exact record within the file); rows already present are counted as duplicates.
+ *   that exact record within the file); rows already present are counted as duplicates. When
+ *   a concurrent import commits some of the same rows first, the unique index refuses the
+ *   copy and the whole file is imported again, now seeing them as duplicates.
  * - Rows are attributed to the organization's cloud account of the row's provider and
  *   SubAccountId, created on first sight.
  */
@@ -91,60 +94,6 @@ export function cloudAccountTypeOf(providerName: string): CloudAccountType | und
   return PROVIDER_TYPES.find(([pattern]) => pattern.test(providerName))?.[1];
 }
 
-/** Columns of the staging table, in the order of the values of a staged row. */
-const STAGED_COLUMNS = [
-  'id',
-  'cloud_account_id',
-  'charge_period_start',
-  'charge_period_end',
-  'billed_cost',
-  'effective_cost',
-  'list_cost',
-  'billing_currency',
-  'provider',
-  'publisher',
-  'service_name',
-  'service_category',
-  'region_id',
-  'region_name',
-  'availability_zone',
-  'resource_id',
-  'resource_name',
-  'resource_type',
-  'charge_category',
-  'charge_description',
-  'sku_id',
-  'tags',
-  'row_hash',
-] as const;
-
-/**
- * Rows per chunk: one bulk load and one INSERT … SELECT each. Large enough that statement
- * overhead vanishes, small enough that a chunk (a few MB of COPY text) is cheap to hold.
- */
-const CHUNK_ROWS = 10_000;
-
-/**
- * Session-private and dropped at commit or rollback, so concurrent imports never see each
- * other's rows. Typed like `expenses`, so the bulk load itself parses every value.
- */
-const CREATE_STAGING_SQL = `
-CREATE TEMPORARY TABLE expenses_import_staging (
-  id uuid, cloud_account_id uuid, charge_period_start timestamptz, charge_period_end timestamptz, billed_cost numeric,
-  effective_cost numeric, list_cost numeric, billing_currency text, provider text, publisher text, service_name text,
-  service_category text, region_id text, region_name text, availability_zone text, resource_id text, resource_name text,
-  resource_type text, charge_category text, charge_description text, sku_id text, tags jsonb, row_hash text
-) ON COMMIT DROP`;
-
-const MOVE_STAGED_SQL = `
-WITH inserted AS (
-  INSERT INTO expenses (organization_id, ${STAGED_COLUMNS.join(', ')})
-  SELECT $1::uuid, ${STAGED_COLUMNS.join(', ')} FROM expenses_import_staging
-  ON CONFLICT (organization_id, row_hash) DO NOTHING
-  RETURNING 1
-)
-SELECT count(*)::int AS inserted FROM inserted`;
-
 /**
  * UUIDv7 (RFC 9562): a 48-bit millisecond timestamp, then a 12-bit counter that keeps ids of
  * the same millisecond in order, then 62 random bits. New rows then land at the right edge of
@@ -154,29 +103,36 @@ SELECT count(*)::int AS inserted FROM inserted`;
 export class TimeOrderedIds {
   private millis = 0;
   private counter = 0;
+  private prefix = '';
+  /** Random bytes drawn in bulk: one crypto call per 4,096 ids instead of one per id. */
+  private random = Buffer.alloc(0);
+  private offset = 0;
 
   next(now = Date.now()): string {
     if (now > this.millis) {
       this.millis = now;
       this.counter = 0;
+      this.prefix = '';
     } else if (++this.counter > 0xfff) {
       // 4,096 ids in one millisecond: borrow the next millisecond rather than lose the order.
       this.millis++;
       this.counter = 0;
+      this.prefix = '';
     }
-    const time = this.millis.toString(16).padStart(12, '0');
-    const random = crypto.randomUUID();
-    // randomUUID() is "xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx" with the RFC variant at V: keep its tail.
-    return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${this.counter.toString(16).padStart(3, '0')}-${random.slice(19)}`;
+    if (this.prefix === '') {
+      const time = this.millis.toString(16).padStart(12, '0');
+      this.prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    }
+    if (this.offset === this.random.length) {
+      this.random = crypto.randomBytes(8 * 4096);
+      this.offset = 0;
+    }
+    // 62 random bits after the RFC variant (binary 10).
+    const variant = ((this.random[this.offset] & 0x3f) | 0x80).toString(16);
+    const tail = this.random.toString('hex', this.offset + 1, this.offset + 8);
+    this.offset += 8;
+    return `${this.prefix}${this.counter.toString(16).padStart(3, '0')}-${variant}${tail.slice(0, 2)}-${tail.slice(2)}`;
   }
-}
-
-/** Loads one chunk and moves it into `expenses`; returns how many rows were new. */
-async function insertChunk(tx: Transaction, organizationId: string, rows: BulkRow[]): Promise<number> {
-  await tx.copyRows('expenses_import_staging', STAGED_COLUMNS, rows);
-  const [row] = await tx.query<{ inserted: number }>(MOVE_STAGED_SQL, [organizationId]);
-  await tx.query('TRUNCATE expenses_import_staging');
-  return Number(row.inserted);
 }
 
 /** Finds the organization's live account for (type, provider id), creating it on first sight. */
@@ -219,23 +175,46 @@ const digitsAt = (text: string, start: number, length: number): number => {
   return value;
 };
 
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+
 /** FOCUS date-times are UTC; an explicit offset is honoured, none means UTC. */
 export function parseFocusDate(text: string): Date | undefined {
-  // Fast path for the common export shapes "2024-09-18 22:00:00" and "2024-09-18T22:00:00Z".
-  if ((text.length === 19 || (text.length === 20 && text[19] === 'Z')) && text[4] === '-' && text[7] === '-' && (text[10] === ' ' || text[10] === 'T') && text[13] === ':' && text[16] === ':') {
-    const [year, month, day, hour, minute, second] = [digitsAt(text, 0, 4), digitsAt(text, 5, 2), digitsAt(text, 8, 2), digitsAt(text, 11, 2), digitsAt(text, 14, 2), digitsAt(text, 17, 2)];
-    const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-    const check = new Date(utc);
-    if (Number.isNaN(utc) || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
-    if (hour > 23 || minute > 59 || second > 59) return undefined;
-    return check;
+  const millis = focusMillis(text);
+  return millis === undefined ? undefined : new Date(millis);
+}
+
+/** The export shapes "2024-09-18 22:00:00" and "2024-09-18T22:00:00Z", which most rows use. */
+function isCommonDateShape(text: string): boolean {
+  return (
+    (text.length === 19 || (text.length === 20 && text[19] === 'Z')) &&
+    text[4] === '-' &&
+    text[7] === '-' &&
+    (text[10] === ' ' || text[10] === 'T') &&
+    text[13] === ':' &&
+    text[16] === ':'
+  );
+}
+
+/** parseFocusDate as milliseconds since the epoch. */
+function focusMillis(text: string): number | undefined {
+  if (isCommonDateShape(text)) {
+    const year = digitsAt(text, 0, 4);
+    const month = digitsAt(text, 5, 2);
+    const day = digitsAt(text, 8, 2);
+    const hour = digitsAt(text, 11, 2);
+    const minute = digitsAt(text, 14, 2);
+    const second = digitsAt(text, 17, 2);
+    // NaN (a non-digit) fails every comparison below.
+    if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59)) return undefined;
+    return Date.UTC(year, month - 1, day, hour, minute, second);
   }
   const match = DATE_TIME.exec(text.trim());
   if (!match) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = match;
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const fractionMillis = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis);
   const check = new Date(utc);
   // Rejects 2024-02-30, 25:00 and other values Date.UTC would silently roll over.
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
@@ -248,9 +227,327 @@ export function parseFocusDate(text: string): Date | undefined {
     if (hours > 14 || minutes > 59) return undefined;
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
   }
-  const date = new Date(utc - offsetMinutes * 60_000);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const millis = utc - offsetMinutes * 60_000;
+  return Number.isNaN(new Date(millis).getTime()) ? undefined : millis;
 }
+
+
+/** Columns of `expenses` the importer writes, in the order of a row's values. */
+const EXPENSE_COLUMNS = [
+  'id',
+  'organization_id',
+  'cloud_account_id',
+  'charge_period_start',
+  'charge_period_end',
+  'billed_cost',
+  'effective_cost',
+  'list_cost',
+  'billing_currency',
+  'provider',
+  'publisher',
+  'service_name',
+  'service_category',
+  'region_id',
+  'region_name',
+  'availability_zone',
+  'resource_id',
+  'resource_name',
+  'resource_type',
+  'charge_category',
+  'charge_description',
+  'sku_id',
+  'tags',
+  'row_hash',
+] as const;
+
+/** Positions in a row's values that the importer reads back. */
+const AT = Object.fromEntries(EXPENSE_COLUMNS.map((column, i) => [column, i])) as Record<(typeof EXPENSE_COLUMNS)[number], number>;
+
+/**
+ * Rows per chunk: one duplicate check and one bulk load each. Large enough that statement
+ * overhead vanishes, small enough that a chunk (a few MB of COPY text) is cheap to hold.
+ */
+const CHUNK_ROWS = 10_000;
+
+/** A row as parsed, before its account is known. */
+interface ParsedRow {
+  /** In the order of EXPENSE_COLUMNS; the account id is filled in once known. */
+  values: (string | null)[];
+  /** UTC day of ChargePeriodStart, as days since the epoch. */
+  day: number;
+  accountKey: string;
+  type: CloudAccountType;
+  providerAccountId: string;
+  accountName: string;
+}
+
+/**
+ * A row waiting in a chunk: its COPY line, and what its daily group needs once the row turns
+ * out to be new. Few objects per row, so that a chunk is cheap for the garbage collector.
+ */
+interface PendingRow {
+  line: string;
+  rowHash: string;
+  group: DailyGroup;
+  billedCost: string;
+  effectiveCost: string;
+  listCost: string;
+}
+
+const malformed = (line: number, reason: string): never => {
+  throw new FocusImportError('MALFORMED', line, reason);
+};
+
+/** A field's value; absent columns and empty fields are null. */
+const field = (record: readonly (string | null)[], index: number): string | null => {
+  if (index < 0) return null;
+  const value = record[index];
+  return value === '' ? null : value;
+};
+
+/**
+ * One file's import inside its transaction. Rows are parsed synchronously; the database work
+ * of one chunk (duplicate check, then COPY of the new rows straight into `expenses`) runs
+ * while the next chunk is parsed. The daily totals of the inserted rows are summed on the
+ * way and written once at the end.
+ */
+class FocusFileImport {
+  readonly result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
+  private readonly providerTotals = new Map<string, DecimalSum>();
+  private readonly providerTypes = new Map<string, CloudAccountType | undefined>();
+  private readonly accounts = new Map<string, string>();
+  /** Repetitions of each distinct record so far, by 96 bits of its digest. */
+  private readonly occurrences = new Map<string, number>();
+  private readonly ids = new TimeOrderedIds();
+  private readonly daily = new DailyTotals();
+  private columns: Record<Column, number> | undefined;
+  private fieldCount = 0;
+  private chunk: PendingRow[] = [];
+  /** One chunk is in the database while the next one is parsed; never more than one. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private insertError: unknown;
+
+  constructor(
+    private readonly tx: Transaction,
+    private readonly organizationId: string,
+  ) {}
+
+  async run(filePath: string): Promise<ImportResult> {
+    // UTF-8 decoding in the stream keeps characters split across reads whole.
+    const source = fs.createReadStream(filePath, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+    const reader = new CsvReader();
+    try {
+      for await (const data of source as AsyncIterable<string>) {
+        for (const record of reader.push(data)) {
+          const pending = this.handle(record);
+          if (pending) await pending;
+        }
+      }
+      for (const record of reader.end()) {
+        const pending = this.handle(record);
+        if (pending) await pending;
+      }
+      await this.flush();
+      await this.inFlight;
+      if (this.insertError !== undefined) throw this.insertError;
+    } catch (error) {
+      source.destroy();
+      // Let the statement still running finish before the transaction rolls back.
+      await this.inFlight;
+      if (error instanceof FocusImportError) throw error;
+      // A failed statement aborts the transaction, so later statements fail too: report the first.
+      if (this.insertError !== undefined) throw this.insertError;
+      if (error instanceof CsvSyntaxError) throw new FocusImportError('MALFORMED', error.line, error.reason);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && /^E[A-Z]+$/.test(code)) throw new FocusImportError('UNREADABLE', null, `cannot read the file (${code})`);
+      throw error;
+    }
+    if (!this.columns) throw new FocusImportError('MALFORMED', 1, 'the file is empty: no header line');
+    await this.daily.write(this.tx, this.organizationId);
+    for (const [provider, total] of this.providerTotals) this.result.totalsByProvider[provider] = total.toString();
+    return this.result;
+  }
+
+  /** Takes one record; a promise only when it has to wait for the database. */
+  private handle(record: CsvRecord): Promise<void> | undefined {
+    if (!this.columns) {
+      this.readHeader(record);
+      return undefined;
+    }
+    const row = this.parse(record);
+    const accountId = this.accounts.get(row.accountKey);
+    if (accountId === undefined) return this.addAccount(row).then((id) => this.push(row, id));
+    return this.push(row, accountId);
+  }
+
+  private readHeader({ fields, line }: CsvRecord): void {
+    const names = fields.map((name) => (name ?? 'NULL').trim());
+    const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
+    if (missing.length > 0) malformed(line, `missing required FOCUS column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    const columns = {} as Record<Column, number>;
+    for (const column of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) columns[column] = names.indexOf(column);
+    this.columns = columns;
+    this.fieldCount = fields.length;
+  }
+
+  /** Validates a record and turns it into a row; throws FocusImportError with its line. */
+  private parse({ fields: record, raw, line }: CsvRecord): ParsedRow {
+    const c = this.columns!;
+    if (record.length !== this.fieldCount) malformed(line, `expected ${this.fieldCount} fields like the header, got ${record.length}`);
+    // PostgreSQL text cannot hold NUL. Checked once on the whole record; the columns that are
+    // imported are then searched to name the culprit.
+    if (raw.indexOf('\u0000') !== -1) {
+      for (const column of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
+        if (field(record, c[column])?.includes('\u0000')) malformed(line, `${column} contains a NUL character`);
+      }
+    }
+    const required = (column: Column): string => field(record, c[column]) ?? malformed(line, `${column} is empty`);
+    this.result.rows++;
+
+    const costs = [required('BilledCost'), required('EffectiveCost'), required('ListCost')].map((text) => text.trim());
+    (['BilledCost', 'EffectiveCost', 'ListCost'] as const).forEach((column, i) => {
+      if (!isDecimal(costs[i])) malformed(line, `${column} "${costs[i].slice(0, 40)}" is not a decimal number`);
+    });
+    const startText = required('ChargePeriodStart');
+    const endText = required('ChargePeriodEnd');
+    const start = focusMillis(startText) ?? malformed(line, `ChargePeriodStart "${startText.slice(0, 40)}" is not a date-time`);
+    const end = focusMillis(endText) ?? malformed(line, `ChargePeriodEnd "${endText.slice(0, 40)}" is not a date-time`);
+    if (end < start) malformed(line, 'ChargePeriodEnd is before ChargePeriodStart');
+    const currency = required('BillingCurrency').trim();
+    if (currency.length > 16) malformed(line, `BillingCurrency "${currency.slice(0, 40)}" is not a currency code`);
+    const provider = required('ProviderName');
+    // A file names few providers: match their names once, not on every row.
+    let type = this.providerTypes.get(provider);
+    if (type === undefined && !this.providerTypes.has(provider)) {
+      type = cloudAccountTypeOf(provider);
+      this.providerTypes.set(provider, type);
+    }
+    if (!type) return malformed(line, `ProviderName "${provider.slice(0, 40)}" is not a supported provider (AWS, Microsoft/Azure, Google, Oracle, Alibaba)`);
+    const providerAccountId = field(record, c.SubAccountId) ?? field(record, c.BillingAccountId) ?? malformed(line, 'SubAccountId is empty');
+
+    let tags: string | null = field(record, c.Tags);
+    if (tags !== null) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(tags);
+      } catch {
+        malformed(line, 'Tags is not valid JSON');
+      }
+      if (parsed === null) tags = null;
+      else if (typeof parsed !== 'object' || Array.isArray(parsed)) malformed(line, 'Tags is not a JSON object');
+      // jsonb cannot hold U+0000 either; the text goes to PostgreSQL as written, which keeps
+      // numbers exact where JSON.stringify would round them.
+      else if (tags.includes('\\u0000')) malformed(line, 'Tags contains a NUL character');
+    }
+
+    // sha256(record) for its first occurrence in the file, sha256(record, NUL, n) for the
+    // n-th repetition after it. The record is its text without line terminator, so LF and
+    // CRLF copies of a file agree.
+    const digest = crypto.hash('sha256', raw);
+    const key = digest.slice(0, 24);
+    const occurrence = this.occurrences.get(key) ?? 0;
+    this.occurrences.set(key, occurrence + 1);
+    const rowHash = occurrence === 0 ? digest : crypto.hash('sha256', `${raw}\u0000${occurrence}`);
+
+    let total = this.providerTotals.get(provider);
+    if (!total) this.providerTotals.set(provider, (total = new DecimalSum()));
+    total.add(costs[0]);
+
+    return {
+      // In the order of EXPENSE_COLUMNS.
+      values: [
+        this.ids.next(),
+        this.organizationId,
+        null,
+        isCommonDateShape(startText) ? (startText.length === 19 ? `${startText}Z` : startText) : new Date(start).toISOString(),
+        isCommonDateShape(endText) ? (endText.length === 19 ? `${endText}Z` : endText) : new Date(end).toISOString(),
+        costs[0],
+        costs[1],
+        costs[2],
+        currency,
+        provider,
+        field(record, c.PublisherName),
+        field(record, c.ServiceName),
+        field(record, c.ServiceCategory),
+        field(record, c.RegionId),
+        field(record, c.RegionName),
+        field(record, c.AvailabilityZone),
+        field(record, c.ResourceId),
+        field(record, c.ResourceName),
+        field(record, c.ResourceType),
+        field(record, c.ChargeCategory),
+        field(record, c.ChargeDescription),
+        field(record, c.SkuId),
+        tags,
+        rowHash,
+      ],
+      day: Math.floor(start / 86_400_000),
+      accountKey: `${type}\u0000${providerAccountId}`,
+      type,
+      providerAccountId,
+      accountName: (field(record, c.SubAccountName) ?? field(record, c.BillingAccountName) ?? providerAccountId).trim().slice(0, 200) || type,
+    };
+  }
+
+  private async addAccount(row: ParsedRow): Promise<string> {
+    const account = await resolveAccount(this.tx, this.organizationId, row.type, row.providerAccountId, row.accountName);
+    if (account.created) this.result.accountsCreated++;
+    this.accounts.set(row.accountKey, account.id);
+    return account.id;
+  }
+
+  private push({ values, day }: ParsedRow, accountId: string): Promise<void> | undefined {
+    values[AT.cloud_account_id] = accountId;
+    this.chunk.push({
+      line: copyLine(values, EXPENSE_COLUMNS.length),
+      rowHash: values[AT.row_hash]!,
+      group: this.daily.groupOf(accountId, day, values[AT.provider]!, values[AT.service_name], values[AT.service_category]),
+      billedCost: values[AT.billed_cost]!,
+      effectiveCost: values[AT.effective_cost]!,
+      listCost: values[AT.list_cost]!,
+    });
+    return this.chunk.length >= CHUNK_ROWS ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.chunk;
+    if (rows.length === 0) return;
+    this.chunk = [];
+    await this.inFlight;
+    if (this.insertError !== undefined) throw this.insertError;
+    this.inFlight = this.insert(rows).catch((error: unknown) => {
+      this.insertError = error;
+    });
+  }
+
+  /** Skips rows imported before (by row_hash), copies the others in and sums their days. */
+  private async insert(rows: PendingRow[]): Promise<void> {
+    // The hashes as one comma-separated text: building a 10,000-element array literal in the
+    // driver cost more than the query.
+    const present = await this.tx.query<{ row_hash: string }>(
+      `SELECT row_hash FROM expenses WHERE organization_id = $1 AND row_hash = ANY(string_to_array($2::text, ','))`,
+      [this.organizationId, rows.map((row) => row.rowHash).join(',')],
+    );
+    const known = new Set(present.map((row) => row.row_hash));
+    const fresh = known.size === 0 ? rows : rows.filter((row) => !known.has(row.rowHash));
+    await this.tx.copyLines(
+      'expenses',
+      EXPENSE_COLUMNS,
+      fresh.map((row) => row.line),
+    );
+    for (const row of fresh) row.group.add(row.billedCost, row.effectiveCost, row.listCost);
+    this.result.inserted += fresh.length;
+    this.result.duplicates += rows.length - fresh.length;
+  }
+}
+
+/** Another import committed some of the same rows while this one ran: a retry skips them. */
+function lostImportRace(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return (code === '23505' && constraint === 'expenses_row_hash_key') || code === '40P01';
+}
+
+const IMPORT_ATTEMPTS = 3;
 
 export async function importFocusFile(db: Database, organizationId: string, filePath: string): Promise<ImportResult> {
   try {
@@ -263,196 +560,16 @@ export async function importFocusFile(db: Database, organizationId: string, file
   }
   if (!isId(organizationId)) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
 
-  return db.transaction(async (tx) => {
-    const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
-    if (org.length === 0) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
-    await tx.exec(CREATE_STAGING_SQL);
-
-    // UTF-8 decoding in the stream keeps characters split across reads whole.
-    const source = fs.createReadStream(filePath, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-    const reader = new CsvReader();
-
-    const result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
-    const totals = new Map<string, ScaledDecimal>();
-    const accounts = new Map<string, string>();
-    const occurrences = new Map<string, number>();
-    const providerTypes = new Map<string, CloudAccountType | undefined>();
-    const ids = new TimeOrderedIds();
-    let index: Record<Column, number> | undefined;
-    let fieldCount = 0;
-    let chunk: BulkRow[] = [];
-
-    // One chunk is in the database while the next one is parsed; never more than one.
-    let inFlight: Promise<void> = Promise.resolve();
-    let insertError: unknown;
-    const flush = async () => {
-      const full = chunk;
-      if (full.length === 0) return;
-      chunk = [];
-      await inFlight;
-      if (insertError !== undefined) throw insertError;
-      inFlight = insertChunk(tx, organizationId, full).then(
-        (inserted) => {
-          result.inserted += inserted;
-          result.duplicates += full.length - inserted;
-        },
-        (error: unknown) => {
-          insertError = error;
-        },
-      );
-    };
-
-    const handle = async ({ fields: record, raw: rawRecord, line }: { fields: (string | null)[]; raw: string; line: number }) => {
-      const fail = (reason: string): never => {
-        throw new FocusImportError('MALFORMED', line, reason);
-      };
-
-      if (!index) {
-        const names = record.map((name) => (name ?? 'NULL').trim());
-        const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
-        if (missing.length > 0) fail(`missing required FOCUS column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
-        index = {} as Record<Column, number>;
-        for (const column of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) index[column] = names.indexOf(column);
-        fieldCount = record.length;
-        return;
-      }
-      if (record.length !== fieldCount) fail(`expected ${fieldCount} fields like the header, got ${record.length}`);
-      const columns = index;
-      const text = (column: Column): string | null => {
-        const i = columns[column];
-        const value = i < 0 ? null : record[i];
-        if (value === null || value === '') return null;
-        if (value.includes('\u0000')) fail(`${column} contains a NUL character`);
-        return value;
-      };
-      const required = (column: Column): string => {
-        const value = text(column);
-        if (value === null) fail(`${column} is empty`);
-        return value as string;
-      };
-      const decimal = (column: Column): string => {
-        const value = required(column).trim();
-        if (!parseDecimal(value)) fail(`${column} "${value.slice(0, 40)}" is not a decimal number`);
-        return value;
-      };
-      const date = (column: Column): Date => {
-        const value = required(column);
-        const parsed = parseFocusDate(value);
-        if (!parsed) fail(`${column} "${value.slice(0, 40)}" is not a date-time`);
-        return parsed as Date;
-      };
-
-      result.rows++;
-      const billed = decimal('BilledCost');
-      const effective = decimal('EffectiveCost');
-      const list = decimal('ListCost');
-      const start = date('ChargePeriodStart');
-      const end = date('ChargePeriodEnd');
-      if (end.getTime() < start.getTime()) fail('ChargePeriodEnd is before ChargePeriodStart');
-      const currency = required('BillingCurrency').trim();
-      if (currency.length > 16) fail(`BillingCurrency "${currency.slice(0, 40)}" is not a currency code`);
-      const provider = required('ProviderName');
-      // A file names few providers: match their names once, not on every row.
-      let type = providerTypes.get(provider);
-      if (type === undefined && !providerTypes.has(provider)) {
-        type = cloudAccountTypeOf(provider);
-        providerTypes.set(provider, type);
-      }
-      if (!type) fail(`ProviderName "${provider.slice(0, 40)}" is not a supported provider (AWS, Microsoft/Azure, Google, Oracle, Alibaba)`);
-      const providerAccountId = text('SubAccountId') ?? text('BillingAccountId');
-      if (providerAccountId === null) fail('SubAccountId is empty');
-
-      let tags: string | null = null;
-      const tagsText = text('Tags');
-      if (tagsText !== null) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(tagsText);
-        } catch {
-          fail('Tags is not valid JSON');
-        }
-        if (parsed !== null) {
-          if (typeof parsed !== 'object' || Array.isArray(parsed)) fail('Tags is not a JSON object');
-          tags = JSON.stringify(parsed);
-          // PostgreSQL jsonb cannot hold U+0000.
-          if (tags.includes('\\u0000')) fail('Tags contains a NUL character');
-        }
-      }
-
-      const accountKey = `${type}\u0000${providerAccountId}`;
-      let cloudAccountId = accounts.get(accountKey);
-      if (cloudAccountId === undefined) {
-        const name = (text('SubAccountName') ?? text('BillingAccountName') ?? (providerAccountId as string)).trim().slice(0, 200) || (type as string);
-        const account = await resolveAccount(tx, organizationId, type as CloudAccountType, providerAccountId as string, name);
-        if (account.created) result.accountsCreated++;
-        accounts.set(accountKey, account.id);
-        cloudAccountId = account.id;
-      }
-
-      // sha256(record) for its first occurrence in the file, sha256(record, NUL, n) for the
-      // n-th repetition after it. The record is its text without line terminator, so LF and
-      // CRLF copies of a file agree.
-      const digest = crypto.createHash('sha256').update(rawRecord).digest();
-      // 96 bits of the digest number the repetitions: ~40 bytes of memory per distinct row.
-      const key = digest.toString('base64', 0, 12);
-      const occurrence = occurrences.get(key) ?? 0;
-      occurrences.set(key, occurrence + 1);
-      const rowHash = occurrence === 0 ? digest.toString('hex') : crypto.createHash('sha256').update(`${rawRecord}\u0000${occurrence}`).digest('hex');
-
-      const billedValue = parseDecimal(billed) as ScaledDecimal;
-      totals.set(provider, addDecimals(totals.get(provider) ?? ZERO, billedValue));
-
-      // In the order of STAGED_COLUMNS.
-      chunk.push([
-        ids.next(),
-        cloudAccountId,
-        start.toISOString(),
-        end.toISOString(),
-        billed,
-        effective,
-        list,
-        currency,
-        provider,
-        text('PublisherName'),
-        text('ServiceName'),
-        text('ServiceCategory'),
-        text('RegionId'),
-        text('RegionName'),
-        text('AvailabilityZone'),
-        text('ResourceId'),
-        text('ResourceName'),
-        text('ResourceType'),
-        text('ChargeCategory'),
-        text('ChargeDescription'),
-        text('SkuId'),
-        tags,
-        rowHash,
-      ]);
-      if (chunk.length >= CHUNK_ROWS) await flush();
-    };
-
+  for (let attempt = 1; ; attempt++) {
     try {
-      for await (const data of source as AsyncIterable<string>) {
-        for (const record of reader.push(data)) await handle(record);
-      }
-      for (const record of reader.end()) await handle(record);
-      await flush();
-      await inFlight;
-      if (insertError !== undefined) throw insertError;
+      return await db.transaction(async (tx) => {
+        const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
+        if (org.length === 0) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
+        return new FocusFileImport(tx, organizationId).run(filePath);
+      });
     } catch (error) {
-      source.destroy();
-      // Let the statement still running finish before the transaction rolls back.
-      await inFlight;
-      if (error instanceof FocusImportError) throw error;
-      // A failed statement aborts the transaction, so later statements fail too: report the first.
-      if (insertError !== undefined) throw insertError;
-      if (error instanceof CsvSyntaxError) throw new FocusImportError('MALFORMED', error.line, error.reason);
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code && /^E[A-Z]+$/.test(code)) throw new FocusImportError('UNREADABLE', null, `cannot read the file (${code})`);
+      if (attempt < IMPORT_ATTEMPTS && lostImportRace(error)) continue;
       throw error;
     }
-    if (!index) throw new FocusImportError('MALFORMED', 1, 'the file is empty: no header line');
-    for (const [provider, total] of totals) result.totalsByProvider[provider] = formatDecimal(total);
-    return result;
-  });
+  }
 }

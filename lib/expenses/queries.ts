@@ -157,15 +157,31 @@ function inList(params: Params, columns: string[], values: string[]): string {
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
+/** A scope after validation: what its filter asks, in the shape the SQL builders use. */
+interface CheckedScope {
+  organizationId: string;
+  from: Date;
+  to: Date;
+  cost: string;
+  cloudAccountIds?: string[];
+  providers?: string[];
+  services?: string[];
+  regions?: string[];
+  resourceTypes?: string[];
+  tagKey?: string;
+  tagValue?: string;
+  resourceIdContains: string;
+}
+
 /**
- * FROM and WHERE of a scope, or undefined when the scope can match nothing (an organization
- * id that is not an id). Throws ExpenseQueryError on invalid input.
+ * Validates a scope. Throws ExpenseQueryError on invalid input; undefined when the scope can
+ * match nothing (an organization id that is not an id, only malformed account ids).
  */
-function scopeSql(scope: ExpenseScope, params: Params): string | undefined {
+function checkScope(scope: ExpenseScope): CheckedScope | undefined {
   if (!(scope.from instanceof Date) || Number.isNaN(scope.from.getTime())) throw new ExpenseQueryError('from must be a valid date');
   if (!(scope.to instanceof Date) || Number.isNaN(scope.to.getTime())) throw new ExpenseQueryError('to must be a valid date');
   if (scope.to.getTime() < scope.from.getTime()) throw new ExpenseQueryError('to must not be before from');
-  costColumn(scope.costType);
+  const cost = costColumn(scope.costType);
   const filter = scope.filter ?? {};
   const cloudAccountIds = checkList('cloudAccountIds', filter.cloudAccountIds);
   const providers = checkList('providers', filter.providers);
@@ -179,45 +195,106 @@ function scopeSql(scope: ExpenseScope, params: Params): string | undefined {
     filter.resourceIdContains === undefined || filter.resourceIdContains === null ? '' : checkText('filter.resourceIdContains', filter.resourceIdContains);
 
   if (!isId(scope.organizationId)) return undefined;
-  const where = [
-    `e.organization_id = ${params.add(scope.organizationId)}::uuid`,
-    `e.charge_period_start >= ${params.add(scope.from.toISOString())}::timestamptz`,
-    `e.charge_period_start < ${params.add(scope.to.toISOString())}::timestamptz`,
-  ];
-  if (cloudAccountIds) {
-    const valid = cloudAccountIds.filter(isId);
-    if (valid.length === 0) return undefined;
-    where.push(`e.cloud_account_id = ANY(${params.add(valid)}::uuid[])`);
-  }
-  if (providers) where.push(inList(params, ['e.provider'], providers));
-  if (services) where.push(inList(params, ['e.service_name'], services));
-  if (regions) {
-    const named = regions.filter((value) => value !== '');
+  const validAccounts = cloudAccountIds?.filter(isId);
+  if (validAccounts && validAccounts.length === 0) return undefined;
+  return {
+    organizationId: scope.organizationId,
+    from: scope.from,
+    to: scope.to,
+    cost,
+    cloudAccountIds: validAccounts,
+    providers,
+    services,
+    regions,
+    resourceTypes,
+    tagKey,
+    tagValue,
+    resourceIdContains,
+  };
+}
+
+/**
+ * The filter's conditions on alias `e`. `expenses` and `expense_daily_totals` name their
+ * shared columns alike, so the conditions on accounts, providers and services fit both.
+ */
+function filterConditions(scope: CheckedScope, params: Params): string[] {
+  const where = [`e.organization_id = ${params.add(scope.organizationId)}::uuid`];
+  if (scope.cloudAccountIds) where.push(`e.cloud_account_id = ANY(${params.add(scope.cloudAccountIds)}::uuid[])`);
+  if (scope.providers) where.push(inList(params, ['e.provider'], scope.providers));
+  if (scope.services) where.push(inList(params, ['e.service_name'], scope.services));
+  if (scope.regions) {
+    const named = scope.regions.filter((value) => value !== '');
     const parts: string[] = [];
     if (named.length > 0) {
       const list = params.add(named);
       parts.push(`e.region_id = ANY(${list}::text[])`, `e.region_name = ANY(${list}::text[])`);
     }
-    if (named.length < regions.length) parts.push('(e.region_id IS NULL AND e.region_name IS NULL)');
+    if (named.length < scope.regions.length) parts.push('(e.region_id IS NULL AND e.region_name IS NULL)');
     where.push(parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`);
   }
-  if (resourceTypes) where.push(inList(params, ['e.resource_type'], resourceTypes));
-  if (tagKey !== undefined) {
-    const key = params.add(tagKey);
-    where.push(tagValue === undefined ? `e.tags ? ${key}::text` : `(e.tags ->> ${key}::text) = ${params.add(tagValue)}::text`);
+  if (scope.resourceTypes) where.push(inList(params, ['e.resource_type'], scope.resourceTypes));
+  if (scope.tagKey !== undefined) {
+    const key = params.add(scope.tagKey);
+    where.push(scope.tagValue === undefined ? `e.tags ? ${key}::text` : `(e.tags ->> ${key}::text) = ${params.add(scope.tagValue)}::text`);
   }
-  if (resourceIdContains !== '') where.push(`strpos(lower(e.resource_id), lower(${params.add(resourceIdContains)}::text)) > 0`);
+  if (scope.resourceIdContains !== '') where.push(`strpos(lower(e.resource_id), lower(${params.add(scope.resourceIdContains)}::text)) > 0`);
+  return where;
+}
 
+/** FROM and WHERE over `expenses` rows starting in [from, to). */
+function rowsFrom(scope: CheckedScope, params: Params, from: Date, to: Date): string {
+  const where = [
+    ...filterConditions(scope, params),
+    `e.charge_period_start >= ${params.add(from.toISOString())}::timestamptz`,
+    `e.charge_period_start < ${params.add(to.toISOString())}::timestamptz`,
+  ];
   return `FROM expenses e JOIN cloud_accounts a ON a.id = e.cloud_account_id AND a.deleted_at IS NULL
    WHERE ${where.join('\n     AND ')}`;
 }
 
+/** FROM and WHERE over `expense_daily_totals` for the UTC days [from, to) (both midnights). */
+function daysFrom(scope: CheckedScope, params: Params, from: Date, to: Date): string {
+  const where = [
+    ...filterConditions(scope, params),
+    `e.day >= ${params.add(from.toISOString().slice(0, 10))}::date`,
+    `e.day < ${params.add(to.toISOString().slice(0, 10))}::date`,
+  ];
+  return `FROM expense_daily_totals e JOIN cloud_accounts a ON a.id = e.cloud_account_id AND a.deleted_at IS NULL
+   WHERE ${where.join('\n     AND ')}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Dimensions the daily totals keep; the others (and tag or resource filters) need the rows. */
+const DAILY_DIMENSIONS: ReadonlySet<ExpenseDimension> = new Set(['DAY', 'SERVICE', 'CLOUD_ACCOUNT', 'SERVICE_CATEGORY']);
+
+/**
+ * Where a scope's sums come from: the whole UTC days inside the range from
+ * `expense_daily_totals` when the filter and dimension allow, the partial days at either end
+ * (or everything) from `expenses`. Each source is one SELECT of `select(aggregates)`; the
+ * caller combines them with UNION ALL and sums again.
+ */
+function sourcesOf(scope: CheckedScope, params: Params, by: ExpenseDimension | undefined, select: (from: string, daily: boolean) => string): string[] {
+  const dailyFits =
+    (by === undefined || DAILY_DIMENSIONS.has(by)) && !scope.regions && !scope.resourceTypes && scope.tagKey === undefined && scope.resourceIdContains === '';
+  const from = scope.from.getTime();
+  const to = scope.to.getTime();
+  const firstDay = Math.ceil(from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(to / DAY_MS) * DAY_MS;
+  if (!dailyFits || firstDay >= lastDay) return [select(rowsFrom(scope, params, scope.from, scope.to), false)];
+  const sources = [select(daysFrom(scope, params, new Date(firstDay), new Date(lastDay)), true)];
+  if (from < firstDay) sources.push(select(rowsFrom(scope, params, scope.from, new Date(firstDay)), false));
+  if (lastDay < to) sources.push(select(rowsFrom(scope, params, new Date(lastDay), scope.to), false));
+  return sources;
+}
+
 export async function summarize(db: Queryable, scope: ExpenseScope): Promise<{ totalCost: number; count: number }> {
   const params = new Params();
-  const from = scopeSql(scope, params);
-  if (!from) return { totalCost: 0, count: 0 };
+  const checked = checkScope(scope);
+  if (!checked) return { totalCost: 0, count: 0 };
+  const sources = sourcesOf(checked, params, undefined, (from, daily) => `SELECT sum(${checked.cost}) AS total, ${daily ? 'sum(e.row_count)' : 'count(*)'} AS count ${from}`);
   const [row] = await db.query<{ total: number; count: number }>(
-    `SELECT COALESCE(sum(${costColumn(scope.costType)}), 0)::float8 AS total, count(*) AS count ${from}`,
+    `SELECT COALESCE(sum(total), 0)::float8 AS total, COALESCE(sum(count), 0)::bigint AS count FROM (${sources.join('\n UNION ALL ')}) parts`,
     params.values,
   );
   return { totalCost: Number(row.total), count: Number(row.count) };
@@ -323,8 +400,9 @@ export async function listItems(
   const cursor = after === undefined || after === null ? undefined : decodeCursor(after, orderBy, scope.costType);
 
   const params = new Params();
-  const from = scopeSql(scope, params);
-  if (!from) return { items: [], endCursor: null, hasNextPage: false };
+  const checked = checkScope(scope);
+  if (!checked) return { items: [], endCursor: null, hasNextPage: false };
+  const from = rowsFrom(checked, params, checked.from, checked.to);
   const sortColumn = order.key === 'cost' ? cost : 'e.charge_period_start';
   const sortKey = order.key === 'cost' ? `${cost}::text` : `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   const comparison = order.direction === 'DESC' ? '<' : '>';
@@ -371,20 +449,27 @@ export async function breakdownWithSummary(
   tagKey?: string | null,
 ): Promise<{ groups: BreakdownEntry[]; summary: { totalCost: number; count: number } }> {
   const params = new Params();
-  const from = scopeSql(scope, params);
-  let key: string;
+  let key: (daily: boolean) => string;
   if (by === 'TAG') {
     if (tagKey === undefined || tagKey === null || tagKey === '') throw new ExpenseQueryError('breakdown by TAG needs tagKey');
-    key = `COALESCE(e.tags ->> ${params.add(checkText('tagKey', tagKey))}::text, '')`;
+    const tag = checkText('tagKey', tagKey);
+    key = () => `COALESCE(e.tags ->> ${params.add(tag)}::text, '')`;
   } else if (Object.prototype.hasOwnProperty.call(DIMENSIONS, by)) {
-    key = DIMENSIONS[by];
+    key = (daily) => (daily && by === 'DAY' ? `to_char(e.day, 'YYYY-MM-DD')` : DIMENSIONS[by]);
   } else {
     throw new ExpenseQueryError(`by must be one of ${[...Object.keys(DIMENSIONS), 'TAG'].join(', ')}`);
   }
-  if (!from) return { groups: [], summary: { totalCost: 0, count: 0 } };
+  const checked = checkScope(scope);
+  if (!checked) return { groups: [], summary: { totalCost: 0, count: 0 } };
+  const sources = sourcesOf(
+    checked,
+    params,
+    by,
+    (from, daily) => `SELECT ${key(daily)} AS key, sum(${checked.cost}) AS total, ${daily ? 'sum(e.row_count)' : 'count(*)'} AS count ${from} GROUP BY 1`,
+  );
   const rows = await db.query<{ key: string; cost: number; exact: string; count: number }>(
     `SELECT g.key, g.total::float8 AS cost, g.total::text AS exact, g.count
-       FROM (SELECT ${key} AS key, sum(${costColumn(scope.costType)}) AS total, count(*) AS count ${from} GROUP BY 1) g
+       FROM (SELECT key, sum(total) AS total, sum(count)::bigint AS count FROM (${sources.join('\n UNION ALL ')}) parts GROUP BY key) g
       ORDER BY ${by === 'DAY' ? 'g.key COLLATE "C"' : 'g.total DESC, g.key COLLATE "C"'}`,
     params.values,
   );

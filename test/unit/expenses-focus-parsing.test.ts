@@ -1,4 +1,5 @@
-import { addDecimals, formatDecimal, parseDecimal, ZERO } from '../../lib/expenses/decimal';
+import { addDecimals, DecimalSum, formatDecimal, isDecimal, parseDecimal, ZERO } from '../../lib/expenses/decimal';
+import { seededRandom } from '../helpers/seeded-random';
 import { cloudAccountTypeOf, parseFocusDate, TimeOrderedIds } from '../../lib/expenses/import-focus';
 
 describe('FOCUS value parsing', () => {
@@ -13,6 +14,52 @@ describe('FOCUS value parsing', () => {
     for (const bad of ['', '.', '-', 'abc', '1,5', '1.2.3', '0x10', 'NaN', 'Infinity', '1e', '1e1000', ' 1', '$1', '1'.repeat(101)]) {
       expect(parseDecimal(bad)).toBeUndefined();
     }
+  });
+
+  it('checks the decimal shape exactly as parseDecimal reads it', () => {
+    const random = seededRandom(7);
+    const alphabet = ['0', '1', '9', '.', '-', '+', 'e', 'E', ' ', 'x', ','];
+    const samples = ['0.00000080000', '+5', '.5', '5.', '1.5e-3', '1.5E+3', '', '.', '-', '1e', '1e1000', '1'.repeat(100), '1'.repeat(101)];
+    for (let i = 0; i < 20_000; i++) samples.push(Array.from({ length: 1 + Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+    for (const text of samples) expect([text, isDecimal(text)]).toEqual([text, parseDecimal(text) !== undefined]);
+  });
+
+  it('sums decimal texts exactly, in the fast shape and beyond it', () => {
+    const random = seededRandom(11);
+    const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+    const values: string[] = ['0', '-0.000', '999999999.999999999999999999', '1000000000', '0.0000000000000000001', '1.5e-3', '-2E+2', '+.5', '5.'];
+    for (let i = 0; i < 5_000; i++) {
+      const sign = random() < 0.3 ? '-' : '';
+      values.push(`${sign}${digits(1 + Math.floor(random() * 12))}${random() < 0.8 ? `.${digits(Math.floor(random() * 22))}` : ''}`);
+    }
+    const sum = new DecimalSum();
+    let reference = ZERO;
+    for (const value of values) {
+      expect(sum.add(value)).toBe(true);
+      reference = addDecimals(reference, parseDecimal(value)!);
+    }
+    expect(sum.toString()).toBe(formatDecimal(reference));
+    for (const bad of ['', '.', 'abc', '1,5', '1e']) expect(sum.add(bad)).toBe(false);
+    expect(sum.toString()).toBe(formatDecimal(reference));
+    // Only plain values, as billing exports write them: printed without BigInt, signs mixed.
+    for (let round = 0; round < 300; round++) {
+      const plain = new DecimalSum();
+      let expected = ZERO;
+      for (let i = 0; i < 1 + Math.floor(random() * 6); i++) {
+        const value = `${random() < 0.5 ? '-' : ''}${digits(1 + Math.floor(random() * 9))}.${digits(Math.floor(random() * 19))}`;
+        plain.add(value);
+        expected = addDecimals(expected, parseDecimal(value)!);
+      }
+      expect(plain.toString()).toBe(formatDecimal(expected));
+    }
+    expect(new DecimalSum().toString()).toBe('0');
+    const cancel = new DecimalSum();
+    for (const value of ['0.000000001', '-1', '0.999999999']) cancel.add(value);
+    expect(cancel.toString()).toBe('0');
+    // Past the point where the fast parts are carried into the exact total.
+    const many = new DecimalSum();
+    for (let i = 0; i < 1_100_000; i++) many.add('0.123456789123456789');
+    expect(many.toString()).toBe(formatDecimal({ units: 123456789123456789n * 1_100_000n, scale: 18 }));
   });
 
   it('adds decimals of different scales without rounding and prints them canonically', () => {
@@ -33,7 +80,8 @@ describe('FOCUS value parsing', () => {
     expect(parseFocusDate('2024-09-18T22:00:00.123Z')?.toISOString()).toBe('2024-09-18T22:00:00.123Z');
     expect(parseFocusDate('2024-09-18T22:00:00+02:00')?.toISOString()).toBe('2024-09-18T20:00:00.000Z');
     expect(parseFocusDate('2024-09-18')?.toISOString()).toBe('2024-09-18T00:00:00.000Z');
-    for (const bad of ['2024-02-30 00:00:00', '2024-13-01 00:00:00', '2024-09-18 24:00:00', '2024-09-18 22:60:00', '18/09/2024', 'yesterday', '', '2024-09-18 2a:00:00']) {
+    expect(parseFocusDate('2024-02-29 12:00:00')?.toISOString()).toBe('2024-02-29T12:00:00.000Z');
+    for (const bad of ['0050-01-01 00:00:00', '2023-02-29 00:00:00', '2024-04-31 00:00:00', '2024-00-10 00:00:00', '2024-02-30 00:00:00', '2024-13-01 00:00:00', '2024-09-18 24:00:00', '2024-09-18 22:60:00', '18/09/2024', 'yesterday', '', '2024-09-18 2a:00:00']) {
       expect(parseFocusDate(bad)).toBeUndefined();
     }
   });

@@ -46,6 +46,26 @@ async function counts(db: Queryable): Promise<{ expenses: number; accounts: numb
   return { expenses: Number(row.expenses), accounts: Number(row.accounts) };
 }
 
+/**
+ * expense_daily_totals holds, for every organization, exactly the sums of its rows per account,
+ * UTC day, provider, service and category (the queries rely on it for whole days).
+ */
+async function expectDailyTotalsMatchRows(db: Queryable): Promise<void> {
+  const select = (from: string, day: string, count: string) =>
+    `SELECT organization_id::text || '/' || cloud_account_id::text || '/' || ${day}::text || '/' || provider || '/' || COALESCE(service_name, '<null>') || '/' ||
+            COALESCE(service_category, '<null>') AS key, ${count} AS count, billed_cost, effective_cost, list_cost FROM ${from}`;
+  const fromRows = `(${select('expenses', "(charge_period_start AT TIME ZONE 'UTC')::date", 'count(*)').replace(
+    'billed_cost, effective_cost, list_cost FROM expenses',
+    'sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost, sum(list_cost) AS list_cost FROM expenses GROUP BY 1',
+  )})`;
+  const normalise = (rows: Array<{ key: string; count: number; billed_cost: string; effective_cost: string; list_cost: string }>) =>
+    new Map(rows.map((row) => [row.key, `${Number(row.count)} ${units(row.billed_cost)} ${units(row.effective_cost)} ${units(row.list_cost)}`]));
+  const expected = normalise(await db.query(`SELECT key, count, billed_cost::text, effective_cost::text, list_cost::text FROM ${fromRows} r`));
+  const actual = normalise(await db.query(`SELECT key, count, billed_cost::text, effective_cost::text, list_cost::text FROM (${select('expense_daily_totals', 'day', 'row_count')}) d`));
+  expect(expected.size).toBeGreaterThan(0);
+  expect(actual).toEqual(expected);
+}
+
 describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
   let t: TestDatabase;
   let dir: string;
@@ -144,6 +164,7 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     expect(await importFocusFile(t.db, org.id, crlf)).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000 });
     const [{ count }] = await t.db.query<{ count: number }>('SELECT count(*) AS count FROM expenses WHERE organization_id = $1', [org.id]);
     expect(Number(count)).toBe(1000);
+    await expectDailyTotalsMatchRows(t.db);
   });
 
   it('imports the same file into another organization separately', async () => {
@@ -160,6 +181,23 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     // A third copy of the row is new; the first two are not.
     const triple = write('triple.csv', [csvLine(HEADER), rowLine(a), rowLine(a), rowLine(a)].join('\n'));
     expect(await importFocusFile(t.db, org.id, triple)).toMatchObject({ rows: 3, inserted: 1, duplicates: 2 });
+    await expectDailyTotalsMatchRows(t.db);
+  });
+
+  it('adds only new rows to the daily totals when files overlap', async () => {
+    const org = await createOrganization(t.db, 'Overlap');
+    // Two exports sharing a third of their rows, as month-to-date files do.
+    const first = write('first.csv', [csvLine(HEADER), ...ROWS.slice(0, 600).map(rowLine)].join('\n'));
+    const second = write('second.csv', [csvLine(HEADER), ...ROWS.slice(400).map(rowLine)].join('\n'));
+    expect(await importFocusFile(t.db, org.id, first)).toMatchObject({ inserted: 600, duplicates: 0 });
+    expect(await importFocusFile(t.db, org.id, second)).toMatchObject({ inserted: 400, duplicates: 200 });
+    await expectDailyTotalsMatchRows(t.db);
+    const [daily] = await t.db.query<{ rows: number; billed: string }>(
+      'SELECT sum(row_count) AS rows, sum(billed_cost)::text AS billed FROM expense_daily_totals WHERE organization_id = $1',
+      [org.id],
+    );
+    expect(Number(daily.rows)).toBe(1000);
+    expect(units(daily.billed)).toBe([...totalsByProvider(ROWS).values()].reduce((a, b) => a + b, 0n));
   });
 
   it('reuses the live account of a sub-account and replaces a deleted one', async () => {
@@ -261,5 +299,35 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
       await expect(importFocusFile(t.db, org.id, dir)).rejects.toMatchObject({ code: 'UNREADABLE' });
       expect(await counts(t.db)).toEqual(before);
     });
+  });
+});
+
+// PGlite has one connection, so imports there never overlap.
+describe.each(databaseBackends().filter((backend) => backend.name === 'postgres'))('concurrent FOCUS imports on $name', (backend) => {
+  it('imports one file twice at the same time: one import writes every row, the other finds them all present', async () => {
+    const t = await backend.create();
+    try {
+      const org = await createOrganization(t.db, 'Race');
+      // The accounts exist first, so neither import waits for the other to create them: both copy
+      // their rows, and the unique index makes the later one retry. (The seed rows are quoted
+      // differently from the fixture's, so they are other rows.)
+      const firstOfEach = [...new Map(ROWS.map((row) => [`${row.ProviderName}/${row.SubAccountId}`, row])).values()];
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-race-'));
+      const seed = path.join(dir, 'seed.csv');
+      fs.writeFileSync(seed, [csvLine(HEADER), ...firstOfEach.map(rowLine)].join('\n'));
+      expect(await importFocusFile(t.db, org.id, seed)).toMatchObject({ inserted: firstOfEach.length });
+      fs.rmSync(dir, { recursive: true });
+      const results = await Promise.all([importFocusFile(t.db, org.id, CSV_PATH), importFocusFile(t.db, org.id, CSV_PATH)]);
+      expect(results.map((r) => r.inserted).sort((a, b) => a - b)).toEqual([0, 1000]);
+      expect(results.map((r) => r.duplicates).sort((a, b) => a - b)).toEqual([0, 1000]);
+      const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
+      expect(Number(n)).toBe(1000 + firstOfEach.length);
+      // Each sub-account once, whichever import created it.
+      const accounts = await listCloudAccounts(t.db, [org.id]);
+      expect(accounts).toHaveLength(new Set(ROWS.map((row) => `${row.ProviderName}/${row.SubAccountId}`)).size);
+      await expectDailyTotalsMatchRows(t.db);
+    } finally {
+      await t.drop();
+    }
   });
 });

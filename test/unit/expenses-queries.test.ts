@@ -71,6 +71,10 @@ const ROWS: Row[] = RECORDS.map((r) => ({
 
 const SEPTEMBER = { from: new Date('2024-09-01T00:00:00Z'), to: new Date('2024-10-01T00:00:00Z') };
 const MID = { from: new Date('2024-09-10T00:00:00Z'), to: new Date('2024-09-20T00:00:00Z') };
+/** Whole days come from the daily totals, the partial days at both ends from the rows. */
+const RAGGED = { from: new Date('2024-09-10T05:00:00Z'), to: new Date('2024-09-20T13:30:00Z') };
+/** Part of one day: rows only. */
+const WITHIN_A_DAY = { from: new Date('2024-09-12T03:00:00Z'), to: new Date('2024-09-12T19:00:00Z') };
 
 function expectedSummary(rows: Row[], costType: CostType) {
   return { totalCost: toNumber(rows.reduce((sum, row) => sum + row.cost[costType], 0n)), count: rows.length };
@@ -132,8 +136,9 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
   it('takes the same summary from a breakdown as from its own query, to the last bit, for every dimension', async () => {
     const dimensions: Array<[ExpenseDimension, string?]> = [['DAY'], ['SERVICE'], ['REGION'], ['RESOURCE_TYPE'], ['CLOUD_ACCOUNT'], ['SERVICE_CATEGORY'], ['TAG', 'environment']];
     for (const costType of ['BILLED', 'EFFECTIVE', 'LIST'] as const) {
-      for (const range of [SEPTEMBER, MID]) {
+      for (const range of [SEPTEMBER, MID, RAGGED, WITHIN_A_DAY]) {
         const expected = expectedSummary(ROWS.filter(inRange(range)), costType);
+        expect(expected.count).toBeGreaterThan(0);
         expect(await summarize(t.db, scope(undefined, costType, range))).toEqual(expected);
         for (const [by, tagKey] of dimensions) {
           const both = await breakdownWithSummary(t.db, scope(undefined, costType, range), by, tagKey);
@@ -178,7 +183,31 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
       expect(actual).toEqual(expectedBreakdown(ROWS, costType, key, by === 'DAY'));
       expect(actual.reduce((n, group) => n + group.count, 0)).toBe(1000);
     }
-    expect(await breakdown(t.db, scope(undefined, 'BILLED', MID), by, tagKey)).toEqual(expectedBreakdown(ROWS.filter(inRange(MID)), 'BILLED', key, by === 'DAY'));
+    for (const range of [MID, RAGGED, WITHIN_A_DAY]) {
+      expect(await breakdown(t.db, scope(undefined, 'BILLED', range), by, tagKey)).toEqual(expectedBreakdown(ROWS.filter(inRange(range)), 'BILLED', key, by === 'DAY'));
+    }
+  });
+
+  it('answers whole days from the daily totals and partial days from the rows', async () => {
+    const org = await createOrganization(t.db, 'Tampered');
+    await importFocusFile(t.db, org.id, CSV_PATH);
+    const s = (range: { from: Date; to: Date }, filter?: ExpenseFilter): ExpenseScope => ({ organizationId: org.id, ...range, filter, costType: 'BILLED' });
+    const before = { mid: await summarize(t.db, s(MID)), ragged: await summarize(t.db, s(RAGGED)), regions: await summarize(t.db, s(MID, { regions: ['us-east-1'] })) };
+    // One more unit and row on 2024-09-15 in the daily totals only: what reads them shows it.
+    const [day] = await t.db.query<{ cloud_account_id: string }>(
+      `UPDATE expense_daily_totals SET billed_cost = billed_cost + 1, row_count = row_count + 1
+        WHERE ctid = (SELECT ctid FROM expense_daily_totals WHERE organization_id = $1 AND day = '2024-09-15' LIMIT 1) RETURNING cloud_account_id`,
+      [org.id],
+    );
+    expect(day).toBeDefined();
+    expect(await summarize(t.db, s(MID))).toEqual({ totalCost: before.mid.totalCost + 1, count: before.mid.count + 1 });
+    expect(await summarize(t.db, s(RAGGED))).toEqual({ totalCost: before.ragged.totalCost + 1, count: before.ragged.count + 1 });
+    // A day outside the whole days of the range, and a filter the totals do not keep, read rows.
+    expect(await summarize(t.db, s({ from: new Date('2024-09-15T01:00:00Z'), to: new Date('2024-09-15T23:00:00Z') }))).toEqual(
+      expectedSummary(ROWS.filter(inRange({ from: new Date('2024-09-15T01:00:00Z'), to: new Date('2024-09-15T23:00:00Z') })), 'BILLED'),
+    );
+    expect(await summarize(t.db, s(MID, { regions: ['us-east-1'] }))).toEqual(before.regions);
+    expect((await breakdown(t.db, s(MID), 'REGION')).reduce((n, g) => n + g.count, 0)).toBe(before.mid.count);
   });
 
   it('has the breakdown shapes the fixture implies', async () => {

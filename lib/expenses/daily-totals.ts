@@ -1,0 +1,106 @@
+import type { Queryable } from '../db/database';
+import { DecimalSum } from './decimal';
+
+/**
+ * The importer's side of `expense_daily_totals` (migration 004): the sums of the rows an
+ * import inserts, per cloud account, UTC day, provider, service and service category, added to
+ * the table in the import's transaction once the file is read. Summing in the importer keeps
+ * the per-row database work to the insert itself; the table takes one upsert per group.
+ */
+
+/** The sums of one (account, day, provider, service, category). */
+export class DailyGroup {
+  readonly billed = new DecimalSum();
+  readonly effective = new DecimalSum();
+  readonly list = new DecimalSum();
+  count = 0;
+
+  constructor(
+    readonly cloudAccountId: string,
+    /** Days since 1970-01-01, UTC. */
+    readonly day: number,
+    readonly provider: string,
+    readonly serviceName: string | null,
+    readonly serviceCategory: string | null,
+  ) {}
+
+  /** Counts one inserted row; the costs are decimal texts the importer has validated. */
+  add(billedCost: string, effectiveCost: string, listCost: string): void {
+    this.billed.add(billedCost);
+    this.effective.add(effectiveCost);
+    this.list.add(listCost);
+    this.count++;
+  }
+}
+
+/** Groups written per statement: 8 arrays of this length as parameters. */
+const UPSERT_BATCH = 5_000;
+
+const UPSERT_SQL = `
+INSERT INTO expense_daily_totals AS t
+  (organization_id, cloud_account_id, day, provider, service_name, service_category, billed_cost, effective_cost, list_cost, row_count)
+SELECT $1::uuid, g.* FROM unnest($2::uuid[], $3::date[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::bigint[]) AS g
+ON CONFLICT (organization_id, day, cloud_account_id, provider, service_name, service_category) DO UPDATE
+  SET billed_cost = t.billed_cost + excluded.billed_cost,
+      effective_cost = t.effective_cost + excluded.effective_cost,
+      list_cost = t.list_cost + excluded.list_cost,
+      row_count = t.row_count + excluded.row_count`;
+
+const dayTexts = new Map<number, string>();
+/** 'YYYY-MM-DD' of a day number; a file spans few days, so each is formatted once. */
+function dayText(day: number): string {
+  let text = dayTexts.get(day);
+  if (text === undefined) dayTexts.set(day, (text = new Date(day * 86_400_000).toISOString().slice(0, 10)));
+  return text;
+}
+
+const compare = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+
+/** The order of the table's unique key (after the organization): day first, which is cheap. */
+const byKey = (a: DailyGroup, b: DailyGroup): number =>
+  a.day - b.day ||
+  compare(a.cloudAccountId, b.cloudAccountId) ||
+  compare(a.provider, b.provider) ||
+  compare(a.serviceName, b.serviceName) ||
+  compare(a.serviceCategory, b.serviceCategory);
+
+export class DailyTotals {
+  private readonly groups = new Map<string, DailyGroup>();
+
+  /** The group of a row, created empty on first sight. */
+  groupOf(cloudAccountId: string, day: number, provider: string, serviceName: string | null, serviceCategory: string | null): DailyGroup {
+    // NUL cannot occur in values (the importer refuses it), so it separates the parts safely;
+    // \u0001 stands for NULL.
+    const key = `${cloudAccountId}\u0000${day}\u0000${provider}\u0000${serviceName ?? '\u0001'}\u0000${serviceCategory ?? '\u0001'}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new DailyGroup(cloudAccountId, day, provider, serviceName, serviceCategory);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  /**
+   * Adds the groups to the table. In key order, so that two imports adding to the same groups
+   * lock them in the same order and wait for each other instead of deadlocking (a deadlock
+   * would still only make the importer retry the file).
+   */
+  async write(db: Queryable, organizationId: string): Promise<void> {
+    const groups = [...this.groups.values()].filter((group) => group.count > 0).sort(byKey);
+    for (let start = 0; start < groups.length; start += UPSERT_BATCH) {
+      const batch = groups.slice(start, start + UPSERT_BATCH);
+      await db.query(UPSERT_SQL, [
+        organizationId,
+        batch.map((g) => g.cloudAccountId),
+        batch.map((g) => dayText(g.day)),
+        batch.map((g) => g.provider),
+        batch.map((g) => g.serviceName),
+        batch.map((g) => g.serviceCategory),
+        batch.map((g) => g.billed.toString()),
+        batch.map((g) => g.effective.toString()),
+        batch.map((g) => g.list.toString()),
+        batch.map((g) => g.count),
+      ]);
+    }
+  }
+}
