@@ -522,10 +522,14 @@ class FocusFileImport {
 
   /** Skips rows imported before (by row_hash), copies the others in and sums their days. */
   private async insert(rows: PendingRow[]): Promise<void> {
-    // The hashes as one comma-separated text: building a 10,000-element array literal in the
-    // driver cost more than the query.
+    // One probe of the unique index per hash. As `row_hash = ANY(...)` the planner preferred a
+    // bitmap scan of all the organization's rows, once per chunk: 100+ µs per row at 1M rows.
+    // A LATERAL subquery with LIMIT cannot become a join, so it stays a parameterized index
+    // lookup. The hashes travel as one comma-separated text, which is cheaper for the driver
+    // than a 10,000-element array.
     const present = await this.tx.query<{ row_hash: string }>(
-      `SELECT row_hash FROM expenses WHERE organization_id = $1 AND row_hash = ANY(string_to_array($2::text, ','))`,
+      `SELECT found.row_hash FROM unnest(string_to_array($2::text, ',')) AS h(row_hash)
+         CROSS JOIN LATERAL (SELECT e.row_hash FROM expenses e WHERE e.organization_id = $1::uuid AND e.row_hash = h.row_hash LIMIT 1) found`,
       [this.organizationId, rows.map((row) => row.rowHash).join(',')],
     );
     const known = new Set(present.map((row) => row.row_hash));

@@ -8,7 +8,9 @@ import { addDecimals, formatDecimal, parseDecimal, ZERO } from './decimal';
  * live (not soft-deleted) cloud accounts.
  *
  * Sums are computed in SQL over exact `numeric` values and become JavaScript numbers only at
- * the end (`::float8`, the nearest double).
+ * the end (`::float8`, the nearest double). Totals and breakdowns read the whole UTC days of
+ * their range from `expense_daily_totals` where the question allows it (`sourcesOf`), and the
+ * rest from the rows; both hold the same exact sums, so the answer does not depend on which.
  *
  * Filter semantics:
  * - an absent list (undefined/null) does not filter; a present list matches rows whose value is
