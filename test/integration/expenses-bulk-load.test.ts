@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { createOrganization } from '../../lib/accounts/repository';
 import { loadCommonConfig } from '../../lib/config/common';
-import type { BulkRow, Database } from '../../lib/db/database';
+import { copyLine, parseCopyLine, type BulkRow, type Database } from '../../lib/db/database';
 import { freePort, openDatabase } from '../../lib/db/open';
 import { migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
@@ -23,11 +23,23 @@ const TRICKY: BulkRow[] = [
   [null, 'NULL', 'ünïcödé €', '{}'],
 ];
 
+/** Half the rows through copyRows, half as prepared COPY lines through copyLines. */
 async function roundTrip(db: Database): Promise<unknown[]> {
   await db.exec('CREATE TABLE IF NOT EXISTS bulk_probe (n serial, a text, b text, c text, j jsonb)');
-  await db.transaction((tx) => tx.copyRows('bulk_probe', ['a', 'b', 'c', 'j'], TRICKY));
+  await db.transaction(async (tx) => {
+    await tx.copyRows('bulk_probe', ['a', 'b', 'c', 'j'], TRICKY.slice(0, 2));
+    await tx.copyLines('bulk_probe', ['a', 'b', 'c', 'j'], TRICKY.slice(2).map((row) => copyLine(row, 4)));
+  });
   return db.query('SELECT a, b, c, j::text AS j FROM bulk_probe ORDER BY n');
 }
+
+describe('COPY text lines', () => {
+  it('read back as the values they were made of, whatever they escape', () => {
+    for (const row of TRICKY) expect(parseCopyLine(copyLine(row, row.length))).toEqual(row);
+    expect(copyLine(['a\tb', null], 2)).toBe('a\\tb\t\\N');
+    expect(() => copyLine(['only one'], 2)).toThrow(/values for 2 columns/);
+  });
+});
 
 const EXPECTED_ROUND_TRIP = TRICKY.map(([a, b, c, j]) => ({ a, b, c, j: j === null ? null : JSON.stringify(JSON.parse(j)).replace(/":/g, '": ') }));
 
