@@ -4,10 +4,12 @@
  *   direct    the same subgraph requests the gateway's plan makes, issued by the client itself
  *   costgraph costgraph's gateway (child process)
  *   stock     @apollo/gateway with its default data source and fetcher, no caching (child process)
- * plus first-versus-repeated latency for past windows through costgraph's gateway. Prints
+ * plus first-versus-repeated latency for past windows through costgraph's gateway, and the two
+ * gateways again with the subgraphs' answers replayed and each gateway alone on one CPU, so
+ * that the gateway's own work limits its req/s (the whole stack shares two CPUs). Prints
  * figures, asserts nothing. Needs PostgreSQL on 127.0.0.1:5432 and Debian's Prometheus.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -109,11 +111,14 @@ async function load(work: () => Promise<boolean>, pids: Record<string, number | 
   };
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; info: Record<string, string> }> {
+/** `cpu` pins the child to that CPU (taskset execs node, so the pid stays the child's own). */
+function startChild(args: string[], env: NodeJS.ProcessEnv, cpu?: number): Promise<{ child: ChildProcess; info: Record<string, string> }> {
   // `--import tsx` keeps the TypeScript child in one process, so its pid's CPU and RSS are its own.
   // BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of every child, for finding where time goes.
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = [process.execPath, ...profile, '--import', 'tsx', ...args];
+  const [command, ...rest] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node];
+  const child = spawn(command, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -146,6 +151,12 @@ function poster(url: string) {
     },
     close: () => pool.close(),
   };
+}
+
+/** Moves every thread of this process to `cpus` (taskset syntax). */
+function pinSelf(cpus: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset -a -p -c ${cpus} failed`);
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -272,6 +283,26 @@ async function main(): Promise<void> {
     await subgraphs.expenses.close();
     await subgraphs.kubecost.close();
 
+    // Gateway-bound: the subgraphs' answers replayed (identical for both gateways), each
+    // gateway alone on CPU 0, the replaying endpoints and this load generator on CPU 1. The
+    // gateway's own work is then the limit, which is what "req/s of a gateway" compares.
+    process.stdout.write('\ngateway-bound: subgraph answers replayed, gateway pinned to CPU 0, load generator and replay on CPU 1\n');
+    const replay = await startChild([path.join(__dirname, 'lib', 'replay-subgraphs.ts'), JSON.stringify(services.info)], env, 1);
+    children.push(replay.child);
+    pinSelf('1');
+    try {
+      for (const mode of ['costgraph', 'stock'] as const) {
+        const gateway = await startChild([path.join(__dirname, 'lib', 'gateway-process.ts'), mode], { ...env, EXPENSES_URL: replay.info.expenses, KUBECOST_URL: replay.info.kubecost }, 0);
+        const client = poster(gateway.info.url);
+        if (!(await headline(client)())) throw new Error(`${mode} gateway did not answer the headline query correctly through the replay`);
+        results[`${mode}, gateway-bound`] = await load(headline(client), { gateway: gateway.child.pid, replay: replay.child.pid }, gateway.child.pid);
+        await client.close();
+        await stopChild(gateway.child);
+      }
+    } finally {
+      pinSelf('0-1');
+    }
+
     process.stdout.write('\n| variant | req/s | p50 ms | p99 ms | errors | gateway RSS MiB (avg / max) | CPU ms per request |\n|---|---|---|---|---|---|---|\n');
     for (const [name, f] of Object.entries(results)) {
       const cpu = Object.entries(f.cpuMsPerRequest).map(([p, ms]) => `${p} ${fmt(ms)}`).join(', ');
@@ -279,7 +310,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `\ncostgraph p50 / direct p50 = ${fmt(results.costgraph.p50 / results.direct.p50, 2)} (target ≤ 1.5)\n` +
-        `costgraph req/s / stock req/s = ${fmt(results.costgraph.rps / results.stock.rps, 2)} (target ≥ 2)\n`,
+        `costgraph req/s / stock req/s = ${fmt(results.costgraph.rps / results.stock.rps, 2)} on the whole stack, ` +
+        `${fmt(results['costgraph, gateway-bound'].rps / results['stock, gateway-bound'].rps, 2)} gateway-bound (target ≥ 2)\n`,
     );
   } finally {
     for (const child of children) await stopChild(child);
