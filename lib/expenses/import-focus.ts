@@ -305,6 +305,16 @@ const field = (record: readonly (string | null)[], index: number): string | null
   return value === '' ? null : value;
 };
 
+const requiredField = (record: readonly (string | null)[], index: number, column: Column, line: number): string =>
+  field(record, index) ?? malformed(line, `${column} is empty`);
+
+/** A cost column's text, trimmed; refused unless it is a decimal number. */
+function decimalField(record: readonly (string | null)[], index: number, column: Column, line: number): string {
+  const text = requiredField(record, index, column, line).trim();
+  if (!isDecimal(text)) malformed(line, `${column} "${text.slice(0, 40)}" is not a decimal number`);
+  return text;
+}
+
 /**
  * One file's import inside its transaction. Rows are parsed synchronously; the database work
  * of one chunk (duplicate check, then COPY of the new rows straight into `expenses`) runs
@@ -401,21 +411,19 @@ class FocusFileImport {
         if (field(record, c[column])?.includes('\u0000')) malformed(line, `${column} contains a NUL character`);
       }
     }
-    const required = (column: Column): string => field(record, c[column]) ?? malformed(line, `${column} is empty`);
     this.result.rows++;
 
-    const costs = [required('BilledCost'), required('EffectiveCost'), required('ListCost')].map((text) => text.trim());
-    (['BilledCost', 'EffectiveCost', 'ListCost'] as const).forEach((column, i) => {
-      if (!isDecimal(costs[i])) malformed(line, `${column} "${costs[i].slice(0, 40)}" is not a decimal number`);
-    });
-    const startText = required('ChargePeriodStart');
-    const endText = required('ChargePeriodEnd');
+    const billedCost = decimalField(record, c.BilledCost, 'BilledCost', line);
+    const effectiveCost = decimalField(record, c.EffectiveCost, 'EffectiveCost', line);
+    const listCost = decimalField(record, c.ListCost, 'ListCost', line);
+    const startText = requiredField(record, c.ChargePeriodStart, 'ChargePeriodStart', line);
+    const endText = requiredField(record, c.ChargePeriodEnd, 'ChargePeriodEnd', line);
     const start = focusMillis(startText) ?? malformed(line, `ChargePeriodStart "${startText.slice(0, 40)}" is not a date-time`);
     const end = focusMillis(endText) ?? malformed(line, `ChargePeriodEnd "${endText.slice(0, 40)}" is not a date-time`);
     if (end < start) malformed(line, 'ChargePeriodEnd is before ChargePeriodStart');
-    const currency = required('BillingCurrency').trim();
+    const currency = requiredField(record, c.BillingCurrency, 'BillingCurrency', line).trim();
     if (currency.length > 16) malformed(line, `BillingCurrency "${currency.slice(0, 40)}" is not a currency code`);
-    const provider = required('ProviderName');
+    const provider = requiredField(record, c.ProviderName, 'ProviderName', line);
     // A file names few providers: match their names once, not on every row.
     let type = this.providerTypes.get(provider);
     if (type === undefined && !this.providerTypes.has(provider)) {
@@ -451,7 +459,7 @@ class FocusFileImport {
 
     let total = this.providerTotals.get(provider);
     if (!total) this.providerTotals.set(provider, (total = new DecimalSum()));
-    total.add(costs[0]);
+    total.add(billedCost);
 
     return {
       // In the order of EXPENSE_COLUMNS.
@@ -461,9 +469,9 @@ class FocusFileImport {
         null,
         isCommonDateShape(startText) ? (startText.length === 19 ? `${startText}Z` : startText) : new Date(start).toISOString(),
         isCommonDateShape(endText) ? (endText.length === 19 ? `${endText}Z` : endText) : new Date(end).toISOString(),
-        costs[0],
-        costs[1],
-        costs[2],
+        billedCost,
+        effectiveCost,
+        listCost,
         currency,
         provider,
         field(record, c.PublisherName),
