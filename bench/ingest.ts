@@ -45,6 +45,13 @@ const PIPELINE_WINDOWS = 3;
 const PIPELINE_WINDOW_MS = 1000;
 const E2E_WARMUP_MS = 1000;
 const E2E_MS = 5000;
+/**
+ * BENCH_DIRECT_WITH_TENANT=1: every batch already carries the `tenant_id` label the worker
+ * stamps, so direct writes cost Prometheus the same per series as stamped ones, and the
+ * end-to-end ratio shows the worker's own effect rather than that of the extra label.
+ */
+const DIRECT_WITH_TENANT = process.env.BENCH_DIRECT_WITH_TENANT === '1';
+
 /** Concurrent end-to-end senders; BENCH_SENDERS overrides (more senders hide more of the forwarding latency). */
 const E2E_SENDERS = Number(process.env.BENCH_SENDERS ?? 4) || 4;
 const FLOOD_MS = 5000;
@@ -131,8 +138,10 @@ function benchPipeline(): Map<string, { withSnappy: PipelineFigure; without: Pip
     noteOther(withSnappy.otherCores);
     noteOther(without.otherCores);
     line(`   ${shape.title} (${(template.raw.length / 1024).toFixed(0)} KiB raw per request)`);
-    line(`     with snappy both ways: ${describePipeline(withSnappy)}   target ≥ ${fmtRate(shape.pipelineTarget)}: ${met(withSnappy.samplesPerSecond >= shape.pipelineTarget)}`);
-    line(`     without snappy:        ${describePipeline(without)}`);
+    // The target is the pipeline proper (decode → validate → stamp → encode); the figure with
+    // snappy both ways is what the server spends per request, and is held to the same bar.
+    line(`     with snappy both ways: ${describePipeline(withSnappy)}   also ≥ ${fmtRate(shape.pipelineTarget)}: ${met(withSnappy.samplesPerSecond >= shape.pipelineTarget)}`);
+    line(`     without snappy:        ${describePipeline(without)}   target ≥ ${fmtRate(shape.pipelineTarget)}: ${met(without.samplesPerSecond >= shape.pipelineTarget)}`);
   }
   line();
   return figures;
@@ -208,6 +217,7 @@ async function main(): Promise<void> {
     const through = `${ingest.url}/api/v1/write`;
     line(`2. End to end: ${E2E_SENDERS} concurrent keep-alive senders (child process), ${E2E_MS} ms per figure, 204 counted as success`);
     line('   direct = straight to Prometheus /api/v1/write; ingest = Basic auth → ingest worker (rate limit off) → Prometheus');
+    if (DIRECT_WITH_TENANT) line('   BENCH_DIRECT_WITH_TENANT=1: every batch already carries the tenant_id label (stored as is when direct, replaced by the worker)');
     line(`   each shape warmed ${E2E_WARMUP_MS} ms per path first; bodies compressed before the clock starts (sized from the warm-up rate)`);
     const load = (url: string, shape: Shape, tag: string, durationMs: number, expectedRate: number, withAuth: boolean) =>
       sender!.run({
@@ -218,6 +228,7 @@ async function main(): Promise<void> {
         seriesPerRequest: shape.series,
         samplesPerSeries: shape.samples,
         tag,
+        tenantLabel: DIRECT_WITH_TENANT ? cluster.cloudAccount.id : undefined,
         durationMs,
         baseTimestamp: Date.now() - 30 * 60_000,
         stepMs: shape.stepMs,
@@ -361,7 +372,8 @@ async function main(): Promise<void> {
       const s = separate.get(shape.name)!;
       const separateRatio = rateOf(s.ingest) / rateOf(s.direct);
       line(
-        `   ${shape.name.padEnd(6)} pipeline ${fmtRate(p.withSnappy.samplesPerSecond).padStart(6)}/s (target ≥ ${fmtRate(shape.pipelineTarget)}: ${met(p.withSnappy.samplesPerSecond >= shape.pipelineTarget)})` +
+        `   ${shape.name.padEnd(6)} pipeline ${fmtRate(p.without.samplesPerSecond).padStart(6)}/s (target ≥ ${fmtRate(shape.pipelineTarget)}: ${met(p.without.samplesPerSecond >= shape.pipelineTarget)}; ` +
+          `${fmtRate(p.withSnappy.samplesPerSecond)}/s with snappy both ways)` +
           `   e2e ingest ${fmtRate(rateOf(e.ingest))}/s vs direct ${fmtRate(rateOf(e.direct))}/s = ${(ratio * 100).toFixed(0)}% on shared cores, ` +
           `${fmtRate(rateOf(s.ingest))}/s vs ${fmtRate(rateOf(s.direct))}/s = ${(separateRatio * 100).toFixed(0)}% with the store on its own core (target ≥ 80%: ${met(separateRatio >= TARGET_RATIO)})`,
       );

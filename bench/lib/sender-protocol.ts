@@ -10,6 +10,8 @@ export interface LoadJob {
   samplesPerSeries: number;
   /** Goes into every pod label: unique per run, so runs never write the same series. */
   tag: string;
+  /** A `tenant_id` label already on every series (the worker replaces it with its own). */
+  tenantLabel?: string;
   durationMs: number;
   /** Timestamp of the first sample; each series then advances by `stepMs` per sample. */
   baseTimestamp: number;

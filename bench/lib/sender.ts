@@ -29,7 +29,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.senders });
   const S = job.samplesPerSeries;
   const senders = Array.from({ length: job.senders }, (_, i) => {
-    const template = new WriteRequestTemplate(kubecostSeries(job.seriesPerRequest, `${job.tag}-s${i}`), S);
+    const template = new WriteRequestTemplate(kubecostSeries(job.seriesPerRequest, `${job.tag}-s${i}`, job.tenantLabel), S);
     const make = (k: number) => snappy.compressSync(template.fill(job.baseTimestamp + k * S * job.stepMs, job.stepMs, k * S));
     return { template, make, pool: [] as Array<Buffer | undefined> };
   });

@@ -25,7 +25,7 @@ function mix(n: number): number {
  * of different runs (and different senders) never collide in the store. Labels are sorted by
  * name, as Prometheus senders send them.
  */
-export function kubecostSeries(count: number, tag: string): LabelPair[][] {
+export function kubecostSeries(count: number, tag: string, tenantLabel?: string): LabelPair[][] {
   const series: LabelPair[][] = [];
   for (let i = 0; i < count; i++) {
     const family = COST_METRIC_FAMILIES[i % COST_METRIC_FAMILIES.length];
@@ -43,6 +43,7 @@ export function kubecostSeries(count: number, tag: string): LabelPair[][] {
       ['pod', `${app}-${tag}-${mix(i + 3).toString(36).padStart(7, '0').slice(0, 7)}-${i.toString(36)}`],
       ['provider_id', `aws:///${REGION}${zone}/i-0${mix(node + 11).toString(16).padStart(8, '0')}${mix(node + 12).toString(16).padStart(8, '0')}`],
       ['region', REGION],
+      ...(tenantLabel === undefined ? [] : [['tenant_id', tenantLabel] as LabelPair]),
     ];
     labels.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     series.push(labels);
