@@ -196,6 +196,15 @@ function isCommonDateShape(text: string): boolean {
   );
 }
 
+/**
+ * A FOCUS date-time as PostgreSQL reads it unambiguously: the common shapes as written (with
+ * the implied UTC made explicit), anything else as the ISO instant it was parsed to.
+ */
+function instantText(text: string, millis: number): string {
+  if (!isCommonDateShape(text)) return new Date(millis).toISOString();
+  return text.length === 19 ? `${text}Z` : text;
+}
+
 /** parseFocusDate as milliseconds since the epoch. */
 function focusMillis(text: string): number | undefined {
   if (isCommonDateShape(text)) {
@@ -467,8 +476,8 @@ class FocusFileImport {
         this.ids.next(),
         this.organizationId,
         null,
-        isCommonDateShape(startText) ? (startText.length === 19 ? `${startText}Z` : startText) : new Date(start).toISOString(),
-        isCommonDateShape(endText) ? (endText.length === 19 ? `${endText}Z` : endText) : new Date(end).toISOString(),
+        instantText(startText, start),
+        instantText(endText, end),
         billedCost,
         effectiveCost,
         listCost,

@@ -229,6 +229,34 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     expect(stored).toEqual({ resource_name: 'NULL', resource_type: null, charge_description: 'say "NULL", not null' });
   });
 
+  it('stores every date-time shape as the UTC instant it names, on the UTC day it falls in', async () => {
+    const org = await createOrganization(t.db, 'Instants');
+    const shapes: Array<[string, string]> = [
+      ['2024-09-18 22:00:00', '2024-09-18T22:00:00.000Z'],
+      ['2024-09-18T22:00:00Z', '2024-09-18T22:00:00.000Z'],
+      ['2024-09-18T23:30:00.123Z', '2024-09-18T23:30:00.123Z'],
+      ['2024-09-19T01:00:00+02:00', '2024-09-18T23:00:00.000Z'],
+      ['2024-09-18T20:00:00-05:00', '2024-09-19T01:00:00.000Z'],
+      ['2024-09-18', '2024-09-18T00:00:00.000Z'],
+    ];
+    const rows = shapes.map(([start], i) => ({ ...ROWS[0], ChargePeriodStart: start, ChargePeriodEnd: '2024-09-19T02:00:00Z', ResourceId: `instant-${i}` }));
+    await importFocusFile(t.db, org.id, write('instants.csv', [csvLine(HEADER), ...rows.map(rowLine)].join('\n')));
+    const stored = await t.db.query<{ resource_id: string; charge_period_start: Date }>(
+      'SELECT resource_id, charge_period_start FROM expenses WHERE organization_id = $1 ORDER BY resource_id',
+      [org.id],
+    );
+    expect(stored.map((row) => [row.resource_id, new Date(row.charge_period_start).toISOString()])).toEqual(shapes.map(([, iso], i) => [`instant-${i}`, iso]));
+    // The daily totals put each row on the UTC day of its instant, not of its text.
+    const days = await t.db.query<{ day: string; n: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(row_count) AS n FROM expense_daily_totals WHERE organization_id = $1 GROUP BY 1 ORDER BY 1`,
+      [org.id],
+    );
+    expect(days.map((d) => [d.day, Number(d.n)])).toEqual([
+      ['2024-09-18', 5],
+      ['2024-09-19', 1],
+    ]);
+  });
+
   describe('refuses malformed files with the line at fault and writes nothing', () => {
     /** More rows than one INSERT batch precede the bad one, so a rollback has work to undo. */
     const GOOD = [...ROWS, ...ROWS.slice(0, 300).map((row) => ({ ...row, ChargeDescription: `${row.ChargeDescription} (again)` }))];
