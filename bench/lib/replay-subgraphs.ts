@@ -16,6 +16,15 @@ interface Recorded {
   body: Buffer;
 }
 
+/** Hop-by-hop and framing headers belong to the incoming connection; undici sets its own. */
+const NOT_FORWARDED = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'expect', 'upgrade']);
+
+function forwardable(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
 async function serve(target: string): Promise<string> {
   const recorded = new Map<string, Promise<Recorded>>();
   const server = http.createServer((req, res) => {
@@ -25,7 +34,7 @@ async function serve(target: string): Promise<string> {
       const body = Buffer.concat(chunks).toString('utf8');
       let answer = recorded.get(body);
       if (!answer) {
-        answer = request(target, { method: 'POST', headers: req.headers as Record<string, string>, body }).then(async (response) => ({
+        answer = request(target, { method: 'POST', headers: forwardable(req.headers), body }).then(async (response) => ({
           status: response.statusCode,
           contentType: String(response.headers['content-type'] ?? 'application/json'),
           body: Buffer.from(await response.body.arrayBuffer()),

@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Sink, SinkResult } from './sink';
 import { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
 
@@ -21,13 +21,25 @@ export class RemoteWriteSink implements Sink {
    * sender, building node:http client requests was a visible part of the worker's CPU.
    */
   private readonly pool: Pool;
+  /** Basic credentials written into the URL (`https://user:pass@receive/...`), as node:http sent them. */
+  private readonly authorization: Record<string, string>;
 
   constructor(options: RemoteWriteSinkOptions) {
     this.target = new URL(options.url);
     // Prometheus and Thanos Receive both answer readiness at /-/ready of the same origin.
     this.readyTarget = new URL('/-/ready', this.target);
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.pool = new Pool(this.target.origin, { connections: options.maxSockets ?? 16, keepAliveTimeout: 30_000 });
+    const { username, password } = this.target;
+    this.authorization =
+      username || password
+        ? { Authorization: `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}` }
+        : {};
+    this.pool = new Pool(this.target.origin, {
+      connections: options.maxSockets ?? 16,
+      keepAliveTimeout: 30_000,
+      // A store that drops packets must not hold a write longer than the forward timeout.
+      connect: { timeout: this.timeoutMs },
+    });
   }
 
   async write(tenant: string, body: Buffer): Promise<SinkResult> {
@@ -35,7 +47,7 @@ export class RemoteWriteSink implements Sink {
       const response = await this.pool.request({
         path: `${this.target.pathname}${this.target.search}`,
         method: 'POST',
-        headers: { ...REMOTE_WRITE_HEADERS, 'User-Agent': 'costgraph-ingest', 'THANOS-TENANT': tenant },
+        headers: { ...REMOTE_WRITE_HEADERS, ...this.authorization, 'User-Agent': 'costgraph-ingest', 'THANOS-TENANT': tenant },
         body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
@@ -45,8 +57,7 @@ export class RemoteWriteSink implements Sink {
         await response.body.dump();
         return { kind: 'accepted' };
       }
-      // Keep only the start of an error body: it is a message, not data.
-      const message = (await response.body.text()).slice(0, 4096).trim();
+      const message = await errorMessage(response.body);
       if (status >= 400 && status < 500 && status !== 429) return { kind: 'rejected', status, message: message || `store answered ${status}` };
       return { kind: 'unavailable', message: `store answered ${status}${message ? `: ${message}` : ''}` };
     } catch (error) {
@@ -57,7 +68,12 @@ export class RemoteWriteSink implements Sink {
 
   async ready(): Promise<boolean> {
     try {
-      const response = await this.pool.request({ path: this.readyTarget.pathname, method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
+      const response = await this.pool.request({
+        path: this.readyTarget.pathname,
+        method: 'GET',
+        headers: this.authorization,
+        signal: AbortSignal.timeout(2000),
+      });
       await response.body.dump();
       return response.statusCode === 200;
     } catch {
@@ -70,7 +86,22 @@ export class RemoteWriteSink implements Sink {
   }
 }
 
+/** The start of an error body: it is a message, not data, so at most 4 KiB of it is read. */
+async function errorMessage(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= 4096) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, 4096).trim();
+}
+
 function timedOut(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }

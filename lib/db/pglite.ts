@@ -40,7 +40,7 @@ export class PgliteDatabase implements Database {
         exec: async (sql: string) => {
           await tx.exec(sql);
         },
-        copyRows: (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
+        copyRows: async (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
         copyLines,
       });
     });

@@ -52,7 +52,7 @@ export class PostgresDatabase implements Database {
       exec: async (sql: string) => {
         await client.query(sql);
       },
-      copyRows: (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
+      copyRows: async (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
         this.copyFromStdin ? copyLines(client, table, columns, rows.map((row) => copyLine(row, columns.length))) : insertRows(tx, table, columns, rows),
       copyLines: (table: string, columns: readonly string[], lines: readonly string[]) =>
         this.copyFromStdin ? copyLines(client, table, columns, lines) : insertRows(tx, table, columns, lines.map(parseCopyLine)),

@@ -69,9 +69,9 @@ export class DailyTotals {
 
   /** The group of a row, created empty on first sight. */
   groupOf(cloudAccountId: string, day: number, provider: string, serviceName: string | null, serviceCategory: string | null): DailyGroup {
-    // NUL cannot occur in values (the importer refuses it), so it separates the parts safely;
-    // \u0001 stands for NULL.
-    const key = `${cloudAccountId}\u0000${day}\u0000${provider}\u0000${serviceName ?? '\u0001'}\u0000${serviceCategory ?? '\u0001'}`;
+    // NUL cannot occur in values (the importer refuses it), so it separates the parts safely.
+    // A present value is marked '+' and NULL is '-', so no text can pose as NULL.
+    const key = `${cloudAccountId}\u0000${day}\u0000${provider}\u0000${serviceName === null ? '-' : `+${serviceName}`}\u0000${serviceCategory === null ? '-' : `+${serviceCategory}`}`;
     let group = this.groups.get(key);
     if (!group) {
       group = new DailyGroup(cloudAccountId, day, provider, serviceName, serviceCategory);

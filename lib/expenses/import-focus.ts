@@ -314,6 +314,14 @@ const field = (record: readonly (string | null)[], index: number): string | null
   return value === '' ? null : value;
 };
 
+/** Whether a parsed JSON value has U+0000 in any key or string. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNul);
+  return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || holdsNul(inner));
+}
+
 const requiredField = (record: readonly (string | null)[], index: number, column: Column, line: number): string =>
   field(record, index) ?? malformed(line, `${column} is empty`);
 
@@ -453,8 +461,9 @@ class FocusFileImport {
       if (parsed === null) tags = null;
       else if (typeof parsed !== 'object' || Array.isArray(parsed)) malformed(line, 'Tags is not a JSON object');
       // jsonb cannot hold U+0000 either; the text goes to PostgreSQL as written, which keeps
-      // numbers exact where JSON.stringify would round them.
-      else if (tags.includes('\\u0000')) malformed(line, 'Tags contains a NUL character');
+      // numbers exact where JSON.stringify would round them. Only text spelling the escape
+      // can hold one ("\\u0000", an escaped backslash before "u0000", is not a NUL).
+      else if (tags.includes('\\u0000') && holdsNul(parsed)) malformed(line, 'Tags contains a NUL character');
     }
 
     // sha256(record) for its first occurrence in the file, sha256(record, NUL, n) for the

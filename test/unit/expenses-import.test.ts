@@ -229,6 +229,34 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     expect(stored).toEqual({ resource_name: 'NULL', resource_type: null, charge_description: 'say "NULL", not null' });
   });
 
+  it('refuses NUL where PostgreSQL cannot store it, and only there', async () => {
+    const org = await createOrganization(t.db, 'Nul');
+    const tagged = ROWS.find((row) => row.Tags !== null)!;
+    const attempt = (row: CsvRow, name: string) => importFocusFile(t.db, org.id, write(name, [csvLine(HEADER), rowLine(row)].join('\n')));
+    await expect(attempt({ ...tagged, Tags: '{"team": "a\\u0000b"}' }, 'nul-escape.csv')).rejects.toMatchObject({ code: 'MALFORMED', line: 2, reason: 'Tags contains a NUL character' });
+    await expect(attempt({ ...tagged, ServiceName: 'Amazon\u0000EC2' }, 'nul-raw.csv')).rejects.toMatchObject({ code: 'MALFORMED', line: 2, reason: 'ServiceName contains a NUL character' });
+    // An escaped backslash before "u0000" is text, not a NUL.
+    expect(await attempt({ ...tagged, Tags: '{"path": "C:\\\\u0000"}' }, 'backslash.csv')).toMatchObject({ inserted: 1 });
+    const [stored] = await t.db.query<{ path: string }>(`SELECT tags->>'path' AS path FROM expenses WHERE organization_id = $1`, [org.id]);
+    expect(stored.path).toBe('C:\\u0000');
+  });
+
+  it('keeps a service named U+0001 apart from rows without a service in the daily totals', async () => {
+    const org = await createOrganization(t.db, 'Control characters');
+    const base = { ...ROWS[0], ServiceCategory: 'Compute' };
+    const rows = [{ ...base, ServiceName: null }, { ...base, ServiceName: '\u0001' }, { ...base, ServiceName: '\u0001', ResourceId: 'other' }];
+    expect(await importFocusFile(t.db, org.id, write('control.csv', [csvLine(HEADER), ...rows.map(rowLine)].join('\n')))).toMatchObject({ inserted: 3 });
+    const groups = await t.db.query<{ service: string | null; n: number }>(
+      'SELECT service_name AS service, row_count AS n FROM expense_daily_totals WHERE organization_id = $1 ORDER BY service_name NULLS FIRST',
+      [org.id],
+    );
+    expect(groups.map((g) => [g.service, Number(g.n)])).toEqual([
+      [null, 1],
+      ['\u0001', 2],
+    ]);
+    await expectDailyTotalsMatchRows(t.db);
+  });
+
   it('stores every date-time shape as the UTC instant it names, on the UTC day it falls in', async () => {
     const org = await createOrganization(t.db, 'Instants');
     const shapes: Array<[string, string]> = [

@@ -8,6 +8,10 @@
 -- ~5 (the 1M-row benchmark data has ~90k groups at this grain and ~400k with both), and
 -- every group is an upsert during import. Questions about those dimensions, tags or resource
 -- ids keep reading `expenses` through its covering index.
+-- No import may commit between the backfill below and the end of this migration, or its rows
+-- would be missing from the totals: writers wait until the migration commits.
+LOCK TABLE expenses IN SHARE MODE;
+
 CREATE TABLE expense_daily_totals (
   organization_id   uuid NOT NULL,
   cloud_account_id  uuid NOT NULL,
