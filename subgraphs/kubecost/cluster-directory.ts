@@ -24,14 +24,21 @@ export class ClusterDirectory {
 
   /** The organization of each id that is a live cluster; null for anything else. */
   async organizationsOf(ids: readonly string[]): Promise<Array<string | null>> {
-    const unknown = ids.filter((id) => !this.entries.has(id));
+    // Read what is cached before waiting for the database: an entry that expires while the
+    // unknown ids are looked up would otherwise read as "not a cluster", and a caller's own
+    // cluster would silently drop out of its costs.
+    const entries = ids.map((id) => this.entries.get(id));
+    const unknown = ids.filter((_, i) => entries[i] === undefined);
     if (unknown.length > 0) {
       const found = new Map((await findCloudAccounts(this.db, unknown)).map((a) => [a.id, a]));
-      for (const id of unknown) {
+      ids.forEach((id, i) => {
+        if (entries[i] !== undefined) return;
         const account = found.get(id);
-        this.entries.set(id, { organizationId: account?.type === 'kubernetes' ? account.organizationId : null });
-      }
+        const entry: Entry = { organizationId: account?.type === 'kubernetes' ? account.organizationId : null };
+        this.entries.set(id, entry);
+        entries[i] = entry;
+      });
     }
-    return ids.map((id) => this.entries.get(id)?.organizationId ?? null);
+    return entries.map((entry) => entry?.organizationId ?? null);
   }
 }

@@ -35,4 +35,21 @@ describe('kubecost cluster directory', () => {
     expect(await directory.organizationsOf([cluster.id])).toEqual([null]);
     expect(queries).toBe(2);
   });
+
+  it('keeps a cached cluster while unknown ids are looked up, even if its entry expires meanwhile', async () => {
+    const org = await createOrganization(t.db, 'Expiring org');
+    const cluster = await createCloudAccount(t.db, { organizationId: org.id, name: 'c', type: 'kubernetes' });
+    // The database answers after the cached entry's TTL has run out.
+    const slow: Queryable = {
+      query: async (sql, params) => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return t.db.query(sql, params);
+      },
+      exec: (sql) => t.db.exec(sql),
+    };
+    const directory = new ClusterDirectory(slow, 200);
+    expect(await directory.organizationsOf([cluster.id])).toEqual([org.id]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await directory.organizationsOf([cluster.id, '00000000-0000-4000-8000-000000000001'])).toEqual([org.id, null]);
+  });
 });
