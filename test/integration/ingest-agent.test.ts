@@ -11,6 +11,7 @@ import { encodeWriteRequest } from '../../ingest/pipeline/codec';
 import { createKubernetesCluster, deleteCloudAccount, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { COST_METRIC_FAMILIES } from '../../lib/onboarding/remote-write-config';
 import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startScrapingAgent } from '../helpers/scraping-agent';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { startExporter, type Exporter } from '../helpers/exporter';
 import { fixture } from '../helpers/fixtures';
@@ -81,22 +82,14 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
       logger: silentLogger,
     });
     exporter = await startExporter(SCRAPE);
-    agent = await startLocalPrometheus({
-      dataDir: path.join(dir, 'agent'),
-      port: 0,
-      agent: {
-        scrapeInterval: '1s',
-        scrapeConfigs: [{ job_name: 'kubecost', honor_labels: true, static_configs: [{ targets: [exporter.url] }] }],
-        remoteWrite: [
-          {
-            url: `${ingest.url}/api/v1/write`,
-            basic_auth: { username: a.username, password: a.password },
-            // Try to write as cluster B through every channel a sender controls.
-            headers: { 'THANOS-TENANT': b.cloudAccount.id, 'Cloud-Account-Id': a.cloudAccount.id, 'X-Scope-OrgID': b.cloudAccount.id },
-            queue_config: { batch_send_deadline: '500ms', min_backoff: '50ms', max_backoff: '500ms' },
-          },
-        ],
-      },
+    agent = await startScrapingAgent({
+      dir,
+      target: exporter.url,
+      ingestUrl: ingest.url,
+      credential: a,
+      // Try to write as cluster B through every channel a sender controls.
+      headers: { 'THANOS-TENANT': b.cloudAccount.id, 'Cloud-Account-Id': a.cloudAccount.id, 'X-Scope-OrgID': b.cloudAccount.id },
+      maxBackoff: '500ms',
     });
     // The spoofed tenant label rides in as an external label on every series, as in the captures.
     await waitFor('first samples in the store', async () => {

@@ -7,6 +7,7 @@ import { createOrganization } from '../../lib/accounts/repository';
 import { silentLogger } from '../../lib/log';
 import { createKubernetesCluster, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startScrapingAgent } from '../helpers/scraping-agent';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { fixture } from '../helpers/fixtures';
 import { instantQuery, waitFor } from '../helpers/promql';
@@ -47,22 +48,8 @@ describe('store outage of 60 s under a real Prometheus agent', () => {
       logger: silentLogger,
     });
     exporter = await startSequenceExporter(PROBE, { container: 'sequence-probe', namespace: 'reliability' }, SCRAPE);
-    agent = await startLocalPrometheus({
-      dataDir: path.join(dir, 'agent'),
-      port: 0,
-      agent: {
-        scrapeInterval: '1s',
-        scrapeConfigs: [{ job_name: 'kubecost', honor_labels: true, static_configs: [{ targets: [exporter.url] }] }],
-        // Prometheus's own retry behaviour, with the backoff capped low so catching up is quick.
-        remoteWrite: [
-          {
-            url: `${ingest.url}/api/v1/write`,
-            basic_auth: { username: a.username, password: a.password },
-            queue_config: { batch_send_deadline: '500ms', min_backoff: '50ms', max_backoff: '1s' },
-          },
-        ],
-      },
-    });
+    // Prometheus's own retry behaviour, with the backoff capped low so catching up is quick.
+    agent = await startScrapingAgent({ dir, target: exporter.url, ingestUrl: ingest.url, credential: a });
     await waitFor('first probe samples in the store', async () => {
       const result = await instantQuery(store.url, `count(${PROBE}{tenant_id="${a.cloudAccount.id}"})`);
       return result.length > 0 ? result : undefined;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
 import { createKubernetesCluster, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startScrapingAgent } from '../helpers/scraping-agent';
 import { percentile, runAckedSenders, senderSeries, type AckedSenderResult } from '../helpers/acked-sender';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases';
 import { fixture } from '../helpers/fixtures';
@@ -137,21 +138,7 @@ describe('the ingest worker as a separate process', () => {
     const since = Date.now() - 1;
     const scrapes = await startSequenceExporter(METRIC, { container: 'crash-probe', namespace: 'crash-agent' }, fixture('opencost', 'kubecost-scrape.prom').toString('utf8'));
     exporter = scrapes;
-    agent = await startLocalPrometheus({
-      dataDir: path.join(dir, 'agent'),
-      port: 0,
-      agent: {
-        scrapeInterval: '1s',
-        scrapeConfigs: [{ job_name: 'kubecost', honor_labels: true, static_configs: [{ targets: [scrapes.url] }] }],
-        remoteWrite: [
-          {
-            url: `${ingest.url}/api/v1/write`,
-            basic_auth: { username: c.username, password: c.password },
-            queue_config: { batch_send_deadline: '500ms', min_backoff: '50ms', max_backoff: '1s' },
-          },
-        ],
-      },
-    });
+    agent = await startScrapingAgent({ dir, target: scrapes.url, ingestUrl: ingest.url, credential: c });
     const probe = `${METRIC}{container="crash-probe",tenant_id="${c.cloudAccount.id}"}`;
     await waitFor('the agent\'s first samples', async () => ((await instantQuery(store.url, `count(${probe})`)).length > 0 ? true : undefined));
 
