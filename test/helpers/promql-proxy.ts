@@ -5,7 +5,12 @@ import type net from 'node:net';
  * What the proxy does with a query: pass it to the real store, answer it late (after the
  * client should have given up), or answer with an error status.
  */
-export type ProxyMode = { kind: 'forward' } | { kind: 'delay'; ms: number } | { kind: 'status'; status: number };
+/**
+ * `read-race` answers the first request of each distinct query with the error Prometheus 2.42
+ * gives when a query loses the race with compaction of its out-of-order head, and forwards
+ * the same query when it comes again.
+ */
+export type ProxyMode = { kind: 'forward' } | { kind: 'delay'; ms: number } | { kind: 'status'; status: number } | { kind: 'read-race'; seen: Set<string> };
 
 export interface PromqlProxy {
   url: string;
@@ -76,6 +81,17 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
           res.writeHead(mode.status, { 'Content-Type': 'text/plain' });
           res.end('injected failure');
           break;
+        case 'read-race': {
+          const key = `${req.url}\n${body.toString('utf8')}`;
+          if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '') && !mode.seen.has(key)) {
+            mode.seen.add(key);
+            res.writeHead(422, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ status: 'error', errorType: 'execution', error: 'cannot populate chunk 989855745 from block 00000000000000000000000000: not found' }));
+          } else {
+            forward(req, body, res).catch(fail);
+          }
+          break;
+        }
         default: {
           const never: never = mode;
           throw new Error(`unknown mode ${JSON.stringify(never)}`);

@@ -107,6 +107,19 @@ describe('kubecost subgraph when the metrics store is slow, failing or gone', ()
     await expectHealthyAnswer();
   });
 
+  it("Prometheus's out-of-order read race: each query is asked once more and the answer is complete", async () => {
+    const before = k.proxy.queries;
+    k.proxy.mode = { kind: 'read-race', seen: new Set() };
+    const { res } = await ask();
+    expect(res.errors).toBeUndefined();
+    expect(res.data!._entities[0]!.kubernetesCost!.breakdown.cpu).toBeCloseTo(analyticClusterCosts(cluster, FROM, TO).cpu, 6);
+    // Every query failed once and was asked again.
+    const asked = k.proxy.queries - before;
+    expect(asked).toBeGreaterThan(0);
+    expect(asked % 2).toBe(0);
+    await expectHealthyAnswer();
+  });
+
   it('a closed port: typed error at once', async () => {
     await k.proxy.close();
     try {

@@ -124,7 +124,16 @@ export class ThanosClient {
   private async execute(run: () => Promise<Result>): Promise<Result> {
     const stop = this.options.metrics.promqlDuration.startTimer();
     try {
-      const result = await run();
+      let result: Result;
+      try {
+        result = await run();
+      } catch (error) {
+        if (!isReadRace(error)) throw error;
+        // Prometheus 2.42 can lose a race between a query and the compaction of its
+        // out-of-order head ("cannot populate chunk … not found"); the same query a moment
+        // later reads the compacted block. Asked once more, never in a loop.
+        result = await run();
+      }
       stop({ outcome: 'success' });
       this.options.metrics.promqlRequests.inc({ outcome: 'success' });
       return result;
@@ -134,6 +143,11 @@ export class ThanosClient {
       throw new ThanosError(describeFailure(error));
     }
   }
+}
+
+function isReadRace(error: unknown): boolean {
+  const detail = error && typeof error === 'object' ? String((error as { error?: unknown }).error ?? '') : '';
+  return /cannot populate chunk/.test(detail);
 }
 
 /**
