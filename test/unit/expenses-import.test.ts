@@ -1,9 +1,12 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createCloudAccount, createOrganization, listCloudAccounts, softDeleteCloudAccount } from '../../lib/accounts/repository';
 import type { Queryable } from '../../lib/db/database';
+import { listMigrations, migrate } from '../../lib/db/migrate';
+import { PgliteDatabase } from '../../lib/db/pglite';
 import { FocusImportError, importFocusFile } from '../../lib/expenses/import-focus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { FIXTURES } from '../helpers/fixtures';
@@ -384,6 +387,44 @@ describe.each(databaseBackends().filter((backend) => backend.name === 'postgres'
       await expectDailyTotalsMatchRows(t.db);
     } finally {
       await t.drop();
+    }
+  });
+});
+
+describe('rows imported before migration 005 (row hash as uuid)', () => {
+  it('are still found as duplicates after the upgrade', async () => {
+    const db = await PgliteDatabase.open();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-upgrade-'));
+    try {
+      // The schema as it was before 005, recorded the way `migrate` records it.
+      await db.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const migration of listMigrations().filter((m) => m.version < 5)) {
+        await db.transaction(async (tx) => {
+          await tx.exec(migration.sql);
+          await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        });
+      }
+      // A row as the earlier importer wrote it: row_hash was the whole sha256 of the raw record.
+      const org = await createOrganization(db, 'Upgrade');
+      const account = await createCloudAccount(db, { organizationId: org.id, name: 'old', type: 'aws' });
+      const record = rowLine(ROWS[0]);
+      const oldHash = crypto.createHash('sha256').update(record).digest('hex');
+      await db.query(
+        `INSERT INTO expenses (organization_id, cloud_account_id, charge_period_start, charge_period_end, billed_cost, effective_cost, list_cost,
+                               billing_currency, provider, row_hash)
+         VALUES ($1, $2, '2024-09-01T00:00:00Z', '2024-09-01T01:00:00Z', 1, 1, 1, 'USD', 'AWS', $3)`,
+        [org.id, account.id, oldHash],
+      );
+
+      expect(await migrate(db)).toContain(5);
+      const [stored] = await db.query<{ row_hash: string }>('SELECT row_hash::text FROM expenses');
+      expect(stored.row_hash.replace(/-/g, '')).toBe(oldHash.slice(0, 32));
+      const file = path.join(dir, 'again.csv');
+      fs.writeFileSync(file, [csvLine(HEADER), record, rowLine(ROWS[1])].join('\n'));
+      expect(await importFocusFile(db, org.id, file)).toMatchObject({ rows: 2, inserted: 1, duplicates: 1 });
+    } finally {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
