@@ -21,6 +21,7 @@ import { formatGatewayError } from './plugins/errors';
 import { limitRules } from './plugins/limits';
 import { metricsPlugin } from './plugins/metrics-plugin';
 import { operationResolutionPlugin } from './plugins/operation';
+import { scalarLiteralRule } from './plugins/scalar-literals';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
@@ -76,7 +77,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules: limitRules(config.limits),
+    validationRules: [...limitRules(config.limits), scalarLiteralRule],
     formatError: formatGatewayError(logger),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
@@ -93,7 +94,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   const verifier = new TokenVerifier(db, config.tokenCacheTtlMs);
   const graphiql = createGraphiQL({
     query: fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8'),
-    variables: headlineVariables(graphiqlOrganizationId),
+    variables: () => headlineVariables(graphiqlOrganizationId),
   });
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,

@@ -54,20 +54,23 @@ const INIT_SCRIPT = `(() => {
 export interface GraphiQLOptions {
   /** The document the editor opens with (the headline query). */
   query: string;
-  /** Pre-filled variables; the organization id when the stack knows one. */
-  variables: Record<string, unknown>;
+  /**
+   * Pre-filled variables (the organization id when the stack knows one), asked for each time
+   * the page is served, so that a date range stays current in a gateway that runs for days.
+   */
+  variables: () => Record<string, unknown>;
 }
 
-export function createGraphiQL(options: GraphiQLOptions) {
+function pageHtml(query: string, variables: string): string {
   const config = {
     endpoint: '/graphql',
-    query: options.query,
-    variables: JSON.stringify(options.variables, null, 2),
+    query,
+    variables,
     headers: JSON.stringify({ Authorization: 'Bearer <paste an API token: costgraph token create --org ID>' }, null, 2),
   };
   // `<` escaped so no value can close the JSON script element.
   const json = JSON.stringify(config).replace(/</g, '\\u003c');
-  const html = `<!doctype html>
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -85,6 +88,9 @@ export function createGraphiQL(options: GraphiQLOptions) {
 </body>
 </html>
 `;
+}
+
+export function createGraphiQL(options: GraphiQLOptions) {
   const assets = new Map<string, Asset>([
     ['/graphiql/assets/react.production.min.js', asset('text/javascript', packageFile('react', 'umd/react.production.min.js'))],
     ['/graphiql/assets/react-dom.production.min.js', asset('text/javascript', packageFile('react-dom', 'umd/react-dom.production.min.js'))],
@@ -92,7 +98,13 @@ export function createGraphiQL(options: GraphiQLOptions) {
     ['/graphiql/assets/graphiql.min.css', asset('text/css', packageFile('graphiql', 'graphiql.min.css'))],
     ['/graphiql/assets/init.js', asset('text/javascript', INIT_SCRIPT)],
   ]);
-  const page = asset('text/html; charset=utf-8', html);
+  let cached: { variables: string; page: Asset } | undefined;
+  /** The page for the current variables; rebuilt (with a new ETag) only when they change. */
+  const page = (): Asset => {
+    const variables = JSON.stringify(options.variables(), null, 2);
+    if (cached?.variables !== variables) cached = { variables, page: asset('text/html; charset=utf-8', pageHtml(options.query, variables)) };
+    return cached.page;
+  };
 
   /** Answers GraphiQL's page and assets; false for anything else. */
   return function serve(req: http.IncomingMessage, res: http.ServerResponse): boolean {
@@ -105,7 +117,7 @@ export function createGraphiQL(options: GraphiQLOptions) {
     }
     const wantsPage =
       url.pathname === '/graphiql' || ((url.pathname === '/graphql' || url.pathname === '/') && !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html'));
-    const found = wantsPage ? page : assets.get(url.pathname);
+    const found = wantsPage ? page() : assets.get(url.pathname);
     if (!found) return false;
     const headers: Record<string, string> = {
       'Content-Type': found.type,

@@ -38,6 +38,8 @@ export function formatGatewayError(logger: Logger) {
     }
     // Apollo reports every validation rule's error as GRAPHQL_VALIDATION_FAILED; a limit gets its own code.
     if (typeof extensions.limit === 'string') return { ...base, extensions: { code: 'QUERY_TOO_COMPLEX', ...limitOf(extensions) } };
+    // An invalid literal of a subgraph's scalar, refused before planning (scalarLiteralRule).
+    if (extensions.badInput === true) return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
     if (code !== undefined && REQUEST_CODES.has(code)) return { ...base, extensions: { code, ...argumentOf(extensions) } };
     logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected gateway error');
     return { message: 'internal error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

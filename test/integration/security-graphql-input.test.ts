@@ -168,10 +168,13 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expect({ status: dateOnly.status, codes: dateOnly.codes }).toEqual({ status: 200, codes: [] });
     // Inline literals are checked by the same scalar.
     expectTyped(await gql('range literal reversed', `{ organization(id: "${org}") { expenses(range: { from: "${RANGE.to}", to: "${RANGE.from}" }) { totalCost } } }`), 'BAD_USER_INPUT');
-    // The gateway does not parse custom scalars: the subgraph refuses the literal, and the gateway
-    // reports that as the subgraph's failure (typed, 200, but not BAD_USER_INPUT as via a variable).
-    const literal = await gql('range literal invalid', `{ organization(id: "${org}") { expenses(range: { from: "2024-13-45T99:00:00Z", to: "${RANGE.to}" }) { totalCost } } }`);
-    expect({ status: literal.status, codes: literal.codes, data: literal.data }).toEqual({ status: 200, codes: ['DOWNSTREAM_SERVICE_ERROR'], data: { organization: null } });
+    // The gateway parses literals of the subgraphs' scalars before planning: an invalid inline
+    // DateTime is the client's mistake (BAD_USER_INPUT, as via a variable), refused with 400
+    // before any subgraph sees it, not reported as a subgraph failing.
+    for (const bad of ['"2024-13-45T99:00:00Z"', '"yesterday"', '20240101', 'true']) {
+      const literal = await gql(`range literal ${bad}`, `{ organization(id: "${org}") { expenses(range: { from: ${bad}, to: "${RANGE.to}" }) { totalCost } } }`);
+      expect({ status: literal.status, codes: literal.codes, data: literal.data }).toEqual({ status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+    }
   });
 
   it('answers malformed ids with null or NOT_FOUND, never an internal error', async () => {
