@@ -1,3 +1,5 @@
+import type { BinaryColumn } from './copy-binary';
+
 /**
  * The one database interface every service uses. Two engines sit behind it and run the
  * same SQL: PostgreSQL (`DATABASE_URL`) and PGlite, PostgreSQL compiled to WASM, in-process.
@@ -27,11 +29,11 @@ export interface Transaction extends Queryable {
    */
   copyRows(table: string, columns: readonly string[], rows: readonly BulkRow[]): Promise<void>;
   /**
-   * `copyRows` for rows already written as COPY text lines (`copyLine`). A bulk loader that
-   * holds many rows before sending them keeps one string per row this way instead of an
-   * array of values, which the garbage collector would copy and promote.
+   * `copyRows` for typed rows already written in binary COPY format (`BinaryCopyRows`): the
+   * server stores the values as sent instead of parsing text. Where COPY is unavailable, the
+   * rows are turned back into text and inserted.
    */
-  copyLines(table: string, columns: readonly string[], lines: readonly string[]): Promise<void>;
+  copyBinary(table: string, columns: readonly BinaryColumn[], data: Buffer): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -54,7 +56,6 @@ export function copyTarget(table: string, columns: readonly string[]): string {
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const COPY_UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
 
 /**
  * A row in COPY's text format, without its line end: tab-separated, \N for NULL, and
@@ -68,11 +69,6 @@ export function copyLine(row: BulkRow, columns: number): string {
     fields[c] = value === null ? '\\N' : COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : value;
   }
   return fields.join('\t');
-}
-
-/** The values of a `copyLine` line (for the path without COPY). */
-export function parseCopyLine(line: string): BulkRow {
-  return line.split('\t').map((field) => (field === '\\N' ? null : field.replace(/\\[\\tnr]/g, (escape) => COPY_UNESCAPES[escape])));
 }
 
 /** Lines as COPY input: each ended by a newline. */

@@ -41,7 +41,16 @@ export class PgliteDatabase implements Database {
           await tx.exec(sql);
         },
         copyRows: async (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
-        copyLines,
+        copyBinary: async (table, columns, data: Buffer) => {
+          const target = copyTarget(
+            table,
+            columns.map((column) => column.name),
+          );
+          await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], {
+            // Buffers made by Node.js sit on an ArrayBuffer, never a SharedArrayBuffer.
+            blob: new Blob([data as Uint8Array<ArrayBuffer>]),
+          });
+        },
       });
     });
   }

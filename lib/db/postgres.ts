@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLine, copyTarget, copyText, insertRows, parseCopyLine, type BulkRow, type Database, type Transaction } from './database';
+import { binaryCopyToText, type BinaryColumn } from './copy-binary';
+import { copyLine, copyTarget, copyText, insertRows, type BulkRow, type Database, type Transaction } from './database';
 
 // int8 (counts) as numbers: costgraph's counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -54,8 +55,10 @@ export class PostgresDatabase implements Database {
       },
       copyRows: async (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
         this.copyFromStdin ? copyLines(client, table, columns, rows.map((row) => copyLine(row, columns.length))) : insertRows(tx, table, columns, rows),
-      copyLines: (table: string, columns: readonly string[], lines: readonly string[]) =>
-        this.copyFromStdin ? copyLines(client, table, columns, lines) : insertRows(tx, table, columns, lines.map(parseCopyLine)),
+      copyBinary: (table: string, columns: readonly BinaryColumn[], data: Buffer) =>
+        this.copyFromStdin
+          ? copyIn(client, `${copyTarget(table, columns.map((column) => column.name))} FROM STDIN WITH (FORMAT binary)`, data)
+          : insertRows(tx, table, columns.map((column) => column.name), binaryCopyToText(columns, data)),
     };
     try {
       await client.query('BEGIN');
@@ -78,6 +81,10 @@ export class PostgresDatabase implements Database {
 async function copyLines(client: pg.PoolClient, table: string, columns: readonly string[], lines: readonly string[]): Promise<void> {
   const target = copyTarget(table, columns);
   if (lines.length === 0) return;
-  const text = copyText(lines);
-  await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+  await copyIn(client, `${target} FROM STDIN`, copyText(lines));
+}
+
+/** `COPY <what>` with `data` as its whole input. */
+async function copyIn(client: pg.PoolClient, what: string, data: string | Buffer): Promise<void> {
+  await pipeline(Readable.from([data]), client.query(copyFrom(`COPY ${what}`)));
 }
