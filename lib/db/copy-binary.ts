@@ -37,13 +37,16 @@ const HEX = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/
 const DECIMAL_PARTS = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,3}))?$/;
 
 /**
- * Buffer's own UTF-8 writer where Node.js has it (every version so far): `write` spends as
- * long again sorting out its optional arguments, about 1 µs for the 14 texts of an expense.
+ * A Buffer with its own UTF-8 writer, which every Node.js version so far has: `write` spends
+ * as long again sorting out its optional arguments, about 1 µs for the 14 texts of an expense.
  */
-const nativeUtf8Write = (Buffer.prototype as { utf8Write?: (text: string, offset: number) => number }).utf8Write;
-const writeUtf8: (buffer: Buffer, text: string, offset: number) => number = nativeUtf8Write
-  ? (buffer, text, offset) => nativeUtf8Write.call(buffer, text, offset)
-  : (buffer, text, offset) => buffer.write(text, offset, 'utf8');
+type Utf8Buffer = Buffer & { utf8Write(text: string, offset: number): number };
+
+function allocate(bytes: number): Utf8Buffer {
+  const buffer = Buffer.allocUnsafe(bytes) as Utf8Buffer;
+  if (typeof buffer.utf8Write !== 'function') buffer.utf8Write = (text, offset) => buffer.write(text, offset, 'utf8');
+  return buffer;
+}
 
 export class BinaryCopyError extends Error {
   constructor(message: string) {
@@ -58,7 +61,7 @@ export class BinaryCopyError extends Error {
  */
 export class BinaryCopyRows {
   /** The header, then the rows: the data of every row is a view of it, with no copy. */
-  private buffer: Buffer;
+  private buffer: Utf8Buffer;
   private length = HEADER.length;
   /** Byte offset where each row starts. */
   private readonly starts: number[] = [];
@@ -70,7 +73,7 @@ export class BinaryCopyRows {
     readonly columns: readonly BinaryColumn[],
     initialBytes = 1 << 20,
   ) {
-    this.buffer = Buffer.allocUnsafe(Math.max(initialBytes, 64));
+    this.buffer = allocate(Math.max(initialBytes, 64));
     HEADER.copy(this.buffer);
   }
 
@@ -95,7 +98,7 @@ export class BinaryCopyRows {
     if (value === null) return this.null();
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     this.reserve(4 + value.length * 3);
-    const bytes = writeUtf8(this.buffer, value, this.length + 4);
+    const bytes = this.buffer.utf8Write(value, this.length + 4);
     this.field(bytes);
     this.length += bytes;
   }
@@ -196,7 +199,7 @@ export class BinaryCopyRows {
     if (text === null) return this.null();
     this.reserve(5 + text.length * 3);
     this.buffer[this.length + 4] = 1;
-    const bytes = writeUtf8(this.buffer, text, this.length + 5);
+    const bytes = this.buffer.utf8Write(text, this.length + 5);
     this.field(bytes + 1);
     this.length += bytes + 1;
   }
@@ -231,7 +234,7 @@ export class BinaryCopyRows {
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    const grown = allocate(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
   }

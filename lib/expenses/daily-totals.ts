@@ -64,32 +64,76 @@ const byKey = (a: DailyGroup, b: DailyGroup): number =>
   compare(a.serviceName, b.serviceName) ||
   compare(a.serviceCategory, b.serviceCategory);
 
-/** Groups of one day and account: provider → service → category (null keys for NULL). */
-type AccountDay = Map<string, Map<string | null, Map<string | null, DailyGroup>>>;
+/**
+ * Interns (provider, service, category) as small numbers. Each row brings its values as new
+ * strings (slices of the CSV text), which a Map hashes afresh on every lookup, all their
+ * characters: with one Map per dimension, finding a row's group took 2.6 µs in the importer's
+ * profile, 1.0 µs with this. The interned values are copies, so that a group does not keep
+ * the CSV text it was sliced from in memory.
+ */
+class Dimensions {
+  /** Ids of the interned triples, by hash. */
+  private readonly byHash = new Map<number, number[]>();
+  readonly values: Array<readonly [provider: string, serviceName: string | null, serviceCategory: string | null]> = [];
+
+  idOf(provider: string, serviceName: string | null, serviceCategory: string | null): number {
+    // FNV-1a; masked to 30 bits so that the key stays a small integer for the Map.
+    const hash = hashText(hashText(hashText(0x811c9dc5, provider), serviceName), serviceCategory) & 0x3fffffff;
+    let ids = this.byHash.get(hash);
+    if (ids) {
+      for (const id of ids) {
+        const [p, s, c] = this.values[id];
+        if (p === provider && s === serviceName && c === serviceCategory) return id;
+      }
+    } else {
+      this.byHash.set(hash, (ids = []));
+    }
+    const id = this.values.push([copy(provider), copy(serviceName), copy(serviceCategory)]) - 1;
+    ids.push(id);
+    return id;
+  }
+}
+
+/**
+ * Mixes a text (or NULL, unlike any text) into a 32-bit FNV-1a hash: its length and four of
+ * its characters, which tell the few dozen services of a file apart; texts that agree on
+ * those are told apart by comparing them.
+ */
+function hashText(hash: number, text: string | null): number {
+  if (text === null) return Math.imul(hash ^ 0x7fffffff, 0x01000193);
+  const last = text.length - 1;
+  hash = Math.imul(hash ^ text.length, 0x01000193);
+  if (last < 0) return hash;
+  hash = Math.imul(hash ^ text.charCodeAt(0), 0x01000193);
+  hash = Math.imul(hash ^ text.charCodeAt(last >> 1), 0x01000193);
+  hash = Math.imul(hash ^ text.charCodeAt(last - (last >> 2)), 0x01000193);
+  return Math.imul(hash ^ text.charCodeAt(last), 0x01000193);
+}
+
+/** A string of its own, not a slice that keeps a larger one in memory. */
+const copy = <T extends string | null>(text: T): T => (text === null ? text : (Buffer.from(text, 'utf8').toString('utf8') as T));
 
 export class DailyTotals {
+  private readonly dimensions = new Dimensions();
   /**
-   * day → account → provider → service → category. Nested maps find a row's group without
-   * building a composite key string per row (240 ms of a 100k-row import in a profile), and
-   * a Map tells null from every text, so NULL cannot merge with a service of any name.
+   * day → account → interned (provider, service, category). Only the account id is a string
+   * key, and it is the same string for every row of the account, whose hash the Map keeps.
    */
-  private readonly byDay = new Map<number, Map<string, AccountDay>>();
+  private readonly byDay = new Map<number, Map<string, Map<number, DailyGroup>>>();
   private readonly groups: DailyGroup[] = [];
 
   /** The group of a row, created empty on first sight. */
   groupOf(cloudAccountId: string, day: number, provider: string, serviceName: string | null, serviceCategory: string | null): DailyGroup {
+    const dimension = this.dimensions.idOf(provider, serviceName, serviceCategory);
     let accounts = this.byDay.get(day);
     if (!accounts) this.byDay.set(day, (accounts = new Map()));
-    let providers = accounts.get(cloudAccountId);
-    if (!providers) accounts.set(cloudAccountId, (providers = new Map()));
-    let services = providers.get(provider);
-    if (!services) providers.set(provider, (services = new Map()));
-    let categories = services.get(serviceName);
-    if (!categories) services.set(serviceName, (categories = new Map()));
-    let group = categories.get(serviceCategory);
+    let ofAccount = accounts.get(cloudAccountId);
+    if (!ofAccount) accounts.set(cloudAccountId, (ofAccount = new Map()));
+    let group = ofAccount.get(dimension);
     if (!group) {
-      group = new DailyGroup(cloudAccountId, day, provider, serviceName, serviceCategory);
-      categories.set(serviceCategory, group);
+      const [p, s, c] = this.dimensions.values[dimension];
+      group = new DailyGroup(cloudAccountId, day, p, s, c);
+      ofAccount.set(dimension, group);
       this.groups.push(group);
     }
     return group;
