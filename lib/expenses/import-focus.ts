@@ -237,6 +237,22 @@ function focusMillis(text: string): number | undefined {
 }
 
 
+/** Text columns of `expenses` stored as the file writes them, with their FOCUS column. */
+const STORED_AS_WRITTEN: ReadonlyArray<readonly [string, Column]> = [
+  ['publisher', 'PublisherName'],
+  ['service_name', 'ServiceName'],
+  ['service_category', 'ServiceCategory'],
+  ['region_id', 'RegionId'],
+  ['region_name', 'RegionName'],
+  ['availability_zone', 'AvailabilityZone'],
+  ['resource_id', 'ResourceId'],
+  ['resource_name', 'ResourceName'],
+  ['resource_type', 'ResourceType'],
+  ['charge_category', 'ChargeCategory'],
+  ['charge_description', 'ChargeDescription'],
+  ['sku_id', 'SkuId'],
+];
+
 /** Columns of `expenses` the importer writes, in the order `FocusFileImport.encode` writes them. */
 const EXPENSE_COLUMNS: readonly BinaryColumn[] = [
   { name: 'id', type: 'uuid' },
@@ -249,18 +265,7 @@ const EXPENSE_COLUMNS: readonly BinaryColumn[] = [
   { name: 'list_cost', type: 'numeric' },
   { name: 'billing_currency', type: 'text' },
   { name: 'provider', type: 'text' },
-  { name: 'publisher', type: 'text' },
-  { name: 'service_name', type: 'text' },
-  { name: 'service_category', type: 'text' },
-  { name: 'region_id', type: 'text' },
-  { name: 'region_name', type: 'text' },
-  { name: 'availability_zone', type: 'text' },
-  { name: 'resource_id', type: 'text' },
-  { name: 'resource_name', type: 'text' },
-  { name: 'resource_type', type: 'text' },
-  { name: 'charge_category', type: 'text' },
-  { name: 'charge_description', type: 'text' },
-  { name: 'sku_id', type: 'text' },
+  ...STORED_AS_WRITTEN.map(([name]) => ({ name, type: 'text' as const })),
   { name: 'tags', type: 'jsonb' },
   { name: 'row_hash', type: 'uuid' },
 ];
@@ -374,6 +379,8 @@ class FocusFileImport {
   private readonly daily = new DailyTotals();
   private columns: Record<Column, number> | undefined;
   private fieldCount = 0;
+  /** Positions in a record of the STORED_AS_WRITTEN columns (-1 when absent). */
+  private storedAsWritten: number[] = [];
   private readonly organizationBytes: Buffer;
   private chunkRows = FIRST_CHUNK_ROWS;
   private chunk: Chunk = newChunk(FIRST_CHUNK_ROWS);
@@ -444,6 +451,7 @@ class FocusFileImport {
     for (const column of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) columns[column] = names.indexOf(column);
     this.columns = columns;
     this.fieldCount = fields.length;
+    this.storedAsWritten = STORED_AS_WRITTEN.map(([, column]) => columns[column]);
   }
 
   /** Validates a record and turns it into a row; throws FocusImportError with its line. */
@@ -553,8 +561,6 @@ class FocusFileImport {
   /** Appends the row to the chunk's COPY data, in the order of EXPENSE_COLUMNS. */
   private encode(row: ParsedRow, account: Account): void {
     const data = this.chunk.data;
-    const { record } = row;
-    const c = this.columns!;
     data.beginRow();
     data.uuidBytes(this.ids.nextBytes());
     data.uuidBytes(this.organizationBytes);
@@ -566,18 +572,7 @@ class FocusFileImport {
     data.numeric(row.listCost);
     data.text(row.currency);
     data.text(row.provider);
-    data.text(field(record, c.PublisherName));
-    data.text(field(record, c.ServiceName));
-    data.text(field(record, c.ServiceCategory));
-    data.text(field(record, c.RegionId));
-    data.text(field(record, c.RegionName));
-    data.text(field(record, c.AvailabilityZone));
-    data.text(field(record, c.ResourceId));
-    data.text(field(record, c.ResourceName));
-    data.text(field(record, c.ResourceType));
-    data.text(field(record, c.ChargeCategory));
-    data.text(field(record, c.ChargeDescription));
-    data.text(field(record, c.SkuId));
+    for (const index of this.storedAsWritten) data.text(field(row.record, index));
     data.jsonb(row.tags);
     data.uuid(row.rowHash);
   }
