@@ -77,6 +77,13 @@ export class BinaryCopyRows {
     HEADER.copy(this.buffer);
   }
 
+  /** Forgets every row, keeping the buffer for the next ones. */
+  clear(): void {
+    this.length = HEADER.length;
+    this.starts.length = 0;
+    this.fieldsLeft = 0;
+  }
+
   get count(): number {
     return this.starts.length;
   }
@@ -105,9 +112,15 @@ export class BinaryCopyRows {
 
   /** A uuid as 32 hexadecimal digits, with or without its dashes. */
   uuid(value: string): void {
-    if (!HEX.test(value)) throw new BinaryCopyError(`"${value.slice(0, 40)}" is not a uuid`);
+    const hex = value.length === 32 ? value : HEX.test(value) ? value.replace(/-/g, '') : '';
     this.field(16);
-    this.length += this.buffer.write(value.replace(/-/g, ''), this.length, 'hex');
+    // Hexadecimal decoding stops at the first pair that is not hexadecimal.
+    if (hex.length !== 32 || this.buffer.write(hex, this.length, 'hex') !== 16) {
+      this.length -= 4;
+      this.fieldsLeft++;
+      throw new BinaryCopyError(`"${value.slice(0, 40)}" is not a uuid`);
+    }
+    this.length += 16;
   }
 
   /** A uuid given as its 16 bytes. */

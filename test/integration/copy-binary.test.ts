@@ -95,7 +95,11 @@ describe('binary COPY rows', () => {
     const data = new BinaryCopyRows(COLUMNS);
     data.beginRow();
     expect(() => data.uuid('not-a-uuid')).toThrow(BinaryCopyError);
+    expect(() => data.uuid('0123456789abcdef0123456789abcdeg')).toThrow(/is not a uuid/);
+    // A refused value leaves the row as it was.
     expect(() => data.toBuffer()).toThrow(/lacks 5 values/);
+    data.uuid('0123456789abcdef0123456789abcdef');
+    expect(() => data.toBuffer()).toThrow(/lacks 4 values/);
   });
 
   it('refuse a numeric that is not a decimal number, and too many values in a row', () => {
