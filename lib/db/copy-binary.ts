@@ -84,10 +84,6 @@ export class BinaryCopyRows {
     this.fieldsLeft = 0;
   }
 
-  get count(): number {
-    return this.starts.length;
-  }
-
   beginRow(): void {
     if (this.fieldsLeft !== 0) throw new BinaryCopyError(`the previous row lacks ${this.fieldsLeft} values`);
     this.starts.push(this.length);

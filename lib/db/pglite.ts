@@ -42,10 +42,7 @@ export class PgliteDatabase implements Database {
         },
         copyRows: async (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
         copyBinary: async (table, columns, data: Buffer) => {
-          const target = copyTarget(
-            table,
-            columns.map((column) => column.name),
-          );
+          const target = copyTarget(table, columns.map((column) => column.name));
           await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], {
             // Buffers made by Node.js sit on an ArrayBuffer, never a SharedArrayBuffer.
             blob: new Blob([data as Uint8Array<ArrayBuffer>]),
