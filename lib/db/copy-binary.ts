@@ -292,16 +292,20 @@ export function binaryCopyToText(columns: readonly BinaryColumn[], data: Buffer)
   }
 }
 
+/** 16 bytes as a uuid's text: 32 hexadecimal digits in groups of 8-4-4-4-12. */
+export function uuidText(bytes: Buffer): string {
+  const hex = bytes.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function valueText(type: BinaryType, value: Buffer): string {
   switch (type) {
     case 'text':
       return value.toString('utf8');
     case 'jsonb':
       return value.toString('utf8', 1);
-    case 'uuid': {
-      const hex = value.toString('hex');
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-    }
+    case 'uuid':
+      return uuidText(value);
     case 'timestamptz': {
       const millis = Number(value.readBigInt64BE(0) / 1000n) + PG_EPOCH_MILLIS;
       return new Date(millis).toISOString();

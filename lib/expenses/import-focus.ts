@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { isId } from '../accounts/ids';
 import type { CloudAccountType } from '../accounts/types';
-import { BinaryCopyRows, type BinaryColumn } from '../db/copy-binary';
+import { BinaryCopyRows, uuidText, type BinaryColumn } from '../db/copy-binary';
 import { type Database, type Queryable, type Transaction } from '../db/database';
 import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv';
 import { DailyTotals, type DailyGroup } from './daily-totals';
@@ -135,8 +135,7 @@ export class TimeOrderedIds {
   }
 
   next(now = Date.now()): string {
-    const hex = this.nextBytes(now).toString('hex');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return uuidText(this.nextBytes(now));
   }
 }
 
