@@ -31,6 +31,17 @@ export class DailyGroup {
     this.list.add(listCost);
     this.count++;
   }
+
+  /**
+   * Counts one inserted row whose billed, effective and list costs `plainParts` wrote at
+   * `parts[at]`, `parts[at + 3]` and `parts[at + 6]`.
+   */
+  addParts(parts: Float64Array, at: number): void {
+    this.billed.addParts(parts, at);
+    this.effective.addParts(parts, at + 3);
+    this.list.addParts(parts, at + 6);
+    this.count++;
+  }
 }
 
 /** Groups written per statement: 8 arrays of this length as parameters. */

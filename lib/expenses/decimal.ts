@@ -68,6 +68,55 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 const CARRY_EVERY = 1_000_000;
 
 /**
+ * The plain shape [+-]digits[.digits], with at most 9 integer and 18 fraction digits, as the
+ * three signed integers DecimalSum adds: units, 1e-9 units and 1e-18 units, written to
+ * `parts[at]`, `parts[at + 1]` and `parts[at + 2]`. False for any other text. Each part is
+ * below 1e9, so doubles hold them exactly; a typed array holds them without allocating.
+ */
+export function plainParts(text: string, parts: Float64Array, at: number): boolean {
+  const length = text.length;
+  let i = 0;
+  let sign = 1;
+  const first = text.charCodeAt(0);
+  if (first === 45 /* - */) {
+    sign = -1;
+    i = 1;
+  } else if (first === 43 /* + */) i = 1;
+  let whole = 0;
+  let wholeDigits = 0;
+  for (; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    if (++wholeDigits > 9) return false;
+    whole = whole * 10 + digit;
+  }
+  let nanos = 0;
+  let attos = 0;
+  let fractionDigits = 0;
+  if (i < length) {
+    if (text.charCodeAt(i) !== 46 /* . */) return false;
+    for (i++; i < length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return false;
+      fractionDigits++;
+      if (fractionDigits <= 9) nanos = nanos * 10 + digit;
+      else if (fractionDigits <= 18) attos = attos * 10 + digit;
+      else return false;
+    }
+  }
+  if (wholeDigits === 0 && fractionDigits === 0) return false;
+  if (fractionDigits < 9) nanos *= POW10[9 - fractionDigits];
+  else if (fractionDigits < 18) attos *= POW10[18 - fractionDigits];
+  // sign * 0 would be -0, which prints and compares the same but is better avoided.
+  parts[at] = whole === 0 ? 0 : sign * whole;
+  parts[at + 1] = nanos === 0 ? 0 : sign * nanos;
+  parts[at + 2] = attos === 0 ? 0 : sign * attos;
+  return true;
+}
+
+const SCRATCH = new Float64Array(3);
+
+/**
  * An exact running sum of decimal texts. The usual billing value ("0.0123456789", "-3.5") is
  * added as three integers (units, 1e-9 units, 1e-18 units) in doubles, which are exact below
  * 2^53; anything longer, or in scientific notation, goes through `parseDecimal` and BigInt.
@@ -83,54 +132,22 @@ export class DecimalSum {
 
   /** Adds `text`; false (and nothing added) when it is not a decimal number. */
   add(text: string): boolean {
-    if (!this.addPlain(text)) {
-      const value = parseDecimal(text);
-      if (!value) return false;
-      this.exact = addDecimals(this.exact, value);
+    if (plainParts(text, SCRATCH, 0)) {
+      this.addParts(SCRATCH, 0);
+      return true;
     }
+    const value = parseDecimal(text);
+    if (!value) return false;
+    this.exact = addDecimals(this.exact, value);
     return true;
   }
 
-  /** The plain shape [+-]digits[.digits] with at most 9 integer and 18 fraction digits. */
-  private addPlain(text: string): boolean {
-    const length = text.length;
-    let i = 0;
-    let sign = 1;
-    const first = text.charCodeAt(0);
-    if (first === 45 /* - */) {
-      sign = -1;
-      i = 1;
-    } else if (first === 43 /* + */) i = 1;
-    let whole = 0;
-    let wholeDigits = 0;
-    for (; i < length; i++) {
-      const digit = text.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) break;
-      if (++wholeDigits > 9) return false;
-      whole = whole * 10 + digit;
-    }
-    let nanos = 0;
-    let attos = 0;
-    let fractionDigits = 0;
-    if (i < length) {
-      if (text.charCodeAt(i) !== 46 /* . */) return false;
-      for (i++; i < length; i++) {
-        const digit = text.charCodeAt(i) - 48;
-        if (digit < 0 || digit > 9) return false;
-        fractionDigits++;
-        if (fractionDigits <= 9) nanos = nanos * 10 + digit;
-        else if (fractionDigits <= 18) attos = attos * 10 + digit;
-        else return false;
-      }
-    }
-    if (wholeDigits === 0 && fractionDigits === 0) return false;
-    if (fractionDigits < 9) nanos *= POW10[9 - fractionDigits];
-    else if (fractionDigits < 18) attos *= POW10[18 - fractionDigits];
-    this.whole += sign * whole;
-    this.nanos += sign * nanos;
-    this.attos += sign * attos;
+  /** Adds a value `plainParts` wrote at `parts[at]`. */
+  addParts(parts: Float64Array, at: number): void {
+    this.whole += parts[at];
+    this.nanos += parts[at + 1];
+    this.attos += parts[at + 2];
     if (++this.adds === CARRY_EVERY) this.carry();
-    return true;
   }
 
   /** Moves the double parts into the BigInt total, so they start again from zero. */

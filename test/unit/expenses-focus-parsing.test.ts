@@ -1,4 +1,4 @@
-import { addDecimals, DecimalSum, formatDecimal, isDecimal, parseDecimal, ZERO } from '../../lib/expenses/decimal';
+import { addDecimals, DecimalSum, formatDecimal, isDecimal, parseDecimal, plainParts, ZERO } from '../../lib/expenses/decimal';
 import { seededRandom } from '../helpers/seeded-random';
 import { cloudAccountTypeOf, parseFocusDate, TimeOrderedIds } from '../../lib/expenses/import-focus';
 
@@ -60,6 +60,27 @@ describe('FOCUS value parsing', () => {
     const many = new DecimalSum();
     for (let i = 0; i < 1_100_000; i++) many.add('0.123456789123456789');
     expect(many.toString()).toBe(formatDecimal({ units: 123456789123456789n * 1_100_000n, scale: 18 }));
+  });
+
+  it('splits plain decimals into parts that sum like their texts, and leaves other shapes to the exact path', () => {
+    const parts = new Float64Array(6);
+    expect(plainParts('-12.5', parts, 3)).toBe(true);
+    expect(Array.from(parts.slice(3))).toEqual([-12, -500_000_000, 0]);
+    expect(plainParts('0.1234567891', parts, 0)).toBe(true);
+    expect(Array.from(parts.slice(0, 3))).toEqual([0, 123_456_789, 100_000_000]);
+    for (const other of ['1.5e-3', '1234567890', '0.0000000000000000001', '', '.', 'x']) expect([other, plainParts(other, parts, 0)]).toEqual([other, false]);
+    // Parts added at an offset give the same sum as the texts.
+    const random = seededRandom(13);
+    const byText = new DecimalSum();
+    const byParts = new DecimalSum();
+    const values = Array.from({ length: 2_000 }, () => `${random() < 0.4 ? '-' : ''}${Math.floor(random() * 1e6)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')}${Math.floor(random() * 1e6)}`);
+    for (const value of values) {
+      byText.add(value);
+      expect(plainParts(value, parts, 3)).toBe(true);
+      byParts.addParts(parts, 3);
+    }
+    expect(byParts.toString()).toBe(byText.toString());
+    expect(byParts.toString()).not.toBe('0');
   });
 
   it('adds decimals of different scales without rounding and prints them canonically', () => {

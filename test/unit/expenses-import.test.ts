@@ -20,8 +20,8 @@ type CsvRow = Record<string, string | null>;
 const HEADER = (parse(CSV_TEXT, { to_line: 1 }) as string[][])[0];
 const ROWS = parse(CSV_TEXT, { columns: true, cast: (value, context) => (value === 'NULL' && !context.quoting && !context.header ? null : value) }) as CsvRow[];
 
-/** Exact decimals as integers of 10^-12 (the fixture has at most 11 decimals). */
-const SCALE = 12;
+/** Exact decimals as integers of 10^-30 (the fixture has at most 11 decimals, other tests 22). */
+const SCALE = 30;
 function units(text: string): bigint {
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
   if (!match || (match[3] ?? '').length > SCALE) throw new Error(`unexpected decimal ${text}`);
@@ -184,6 +184,27 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     // A third copy of the row is new; the first two are not.
     const triple = write('triple.csv', [csvLine(HEADER), rowLine(a), rowLine(a), rowLine(a)].join('\n'));
     expect(await importFocusFile(t.db, org.id, triple)).toMatchObject({ rows: 3, inserted: 1, duplicates: 2 });
+    await expectDailyTotalsMatchRows(t.db);
+  });
+
+  it('sums costs of every shape into the daily totals, duplicates left out', async () => {
+    const org = await createOrganization(t.db, 'Shapes');
+    // Scientific notation, more than 18 decimals and more than 9 integer digits take the exact
+    // BigInt path; the others the fast one. Both must count once, and only when inserted.
+    const shapes = [
+      ['1.5E-3', '-2e+2', '0.0000000000000000000123'],
+      ['12345678901.5', '+.5', '5.'],
+      ['-0.000000001', '0.123456789123456789', '999999999.999999999999999999'],
+      ['0', '-0.000', '7'],
+    ];
+    const rows = ROWS.slice(0, 40).map((row, i) => {
+      const [billed, effective, list] = shapes[i % shapes.length];
+      return i % 5 === 0 ? row : { ...row, BilledCost: billed, EffectiveCost: effective, ListCost: list };
+    });
+    const first = write('shapes-1.csv', [csvLine(HEADER), ...rows.slice(0, 25).map(rowLine)].join('\n'));
+    const second = write('shapes-2.csv', [csvLine(HEADER), ...rows.slice(10).map(rowLine)].join('\n'));
+    expect(await importFocusFile(t.db, org.id, first)).toMatchObject({ inserted: 25, duplicates: 0 });
+    expect(await importFocusFile(t.db, org.id, second)).toMatchObject({ inserted: 15, duplicates: 15 });
     await expectDailyTotalsMatchRows(t.db);
   });
 
