@@ -355,9 +355,20 @@ class Chunk {
 
   /** Adds row `row`, now inserted, to its daily group. */
   addToGroup(row: number): void {
-    const texts = this.texts.size === 0 ? undefined : this.texts.get(row);
+    const texts = this.textsOf(row);
     if (texts) this.groups[row].add(...texts);
     else this.groups[row].addParts(this.costs, row * COST_PARTS);
+  }
+
+  /** Adds the billed cost of row `row` to `sum`, from the parts already read. */
+  addBilledTo(row: number, sum: DecimalSum): void {
+    const texts = this.textsOf(row);
+    if (texts) sum.add(texts[0]);
+    else sum.addParts(this.costs, row * COST_PARTS);
+  }
+
+  private textsOf(row: number): readonly [string, string, string] | undefined {
+    return this.texts.size === 0 ? undefined : this.texts.get(row);
   }
 
   clear(): void {
@@ -555,10 +566,6 @@ class FocusFileImport {
     this.occurrences.set(key, occurrence + 1);
     const rowHash = (occurrence === 0 ? digest : crypto.hash('sha256', `${raw}\u0000${occurrence}`)).slice(0, 32);
 
-    let total = this.providerTotals.get(provider);
-    if (!total) this.providerTotals.set(provider, (total = new DecimalSum()));
-    total.add(billedCost);
-
     return {
       record,
       start,
@@ -592,6 +599,10 @@ class FocusFileImport {
     this.encode(row, account);
     const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
     this.chunk.add(row.rowHash, group, row.billedCost, row.effectiveCost, row.listCost);
+    // Every row of the file counts in its provider's total, duplicates included.
+    let total = this.providerTotals.get(row.provider);
+    if (!total) this.providerTotals.set(row.provider, (total = new DecimalSum()));
+    this.chunk.addBilledTo(this.chunk.length - 1, total);
     return this.chunk.length >= this.chunkRows ? this.flush() : undefined;
   }
 

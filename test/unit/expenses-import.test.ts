@@ -203,7 +203,16 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     });
     const first = write('shapes-1.csv', [csvLine(HEADER), ...rows.slice(0, 25).map(rowLine)].join('\n'));
     const second = write('shapes-2.csv', [csvLine(HEADER), ...rows.slice(10).map(rowLine)].join('\n'));
-    expect(await importFocusFile(t.db, org.id, first)).toMatchObject({ inserted: 25, duplicates: 0 });
+    const firstResult = await importFocusFile(t.db, org.id, first);
+    expect(firstResult).toMatchObject({ inserted: 25, duplicates: 0 });
+    // The file's totals by provider, as PostgreSQL sums the rows it stored.
+    const sums = await t.db.query<{ provider: string; total: string }>(
+      'SELECT provider, sum(billed_cost)::text AS total FROM expenses WHERE organization_id = $1 GROUP BY provider',
+      [org.id],
+    );
+    expect(Object.fromEntries(Object.entries(firstResult.totalsByProvider).map(([provider, total]) => [provider, units(total)]))).toEqual(
+      Object.fromEntries(sums.map((row) => [row.provider, units(row.total)])),
+    );
     expect(await importFocusFile(t.db, org.id, second)).toMatchObject({ inserted: 15, duplicates: 15 });
     await expectDailyTotalsMatchRows(t.db);
   });
