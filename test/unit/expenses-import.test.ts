@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createCloudAccount, createOrganization, listCloudAccounts, softDeleteCloudAccount } from '../../lib/accounts/repository';
-import type { Queryable } from '../../lib/db/database';
+import type { Database, Queryable, Transaction } from '../../lib/db/database';
 import { listMigrations, migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
 import { FocusImportError, importFocusFile } from '../../lib/expenses/import-focus';
@@ -68,6 +68,41 @@ async function expectDailyTotalsMatchRows(db: Queryable): Promise<void> {
   expect(expected.size).toBeGreaterThan(0);
   expect(actual).toEqual(expected);
 }
+
+
+/**
+ * The database, with a log of what imports do in their transactions: each statement, and
+ * each COPY as "COPY <rows>". `failCopy(n)` makes the n-th COPY fail as a full disk would.
+ */
+function recording(db: Database): { db: Database; log: string[]; failCopy(n: number): void } {
+  const log: string[] = [];
+  let failAt = 0;
+  let copies = 0;
+  const recorded: Database = {
+    engine: db.engine,
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+    transaction: (fn) =>
+      db.transaction((tx) => {
+        const spy: Transaction = {
+          query: (sql, params) => (log.push(sql.trim()), tx.query(sql, params)),
+          exec: (sql) => (log.push(sql.trim()), tx.exec(sql)),
+          copyRows: (table, columns, rows) => tx.copyRows(table, columns, rows),
+          copyBinary: async (table, columns, data) => {
+            if (++copies === failAt) throw Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+            log.push(`COPY ${table}`);
+            return tx.copyBinary(table, columns, data);
+          },
+        };
+        return fn(spy);
+      }),
+  };
+  return { db: recorded, log, failCopy: (n) => (failAt = copies + n) };
+}
+
+const lookups = (log: string[]) => log.filter((sql) => sql.includes('CROSS JOIN LATERAL')).length;
+const refusals = (log: string[]) => log.filter((sql) => sql.startsWith('ROLLBACK TO SAVEPOINT')).length;
 
 describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
   let t: TestDatabase;
@@ -231,6 +266,51 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     );
     expect(Number(daily.rows)).toBe(1000);
     expect(units(daily.billed)).toBe([...totalsByProvider(ROWS).values()].reduce((a, b) => a + b, 0n));
+  });
+
+  it('copies chunks without looking their rows up, until the database refuses one for a row imported before', async () => {
+    const org = await createOrganization(t.db, 'Chunks');
+    const { db, log, failCopy } = recording(t.db);
+    const lines = (from: number, to: number) => ROWS.slice(from, to).map(rowLine);
+    const first = write('chunks-1.csv', [csvLine(HEADER), ...lines(0, 300)].join('\n'));
+    expect(await importFocusFile(db, org.id, first, { chunkRows: 100 })).toMatchObject({ inserted: 300, duplicates: 0 });
+    expect(log.filter((sql) => sql.startsWith('COPY'))).toHaveLength(3);
+    expect([lookups(log), refusals(log)]).toEqual([0, 0]);
+
+    // Chunks of 100: new; half new, half imported; new; half and half; four new; imported
+    // (100 rows, then 50).
+    log.length = 0;
+    const second = write(
+      'chunks-2.csv',
+      [csvLine(HEADER), ...lines(300, 450), ...lines(100, 150), ...lines(450, 600), ...lines(0, 50), ...lines(600, 1000), ...lines(150, 300)].join('\n'),
+    );
+    expect(await importFocusFile(db, org.id, second, { chunkRows: 100 })).toMatchObject({ rows: 950, inserted: 700, duplicates: 250 });
+    // Refused: the 2nd, 4th and 9th chunks. Looked up: those, and the chunk after each of them.
+    expect(refusals(log)).toBe(3);
+    expect(lookups(log)).toBe(6);
+    const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
+    expect(Number(n)).toBe(1000);
+    await expectDailyTotalsMatchRows(t.db);
+    // Accounts first seen in the second file were created while refused chunks were rolled back.
+    const [{ orphans }] = await t.db.query<{ orphans: number }>(
+      'SELECT count(*) AS orphans FROM expenses e LEFT JOIN cloud_accounts a ON a.id = e.cloud_account_id WHERE e.organization_id = $1 AND a.id IS NULL',
+      [org.id],
+    );
+    expect(Number(orphans)).toBe(0);
+    expect((await listCloudAccounts(t.db, [org.id])).length).toBe(new Set(ROWS.map((row) => `${row.ProviderName}/${row.SubAccountId}`)).size);
+
+    // All imported already: the first chunk is refused, and every later one looked up first.
+    log.length = 0;
+    expect(await importFocusFile(db, org.id, second, { chunkRows: 100 })).toMatchObject({ inserted: 0, duplicates: 950 });
+    expect([refusals(log), lookups(log)]).toEqual([1, 10]);
+
+    // Any other failure of a copy aborts the file, and what earlier chunks copied goes with it.
+    const third = write('chunks-3.csv', [csvLine(HEADER), ...ROWS.slice(0, 500).map((row) => rowLine({ ...row, ResourceName: 'third' }))].join('\n'));
+    failCopy(3);
+    await expect(importFocusFile(db, org.id, third, { chunkRows: 100 })).rejects.toThrow('No space left on device');
+    const [after] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
+    expect(Number(after.n)).toBe(1000);
+    await expectDailyTotalsMatchRows(t.db);
   });
 
   it('reuses the live account of a sub-account and replaces a deleted one', async () => {
