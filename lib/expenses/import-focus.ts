@@ -655,9 +655,11 @@ class FocusFileImport {
    * Copies the chunk's new rows into `expenses` and sums their days. Most chunks hold no row
    * imported before, so a chunk is first copied whole, under a savepoint; only when the unique
    * index refuses it are its rows looked up and the new ones copied. Looking up every chunk
-   * cost about a quarter of the database's work per row (docs/benchmarks.md). After a chunk
-   * that held rows imported before, the following ones are looked up first until one has none:
-   * a file overlapping an earlier import would otherwise have most of its chunks refused.
+   * cost about a quarter of the database's work per row (docs/benchmarks.md). A refused chunk
+   * where more than 1% of the rows were imported before means the file overlaps an earlier
+   * import (a month-to-date export again): the following chunks are looked up first, which
+   * is cheaper than having each refused, until one has at most 1%. A lone row imported
+   * before costs one refused chunk.
    * Each savepoint is a subtransaction: past 64 in one import (640k rows), PostgreSQL stops
    * caching their ids, and until the import commits, other sessions that meet its rows check
    * their visibility in pg_subtrans, which is slower but correct.
@@ -667,7 +669,7 @@ class FocusFileImport {
     if (this.lookUpFirst || !(await this.copyUnlessPresent(chunk))) {
       present = await this.findPresent(chunk);
       if (present.size < chunk.length) await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.data.toBuffer(present));
-      this.lookUpFirst = present.size > 0;
+      this.lookUpFirst = present.size * 100 > chunk.length;
     }
     for (let row = 0; row < chunk.length; row++) if (!present.has(row)) chunk.addToGroup(row);
     this.result.inserted += chunk.length - present.size;
