@@ -153,13 +153,15 @@ export class DailyTotals {
   /**
    * Adds the groups to the table. In key order, so that two imports adding to the same groups
    * lock them in the same order and wait for each other instead of deadlocking (a deadlock
-   * would still only make the importer retry the file).
+   * would still only make the importer retry the file). The next batch's parameters are
+   * formatted while the database works on the one before.
    */
   async write(db: Queryable, organizationId: string): Promise<void> {
     const groups = this.groups.filter((group) => group.count > 0).sort(byKey);
+    let running: Promise<unknown> | undefined;
     for (let start = 0; start < groups.length; start += UPSERT_BATCH) {
       const batch = groups.slice(start, start + UPSERT_BATCH);
-      await db.query(UPSERT_SQL, [
+      const params = [
         organizationId,
         batch.map((g) => g.cloudAccountId),
         batch.map((g) => dayText(g.day)),
@@ -170,7 +172,12 @@ export class DailyTotals {
         batch.map((g) => g.effective.toString()),
         batch.map((g) => g.list.toString()),
         batch.map((g) => g.count),
-      ]);
+      ];
+      // Formatting is synchronous: a failed statement is awaited before its rejection could
+      // be reported as unhandled.
+      await running;
+      running = db.query(UPSERT_SQL, params);
     }
+    await running;
   }
 }

@@ -320,6 +320,22 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     await expectDailyTotalsMatchRows(t.db);
   });
 
+  it('writes daily totals of more groups than one statement takes', async () => {
+    const org = await createOrganization(t.db, 'Many groups');
+    // 12,000 groups: every row on a day and service of its own (the importer writes 5,000 a statement).
+    const day0 = Date.UTC(2024, 0, 1);
+    const lines = Array.from({ length: 12_000 }, (_, i) => {
+      const start = new Date(day0 + (i % 400) * 86_400_000).toISOString();
+      const end = new Date(day0 + (i % 400) * 86_400_000 + 3_600_000).toISOString();
+      return rowLine({ ...ROWS[i % 10], ChargePeriodStart: start, ChargePeriodEnd: end, ServiceName: `service ${Math.floor(i / 400)}` });
+    });
+    const file = write('many-groups.csv', [csvLine(HEADER), ...lines].join('\n'));
+    expect(await importFocusFile(t.db, org.id, file)).toMatchObject({ inserted: 12_000 });
+    const [{ groups }] = await t.db.query<{ groups: number }>('SELECT count(*) AS groups FROM expense_daily_totals WHERE organization_id = $1', [org.id]);
+    expect(Number(groups)).toBe(12_000);
+    await expectDailyTotalsMatchRows(t.db);
+  });
+
   it('reuses the live account of a sub-account and replaces a deleted one', async () => {
     const org = await createOrganization(t.db, 'Existing');
     const aws = ROWS.find((row) => row.ProviderName === 'AWS')!;
