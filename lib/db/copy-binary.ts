@@ -214,19 +214,22 @@ export class BinaryCopyRows {
   }
 
   /**
-   * The COPY data: every row but those at the positions in `skip`. With every row, it is a view
-   * of the rows' buffer, valid until the next row is added.
+   * The COPY data: every row but those at the positions in `skip`, in the order of the
+   * positions in `order` when given (it must list each row once). With every row in the order
+   * they were written, it is a view of the rows' buffer, valid until the next row is added.
    */
-  toBuffer(skip?: ReadonlySet<number>): Buffer {
+  toBuffer(skip?: ReadonlySet<number>, order?: ArrayLike<number>): Buffer {
     if (this.fieldsLeft !== 0) throw new BinaryCopyError(`the last row lacks ${this.fieldsLeft} values`);
-    if (!skip || skip.size === 0) {
+    if (order && order.length !== this.starts.length) throw new BinaryCopyError(`the order lists ${order.length} of ${this.starts.length} rows`);
+    if ((!skip || skip.size === 0) && !order) {
       this.reserve(TRAILER.length);
       TRAILER.copy(this.buffer, this.length);
       return this.buffer.subarray(0, this.length + TRAILER.length);
     }
     const parts: Buffer[] = [HEADER];
-    for (let row = 0; row < this.starts.length; row++) {
-      if (!skip.has(row)) parts.push(this.buffer.subarray(this.starts[row], row + 1 < this.starts.length ? this.starts[row + 1] : this.length));
+    for (let i = 0; i < this.starts.length; i++) {
+      const row = order ? order[i] : i;
+      if (!skip?.has(row)) parts.push(this.buffer.subarray(this.starts[row], row + 1 < this.starts.length ? this.starts[row + 1] : this.length));
     }
     parts.push(TRAILER);
     return Buffer.concat(parts);

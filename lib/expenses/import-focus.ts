@@ -329,10 +329,13 @@ class Chunk {
   private costs: Float64Array;
   /** Rows with a cost of another shape (scientific notation, very long): their cost texts. */
   private readonly texts = new Map<number, readonly [string, string, string]>();
+  /** Each row's ChargePeriodStart, in milliseconds. */
+  private starts: Float64Array;
 
   constructor(rows: number) {
     this.data = new BinaryCopyRows(EXPENSE_COLUMNS, rows * 640);
     this.costs = new Float64Array(rows * COST_PARTS);
+    this.starts = new Float64Array(rows);
   }
 
   get length(): number {
@@ -340,20 +343,36 @@ class Chunk {
   }
 
   /** Takes a row whose values are already in `data`. */
-  add(rowHash: string, group: DailyGroup, billedCost: string, effectiveCost: string, listCost: string): void {
+  add(rowHash: string, group: DailyGroup, start: number, billedCost: string, effectiveCost: string, listCost: string): void {
     const row = this.hashes.length;
     this.hashes.push(rowHash);
     this.groups.push(group);
+    if (row === this.starts.length) this.starts = grown(this.starts);
+    this.starts[row] = start;
     const at = row * COST_PARTS;
-    if (at + COST_PARTS > this.costs.length) {
-      const grown = new Float64Array(this.costs.length * 2);
-      grown.set(this.costs);
-      this.costs = grown;
-    }
+    if (at + COST_PARTS > this.costs.length) this.costs = grown(this.costs);
     const costs = this.costs;
     if (!(plainParts(billedCost, costs, at) && plainParts(effectiveCost, costs, at + 3) && plainParts(listCost, costs, at + 6))) {
       this.texts.set(row, [billedCost, effectiveCost, listCost]);
     }
+  }
+
+  /**
+   * The COPY data of the rows, but those in `skip`, ordered by ChargePeriodStart. FOCUS files
+   * list rows in no particular order, so in file order consecutive rows land on distant pages
+   * of the (organization, start) index, the largest one; in time order, consecutive inserts
+   * descend through the same pages, already in the CPU's caches, and the heap mostly keeps
+   * each chunk's rows of a day together. About a tenth less database CPU per row
+   * (docs/benchmarks.md).
+   */
+  copyData(skip?: ReadonlySet<number>): Buffer {
+    const starts = this.starts;
+    let sorted = true;
+    for (let row = 1; row < this.length && sorted; row++) sorted = starts[row - 1] <= starts[row];
+    if (sorted) return this.data.toBuffer(skip);
+    const order = new Uint32Array(this.length);
+    for (let row = 0; row < order.length; row++) order[row] = row;
+    return this.data.toBuffer(skip, order.sort((a, b) => starts[a] - starts[b]));
   }
 
   /** Adds row `row`, now inserted, to its daily group. */
@@ -380,6 +399,13 @@ class Chunk {
     this.groups.length = 0;
     this.texts.clear();
   }
+}
+
+/** A copy twice as long. */
+function grown(array: Float64Array): Float64Array {
+  const copy = new Float64Array(array.length * 2);
+  copy.set(array);
+  return copy;
 }
 
 const uuidBytes = (id: string): Buffer => Buffer.from(id.replace(/-/g, ''), 'hex');
@@ -609,7 +635,7 @@ class FocusFileImport {
   private push(row: ParsedRow, account: Account): Promise<void> | undefined {
     this.encode(row, account);
     const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
-    this.chunk.add(row.rowHash, group, row.billedCost, row.effectiveCost, row.listCost);
+    this.chunk.add(row.rowHash, group, row.start, row.billedCost, row.effectiveCost, row.listCost);
     // Every row of the file counts in its provider's total, duplicates included.
     let total = this.providerTotals.get(row.provider);
     if (!total) this.providerTotals.set(row.provider, (total = new DecimalSum()));
@@ -668,7 +694,7 @@ class FocusFileImport {
     let present: ReadonlySet<number> = NONE;
     if (this.lookUpFirst || !(await this.copyUnlessPresent(chunk))) {
       present = await this.findPresent(chunk);
-      if (present.size < chunk.length) await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.data.toBuffer(present));
+      if (present.size < chunk.length) await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(present));
       this.lookUpFirst = present.size * 100 > chunk.length;
     }
     for (let row = 0; row < chunk.length; row++) if (!present.has(row)) chunk.addToGroup(row);
@@ -682,7 +708,7 @@ class FocusFileImport {
   private async copyUnlessPresent(chunk: Chunk): Promise<boolean> {
     await this.tx.query('SAVEPOINT chunk');
     try {
-      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.data.toBuffer());
+      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData());
     } catch (error) {
       // Any other failure aborts the import, and its transaction with it.
       if (!isPresentRow(error)) throw error;

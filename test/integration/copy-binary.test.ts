@@ -115,6 +115,13 @@ describe('binary COPY rows', () => {
     const kept = binaryCopyToText(COLUMNS, data.toBuffer(new Set([1])));
     expect(kept.map((row) => row[0])).toEqual([ROWS[0].u, ROWS[2].u]);
   });
+
+  it('can put rows in another order, and leave some out as well', () => {
+    const data = encode(ROWS.slice(0, 3));
+    expect(binaryCopyToText(COLUMNS, data.toBuffer(undefined, [2, 0, 1])).map((row) => row[0])).toEqual([ROWS[2].u, ROWS[0].u, ROWS[1].u]);
+    expect(binaryCopyToText(COLUMNS, data.toBuffer(new Set([0]), [2, 0, 1])).map((row) => row[0])).toEqual([ROWS[2].u, ROWS[1].u]);
+    expect(() => data.toBuffer(undefined, [1, 0])).toThrow(/lists 2 of 3 rows/);
+  });
 });
 
 describe.each(databaseBackends())('copyBinary on $name', (backend) => {

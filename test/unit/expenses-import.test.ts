@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createCloudAccount, createOrganization, listCloudAccounts, softDeleteCloudAccount } from '../../lib/accounts/repository';
+import { binaryCopyToText } from '../../lib/db/copy-binary';
 import type { Database, Queryable, Transaction } from '../../lib/db/database';
 import { listMigrations, migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
@@ -72,12 +73,14 @@ async function expectDailyTotalsMatchRows(db: Queryable): Promise<void> {
 
 /**
  * The database, with a log of what imports do in their transactions: each statement, and
- * each COPY as "COPY <rows>". `failCopy(n)` makes the n-th COPY fail as a full disk would.
+ * each COPY as "COPY <table>" in `log` and as its rows (column name → text) in `copies`.
+ * `failCopy(n)` makes the n-th COPY from now fail as a full disk would.
  */
-function recording(db: Database): { db: Database; log: string[]; failCopy(n: number): void } {
+function recording(db: Database): { db: Database; log: string[]; copies: Array<Array<Record<string, string | null>>>; failCopy(n: number): void } {
   const log: string[] = [];
+  const copies: Array<Array<Record<string, string | null>>> = [];
   let failAt = 0;
-  let copies = 0;
+  let count = 0;
   const recorded: Database = {
     engine: db.engine,
     query: (sql, params) => db.query(sql, params),
@@ -90,15 +93,16 @@ function recording(db: Database): { db: Database; log: string[]; failCopy(n: num
           exec: (sql) => (log.push(sql.trim()), tx.exec(sql)),
           copyRows: (table, columns, rows) => tx.copyRows(table, columns, rows),
           copyBinary: async (table, columns, data) => {
-            if (++copies === failAt) throw Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+            if (++count === failAt) throw Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
             log.push(`COPY ${table}`);
+            copies.push(binaryCopyToText(columns, data).map((row) => Object.fromEntries(columns.map((column, i) => [column.name, row[i]]))));
             return tx.copyBinary(table, columns, data);
           },
         };
         return fn(spy);
       }),
   };
-  return { db: recorded, log, failCopy: (n) => (failAt = copies + n) };
+  return { db: recorded, log, copies, failCopy: (n) => (failAt = count + n) };
 }
 
 const lookups = (log: string[]) => log.filter((sql) => sql.includes('CROSS JOIN LATERAL')).length;
@@ -334,6 +338,21 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     const [{ groups }] = await t.db.query<{ groups: number }>('SELECT count(*) AS groups FROM expense_daily_totals WHERE organization_id = $1', [org.id]);
     expect(Number(groups)).toBe(12_000);
     await expectDailyTotalsMatchRows(t.db);
+  });
+
+  it('sends the rows of each chunk in the order of their charge period start', async () => {
+    const org = await createOrganization(t.db, 'Time order');
+    const { db, copies } = recording(t.db);
+    expect(await importFocusFile(db, org.id, CSV_PATH, { chunkRows: 100 })).toMatchObject({ inserted: 1000 });
+    const startsOf = (rows: Array<Record<string, string | null>>) => rows.map((row) => Date.parse(row.charge_period_start!));
+    const isSorted = (values: number[]) => values.every((value, i) => i === 0 || values[i - 1] <= value);
+    expect(copies).toHaveLength(10);
+    expect(copies.map(startsOf).every(isSorted)).toBe(true);
+    // The file's own order is not, and each chunk holds the rows of its part of the file.
+    const parts = Array.from({ length: 10 }, (_, i) => ROWS.slice(i * 100, i * 100 + 100));
+    expect(parts.map((rows) => rows.map((row) => Date.parse(`${row.ChargePeriodStart!.replace(' ', 'T')}Z`))).every(isSorted)).toBe(false);
+    const resources = (values: Array<string | null | undefined>) => values.map((value) => value ?? '').sort();
+    expect(copies.map((rows) => resources(rows.map((row) => row.resource_id)))).toEqual(parts.map((rows) => resources(rows.map((row) => row.ResourceId))));
   });
 
   it('reuses the live account of a sub-account and replaces a deleted one', async () => {
