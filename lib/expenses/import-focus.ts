@@ -21,8 +21,9 @@ import { DecimalSum, isDecimal, plainParts } from './decimal';
  * - Idempotent: every row carries `row_hash` = 128 bits of sha256(raw CSV record, occurrence number of
  *   that exact record within the file); rows already present are counted as duplicates. When
  *   a concurrent import commits some of the same rows first, the unique index refuses the
- *   chunk, which is then searched and copied again like any other; a deadlock between two
- *   imports makes the whole file be imported again.
+ *   chunk, which is then searched and copied again like any other. A deadlock between two
+ *   imports, or rows committed between a chunk's lookup and its copy, make the whole file be
+ *   imported again.
  * - Rows are attributed to the organization's cloud account of the row's provider and
  *   SubAccountId, created on first sight.
  */
