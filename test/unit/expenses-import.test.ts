@@ -70,7 +70,6 @@ async function expectDailyTotalsMatchRows(db: Queryable): Promise<void> {
   expect(actual).toEqual(expected);
 }
 
-
 /**
  * The database, with a log of what imports do in their transactions: each statement, and
  * each COPY as "COPY <table>" in `log` and as its rows (column name → text) in `copies`.
@@ -295,7 +294,7 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
     expect(Number(n)).toBe(1000);
     await expectDailyTotalsMatchRows(t.db);
-    // Accounts first seen in the second file were created while refused chunks were rolled back.
+    // Accounts first seen in the second file survive the rollbacks of the refused chunks.
     const [{ orphans }] = await t.db.query<{ orphans: number }>(
       'SELECT count(*) AS orphans FROM expenses e LEFT JOIN cloud_accounts a ON a.id = e.cloud_account_id WHERE e.organization_id = $1 AND a.id IS NULL',
       [org.id],
