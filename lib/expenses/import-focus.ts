@@ -332,6 +332,8 @@ class Chunk {
   private readonly texts = new Map<number, readonly [string, string, string]>();
   /** Each row's ChargePeriodStart, in milliseconds. */
   private starts: Float64Array;
+  /** Row positions by ChargePeriodStart once `copyData` has sorted them; null when in order already. */
+  private order: Uint32Array | null | undefined;
 
   constructor(rows: number) {
     this.data = new BinaryCopyRows(EXPENSE_COLUMNS, rows * 640);
@@ -367,13 +369,20 @@ class Chunk {
    * (docs/benchmarks.md).
    */
   copyData(skip?: ReadonlySet<number>): Buffer {
-    const starts = this.starts;
-    let sorted = true;
-    for (let row = 1; row < this.length && sorted; row++) sorted = starts[row - 1] <= starts[row];
-    if (sorted) return this.data.toBuffer(skip);
-    const order = new Uint32Array(this.length);
-    for (let row = 0; row < order.length; row++) order[row] = row;
-    return this.data.toBuffer(skip, order.sort((a, b) => starts[a] - starts[b]));
+    // A refused chunk is copied a second time: the order is worked out once.
+    if (this.order === undefined) {
+      const starts = this.starts;
+      let sorted = true;
+      for (let row = 1; row < this.length && sorted; row++) sorted = starts[row - 1] <= starts[row];
+      if (sorted) {
+        this.order = null;
+      } else {
+        const order = new Uint32Array(this.length);
+        for (let row = 0; row < order.length; row++) order[row] = row;
+        this.order = order.sort((a, b) => starts[a] - starts[b]);
+      }
+    }
+    return this.data.toBuffer(skip, this.order ?? undefined);
   }
 
   /** Adds row `row`, now inserted, to its daily group. */
@@ -398,6 +407,7 @@ class Chunk {
     this.data.clear();
     this.hashes.length = 0;
     this.groups.length = 0;
+    this.order = undefined;
     this.texts.clear();
   }
 }
