@@ -21,6 +21,11 @@ describe.each(databaseBackends())('accounts and cluster onboarding on $name', (b
     expect(rows.map((row) => row.version)).toEqual(listMigrations().map((m) => m.version));
   });
 
+  it('leaves room on daily-total pages for in-place updates (migration 007)', async () => {
+    const [table] = await t.db.query<{ reloptions: string[] | null }>("SELECT reloptions FROM pg_class WHERE oid = 'expense_daily_totals'::regclass");
+    expect(table.reloptions).toContain('fillfactor=70');
+  });
+
   it('creates a cluster whose password is stored only as a scrypt hash and whose snippets parse', async () => {
     const org = await createOrganization(t.db, 'Acme');
     const connection = await createKubernetesCluster(t.db, org.id, 'prod-eu-1', INGEST_URL);
