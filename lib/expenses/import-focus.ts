@@ -345,6 +345,11 @@ class Chunk {
     return this.hashes.length;
   }
 
+  /** The position of the row of that hash (32 hexadecimal digits), or -1. */
+  positionOf(rowHash: string | undefined): number {
+    return rowHash === undefined ? -1 : this.hashes.indexOf(rowHash);
+  }
+
   /** Takes a row whose values are already in `data`. */
   add(rowHash: string, group: DailyGroup, start: number, billedCost: string, effectiveCost: string, listCost: string): void {
     const row = this.hashes.length;
@@ -692,21 +697,27 @@ class FocusFileImport {
    * Copies the chunk's new rows into `expenses` and sums their days. Most chunks hold no row
    * imported before, so a chunk is first copied whole, under a savepoint; only when the unique
    * index refuses it are its rows looked up and the new ones copied. Looking up every chunk
-   * cost about a quarter of the database's work per row (docs/benchmarks.md). A refused chunk
-   * where more than 1% of the rows were imported before means the file overlaps an earlier
-   * import (a month-to-date export again): the following chunks are looked up first, which
-   * is cheaper than having each refused, until one has at most 1%. A lone row imported
-   * before costs one refused chunk.
+   * cost about a quarter of the database's work per row (docs/benchmarks.md).
+   * - The refusal names the row already there. A stray one (the usual case) is left out and the
+   *   chunk copied again, which costs no lookup; a second refusal means several, and the chunk
+   *   is looked up.
+   * - A chunk looked up with more than 1% of its rows imported before means the file overlaps
+   *   an earlier import (a month-to-date export again): the following chunks are looked up
+   *   first, which is cheaper than having each refused, until one has at most 1%.
    * Each savepoint is a subtransaction: past 64 in one import (640k rows), PostgreSQL stops
    * caching their ids, and until the import commits, other sessions that meet its rows check
    * their visibility in pg_subtrans, which is slower but correct.
    */
   private async insert(chunk: Chunk): Promise<void> {
     let present: ReadonlySet<number> = NONE;
-    if (this.lookUpFirst || !(await this.copyUnlessPresent(chunk))) {
-      present = await this.findPresent(chunk);
-      if (present.size < chunk.length) await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(present));
-      this.lookUpFirst = present.size * 100 > chunk.length;
+    if (this.lookUpFirst) {
+      present = await this.lookUpAndCopy(chunk);
+    } else {
+      const refused = await this.copyUnlessPresent(chunk, NONE);
+      if (refused !== undefined) {
+        const named = refused >= 0 ? new Set([refused]) : undefined;
+        present = named && (await this.copyUnlessPresent(chunk, named)) === undefined ? named : await this.lookUpAndCopy(chunk);
+      }
     }
     for (let row = 0; row < chunk.length; row++) if (!present.has(row)) chunk.addToGroup(row);
     this.result.inserted += chunk.length - present.size;
@@ -715,19 +726,30 @@ class FocusFileImport {
     this.spare = chunk;
   }
 
-  /** Copies every row of the chunk; false, with nothing written, when one is there already. */
-  private async copyUnlessPresent(chunk: Chunk): Promise<boolean> {
+  /** Looks every row of the chunk up and copies the new ones; the positions found. */
+  private async lookUpAndCopy(chunk: Chunk): Promise<ReadonlySet<number>> {
+    const present = await this.findPresent(chunk);
+    if (present.size < chunk.length) await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(present));
+    this.lookUpFirst = present.size * 100 > chunk.length;
+    return present;
+  }
+
+  /**
+   * Copies the chunk's rows but `skip`. When a row is there already, nothing is written and the
+   * answer is that row's position, as the refusal names it (-1 when it names none of the chunk's).
+   */
+  private async copyUnlessPresent(chunk: Chunk, skip: ReadonlySet<number>): Promise<number | undefined> {
     await this.tx.query('SAVEPOINT chunk');
     try {
-      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData());
+      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(skip));
     } catch (error) {
       // Any other failure aborts the import, and its transaction with it.
       if (!isPresentRow(error)) throw error;
       await this.tx.exec('ROLLBACK TO SAVEPOINT chunk; RELEASE SAVEPOINT chunk');
-      return false;
+      return chunk.positionOf(presentRowHash(error));
     }
     await this.tx.query('RELEASE SAVEPOINT chunk');
-    return true;
+    return undefined;
   }
 
   /** Positions (0-based) of the chunk's rows already imported, by row hash. */
@@ -753,6 +775,16 @@ const NONE: ReadonlySet<number> = new Set();
 function isPresentRow(error: unknown): boolean {
   const { code, constraint } = error as { code?: string; constraint?: string };
   return code === '23505' && constraint === 'expenses_row_hash_key';
+}
+
+/**
+ * The row hash a refusal names, as 32 hexadecimal digits: its detail reads "Key
+ * (organization_id, row_hash)=(<uuid>, <uuid>) already exists." in any server language.
+ */
+function presentRowHash(error: unknown): string | undefined {
+  const detail = (error as { detail?: unknown }).detail;
+  const match = typeof detail === 'string' ? /, ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)/.exec(detail) : null;
+  return match?.[1].replace(/-/g, '');
 }
 
 /** Another import committed some of the same rows while this one ran: a retry skips them. */

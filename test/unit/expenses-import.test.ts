@@ -73,12 +73,14 @@ async function expectDailyTotalsMatchRows(db: Queryable): Promise<void> {
 /**
  * The database, with a log of what imports do in their transactions: each statement, and
  * each COPY as "COPY <table>" in `log` and as its rows (column name → text) in `copies`.
- * `failCopy(n)` makes the n-th COPY from now fail as a full disk would.
+ * `failCopy(n)` makes the n-th COPY from now fail as a full disk would; `failCopy(n, error)`
+ * with that error instead.
  */
-function recording(db: Database): { db: Database; log: string[]; copies: Array<Array<Record<string, string | null>>>; failCopy(n: number): void } {
+function recording(db: Database): { db: Database; log: string[]; copies: Array<Array<Record<string, string | null>>>; failCopy(n: number, error?: Error): void } {
   const log: string[] = [];
   const copies: Array<Array<Record<string, string | null>>> = [];
   let failAt = 0;
+  let failure: Error | undefined;
   let count = 0;
   const recorded: Database = {
     engine: db.engine,
@@ -92,7 +94,7 @@ function recording(db: Database): { db: Database; log: string[]; copies: Array<A
           exec: (sql) => (log.push(sql.trim()), tx.exec(sql)),
           copyRows: (table, columns, rows) => tx.copyRows(table, columns, rows),
           copyBinary: async (table, columns, data) => {
-            if (++count === failAt) throw Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+            if (++count === failAt) throw failure ?? Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
             log.push(`COPY ${table}`);
             copies.push(binaryCopyToText(columns, data).map((row) => Object.fromEntries(columns.map((column, i) => [column.name, row[i]]))));
             return tx.copyBinary(table, columns, data);
@@ -101,7 +103,15 @@ function recording(db: Database): { db: Database; log: string[]; copies: Array<A
         return fn(spy);
       }),
   };
-  return { db: recorded, log, copies, failCopy: (n) => (failAt = count + n) };
+  return {
+    db: recorded,
+    log,
+    copies,
+    failCopy: (n, error) => {
+      failAt = count + n;
+      failure = error;
+    },
+  };
 }
 
 const lookups = (log: string[]) => log.filter((sql) => sql.includes('CROSS JOIN LATERAL')).length;
@@ -288,8 +298,9 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
       [csvLine(HEADER), ...lines(300, 450), ...lines(100, 150), ...lines(450, 600), ...lines(0, 50), ...lines(600, 1000), ...lines(150, 300)].join('\n'),
     );
     expect(await importFocusFile(db, org.id, second, { chunkRows: 100 })).toMatchObject({ rows: 950, inserted: 700, duplicates: 250 });
-    // Refused: the 2nd, 4th and 9th chunks. Looked up: those, and the chunk after each of them.
-    expect(refusals(log)).toBe(3);
+    // Refused twice (whole, then without the row the refusal named): the 2nd, 4th and 9th
+    // chunks. Looked up: those, and the chunk after each of them.
+    expect(refusals(log)).toBe(6);
     expect(lookups(log)).toBe(6);
     const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
     expect(Number(n)).toBe(1000);
@@ -302,24 +313,33 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     expect(Number(orphans)).toBe(0);
     expect((await listCloudAccounts(t.db, [org.id])).length).toBe(new Set(ROWS.map((row) => `${row.ProviderName}/${row.SubAccountId}`)).size);
 
-    // A lone row imported before (1% of its chunk) costs its chunk a refusal, not the next a lookup.
+    // A lone row imported before (1% of its chunk) costs its chunk a refusal and a second copy
+    // without the row the refusal named: no lookup, there or in the next chunk.
     log.length = 0;
     const renamed = (from: number, to: number) => ROWS.slice(from, to).map((row) => rowLine({ ...row, ResourceName: 'sparse' }));
     const sparse = write('chunks-sparse.csv', [csvLine(HEADER), ...renamed(0, 50), rowLine(ROWS[700]), ...renamed(50, 249)].join('\n'));
     expect(await importFocusFile(db, org.id, sparse, { chunkRows: 100 })).toMatchObject({ inserted: 249, duplicates: 1 });
-    expect([refusals(log), lookups(log)]).toEqual([1, 1]);
+    expect([refusals(log), lookups(log), log.filter((sql) => sql.startsWith('COPY')).length]).toEqual([1, 0, 4]);
 
-    // All imported already: the first chunk is refused, and every later one looked up first.
+    // All imported already: the first chunk is refused twice, and every later one looked up first.
     log.length = 0;
     expect(await importFocusFile(db, org.id, second, { chunkRows: 100 })).toMatchObject({ inserted: 0, duplicates: 950 });
-    expect([refusals(log), lookups(log)]).toEqual([1, 10]);
+    expect([refusals(log), lookups(log)]).toEqual([2, 10]);
+
+    // A refusal that names no row of the chunk (another server, another message) gets the chunk
+    // looked up. Here it is a false alarm: the lookup finds nothing and the chunk is copied.
+    log.length = 0;
+    const alarm = write('chunks-alarm.csv', [csvLine(HEADER), ...ROWS.slice(0, 200).map((row) => rowLine({ ...row, ResourceName: 'alarm' }))].join('\n'));
+    failCopy(2, Object.assign(new Error('duplicate key value violates unique constraint "expenses_row_hash_key"'), { code: '23505', constraint: 'expenses_row_hash_key' }));
+    expect(await importFocusFile(db, org.id, alarm, { chunkRows: 100 })).toMatchObject({ inserted: 200, duplicates: 0 });
+    expect([refusals(log), lookups(log)]).toEqual([1, 1]);
 
     // Any other failure of a copy aborts the file, and what earlier chunks copied goes with it.
     const third = write('chunks-3.csv', [csvLine(HEADER), ...ROWS.slice(0, 500).map((row) => rowLine({ ...row, ResourceName: 'third' }))].join('\n'));
     failCopy(3);
     await expect(importFocusFile(db, org.id, third, { chunkRows: 100 })).rejects.toThrow('No space left on device');
     const [after] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
-    expect(Number(after.n)).toBe(1249);
+    expect(Number(after.n)).toBe(1449);
     await expectDailyTotalsMatchRows(t.db);
   });
 
