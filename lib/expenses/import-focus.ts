@@ -715,8 +715,8 @@ class FocusFileImport {
     } else {
       const refused = await this.copyUnlessPresent(chunk, NONE);
       if (refused !== undefined) {
-        const named = refused >= 0 ? new Set([refused]) : undefined;
-        present = named && (await this.copyUnlessPresent(chunk, named)) === undefined ? named : await this.lookUpAndCopy(chunk);
+        const named = new Set([refused]);
+        present = refused >= 0 && (await this.copyUnlessPresent(chunk, named)) === undefined ? named : await this.lookUpAndCopy(chunk);
       }
     }
     for (let row = 0; row < chunk.length; row++) if (!present.has(row)) chunk.addToGroup(row);
