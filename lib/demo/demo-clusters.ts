@@ -22,23 +22,39 @@ function workload(namespace: string, node: string, index: number, cores: number,
   };
 }
 
+/** Where a demo cluster's history sits in time. */
+export interface DemoWindow {
+  tenantId: string;
+  /** The end of the window written now (its last scrape is one interval before). */
+  endMs: number;
+  /**
+   * A fixed point of the cluster's history (its first demo run): events and counter origins
+   * hang on it rather than on `endMs`, so a later run rewrites the overlap with equal values.
+   */
+  anchorMs: number;
+}
+
 export interface DemoCluster {
   name: string;
   /** Builds the cluster's metrics once its cloud account (tenant) exists. */
-  build(tenantId: string, endMs: number): SyntheticCluster;
+  build(window: DemoWindow): SyntheticCluster;
+}
+
+/** The first 14 days of a demo cluster, and counters that started a day before them. */
+function base({ tenantId, endMs, anchorMs }: DemoWindow) {
+  return { tenantId, startMs: endMs - 14 * DAY_MS, endMs, intervalSeconds: 300 as const, counterOriginMs: anchorMs - 15 * DAY_MS };
 }
 
 /**
  * Three clusters of different sizes over the last 14 days: a production cluster with a GPU
- * node and a node that left half-way, a staging cluster, and a small dev cluster with an
- * unclaimed volume. Five-minute scrapes keep the demo quick to write.
+ * node and a node that left half-way (as seen from the first run), a staging cluster, and a
+ * small dev cluster with an unclaimed volume. Five-minute scrapes keep the demo quick to write.
  */
 export const DEMO_CLUSTERS: DemoCluster[] = [
   {
     name: 'prod-eu-west-1',
-    build: (tenantId, endMs) => {
-      const startMs = endMs - 14 * DAY_MS;
-      const leftAt = startMs + 7 * DAY_MS;
+    build: (window) => {
+      const leftAt = window.anchorMs - 7 * DAY_MS;
       const nodes = [
         ...[1, 2, 3, 4].map((n) => ({ name: `ip-10-0-1-${n}.eu-west-1.compute.internal`, ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge' })),
         { name: 'ip-10-0-2-9.eu-west-1.compute.internal', ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge', toMs: leftAt },
@@ -46,10 +62,7 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
       ];
       const node = (i: number) => nodes[i].name;
       return {
-        tenantId,
-        startMs,
-        endMs,
-        intervalSeconds: 300,
+        ...base(window),
         nodes,
         volumes: [
           { name: 'pvc-postgres-0', price: 0.000137, capacityBytes: 500 * GIB },
@@ -91,13 +104,10 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
   },
   {
     name: 'staging-us-east-1',
-    build: (tenantId, endMs) => {
+    build: (window) => {
       const nodes = [1, 2, 3].map((n) => ({ name: `ip-10-1-0-${n}.ec2.internal`, ...C5, cores: 4, memoryBytes: 8 * GIB, instanceType: 'c5.xlarge' }));
       return {
-        tenantId,
-        startMs: endMs - 14 * DAY_MS,
-        endMs,
-        intervalSeconds: 300,
+        ...base(window),
         nodes,
         volumes: [{ name: 'pvc-staging-db', price: 0.000137, capacityBytes: 100 * GIB }],
         loadBalancers: [{ namespace: 'ingress-nginx', service: 'ingress-nginx-controller', ip: '3.91.20.4', price: 0.0225 }],
@@ -113,11 +123,8 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
   },
   {
     name: 'dev-sandbox',
-    build: (tenantId, endMs) => ({
-      tenantId,
-      startMs: endMs - 14 * DAY_MS,
-      endMs,
-      intervalSeconds: 300,
+    build: (window) => ({
+      ...base(window),
       nodes: [{ name: 'dev-node-1', ...C5, cores: 4, memoryBytes: 16 * GIB, instanceType: 'c5.xlarge' }],
       // Nobody claims this volume any more: a savings recommendation.
       volumes: [{ name: 'pvc-old-experiment', price: 0.000137, capacityBytes: 250 * GIB }],

@@ -8,7 +8,7 @@ import { createKubernetesCluster, rotateClusterCredential, type ClusterConnectio
 import { DEMO_CLUSTERS } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from './local-organization';
-import { clusterSeries, writeSeries } from './synthetic-cluster';
+import { clusterSeriesSlice, writeSeries } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const FIVE_MINUTES_MS = 300_000;
@@ -46,14 +46,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const existing = await listCloudAccounts(db, [organizationId], 'kubernetes');
   // Through the current five-minute slot: the newest scrape is at most five minutes old, so
   // "as of now" views (unclaimed volumes, freshness) see the clusters as live.
-  const endMs = Math.floor(now / FIVE_MINUTES_MS) * FIVE_MINUTES_MS + FIVE_MINUTES_MS;
+  const slotEnd = (ms: number) => Math.floor(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS + FIVE_MINUTES_MS;
+  const endMs = slotEnd(now);
   const clusters: DemoResult['clusters'] = [];
   for (const demo of DEMO_CLUSTERS) {
     const found = existing.find((a) => a.name === demo.name);
     const connection: ClusterConnection = found
       ? await rotateClusterCredential(db, found.id, options.publicIngestUrl, [organizationId])
       : await createKubernetesCluster(db, organizationId, demo.name, options.publicIngestUrl);
-    const series = clusterSeries(demo.build(connection.cloudAccount.id, endMs));
+    // A rerun rewrites history the store already holds; the store refuses a different value at
+    // a series' newest timestamp, so the history hangs on the first run (the account's
+    // creation), and the clusters are still running: no stale marker ends their series.
+    const cluster = demo.build({ tenantId: connection.cloudAccount.id, endMs, anchorMs: slotEnd(connection.cloudAccount.createdAt.getTime()) });
+    const series = clusterSeriesSlice(cluster, cluster.startMs, cluster.endMs);
     const auth = `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
     const written = await writeSeries(options.ingestUrl, series, { headers: { Authorization: auth }, concurrency: 2, maxSamplesPerRequest: 10_000 });
     clusters.push({ id: connection.cloudAccount.id, name: demo.name, samples: written.samples });

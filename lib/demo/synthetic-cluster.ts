@@ -172,6 +172,12 @@ export interface SyntheticCluster {
   /** kubecost_pod_network_egress_bytes_total and the egress prices ($ per GiB); absent means no network metrics at all. */
   egress?: { prices: Record<Exclude<EgressKind, 'local'>, number>; flows: SyntheticEgressFlow[] };
   gaps?: SyntheticGap[];
+  /**
+   * When the counters (CPU seconds, egress bytes) started counting. A fixed origin makes a
+   * counter's value a function of time alone, so two windows over the same history agree
+   * wherever they overlap. @default each series' own start
+   */
+  counterOriginMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +294,7 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
     if (c.requestMemoryBytes !== undefined) add('kube_pod_container_resource_requests', { ...ksm, resource: 'memory', unit: 'byte' }, c, c.requestMemoryBytes);
     const cadvisor = { container: c.container, instance: c.node, namespace: c.namespace, pod: c.pod };
     if (c.usageCores !== undefined) {
-      const [start] = span(cluster, c);
+      const start = cluster.counterOriginMs ?? span(cluster, c)[0];
       const cores = c.usageCores;
       add('container_cpu_usage_seconds_total', cadvisor, c, (t) => 1000 + (cores * (t - start)) / 1000);
     }
@@ -300,7 +306,7 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
   if (cluster.egress) {
     for (const [kind, price] of Object.entries(cluster.egress.prices)) add(`kubecost_network_${kind}_egress_cost`, {}, {}, price);
     for (const flow of cluster.egress.flows) {
-      const [start] = span(cluster, flow);
+      const start = cluster.counterOriginMs ?? span(cluster, flow)[0];
       const initial = flow.initialBytes ?? 5e9;
       add(
         'kubecost_pod_network_egress_bytes_total',
