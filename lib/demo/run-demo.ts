@@ -8,12 +8,12 @@ import { createKubernetesCluster, rotateClusterCredential, type ClusterConnectio
 import { DEMO_CLUSTERS } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from './local-organization';
-import { clusterSeriesSlice, writeSeries } from './synthetic-cluster';
+import { clusterSeriesSlice, clusterSeriesSpecs, writeSeries, type SyntheticCluster } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const FIVE_MINUTES_MS = 300_000;
 export const DEMO_FOCUS_FILE = path.join(__dirname, '..', '..', 'test', 'fixtures', 'focus', 'focus-1.0-sample.csv');
-/** The fixture's billing month ends here; it is moved so that it ends today at 00:00 UTC. */
+/** The fixture's billing month ends here; it is moved to end at 00:00 UTC of the first demo run's day. */
 const FOCUS_FIXTURE_END = new Date('2024-10-01T00:00:00Z');
 
 export interface DemoOptions {
@@ -33,11 +33,15 @@ export interface DemoResult {
   range: { from: string; to: string };
 }
 
+/** The demo writes its clusters side by side, this much time of each at once (see runDemo). */
+const WRITE_SLICE_MS = 30 * 60_000;
+
 /**
  * Fills the local organization through the real paths: three clusters onboarded like a
  * customer's, their last 14 days of Kubecost metrics remote-written through the ingest worker
- * with each cluster's own credential, and the FOCUS fixture imported as the last 30 days of
- * cloud expenses. Running it again reuses the clusters (new credentials) and adds nothing twice.
+ * with each cluster's own credential, and the FOCUS fixture imported as the 30 days before the
+ * first run. Running it again reuses the clusters (new credentials), adds no expense twice,
+ * and writes each sample with the value it had.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { db } = options;
@@ -48,30 +52,61 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // "as of now" views (unclaimed volumes, freshness) see the clusters as live.
   const slotEnd = (ms: number) => Math.floor(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS + FIVE_MINUTES_MS;
   const endMs = slotEnd(now);
-  const clusters: DemoResult['clusters'] = [];
+  const connections: ClusterConnection[] = [];
   for (const demo of DEMO_CLUSTERS) {
     const found = existing.find((a) => a.name === demo.name);
-    const connection: ClusterConnection = found
-      ? await rotateClusterCredential(db, found.id, options.publicIngestUrl, [organizationId])
-      : await createKubernetesCluster(db, organizationId, demo.name, options.publicIngestUrl);
-    // A rerun rewrites history the store already holds; the store refuses a different value at
-    // a series' newest timestamp, so the history hangs on the first run (the account's
-    // creation), and the clusters are still running: no stale marker ends their series.
-    const cluster = demo.build({ tenantId: connection.cloudAccount.id, endMs, anchorMs: slotEnd(connection.cloudAccount.createdAt.getTime()) });
-    const series = clusterSeriesSlice(cluster, cluster.startMs, cluster.endMs);
-    const auth = `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
-    const written = await writeSeries(options.ingestUrl, series, { headers: { Authorization: auth }, concurrency: 2, maxSamplesPerRequest: 10_000 });
-    clusters.push({ id: connection.cloudAccount.id, name: demo.name, samples: written.samples });
+    connections.push(
+      found
+        ? await rotateClusterCredential(db, found.id, options.publicIngestUrl, [organizationId])
+        : await createKubernetesCluster(db, organizationId, demo.name, options.publicIngestUrl),
+    );
   }
+  // Everything that must come out the same on a later run hangs on the first run, which
+  // created the oldest cluster: the clusters' events and counter origins (the store refuses
+  // another value at a series' newest timestamp) and the billing month's days (other days
+  // would be other rows, imported twice).
+  const firstRunMs = Math.min(...connections.map((c) => c.cloudAccount.createdAt.getTime()));
+  const clusters = DEMO_CLUSTERS.map((demo, i) => demo.build({ tenantId: connections[i].cloudAccount.id, endMs, anchorMs: slotEnd(firstRunMs) }));
+  const samples = await writeSideBySide(options.ingestUrl, clusters, connections);
 
-  const today = new Date(Math.floor(now / DAY_MS) * DAY_MS);
+  const expensesEnd = new Date(Math.floor(firstRunMs / DAY_MS) * DAY_MS);
   const shifted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-demo-')), 'focus.csv');
   try {
-    fs.writeFileSync(shifted, shiftFocusDates(fs.readFileSync(DEMO_FOCUS_FILE, 'utf8'), daysBetween(FOCUS_FIXTURE_END, today)));
+    fs.writeFileSync(shifted, shiftFocusDates(fs.readFileSync(DEMO_FOCUS_FILE, 'utf8'), daysBetween(FOCUS_FIXTURE_END, expensesEnd)));
     const expenses = await importFocusFile(db, organizationId, shifted);
-    const to = new Date(today.getTime() + DAY_MS);
-    return { organizationId, clusters, expenses, range: { from: new Date(to.getTime() - 31 * DAY_MS).toISOString(), to: to.toISOString() } };
+    const to = new Date(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS);
+    return {
+      organizationId,
+      clusters: DEMO_CLUSTERS.map((demo, i) => ({ id: connections[i].cloudAccount.id, name: demo.name, samples: samples[i] })),
+      expenses,
+      range: { from: new Date(to.getTime() - 31 * DAY_MS).toISOString(), to: to.toISOString() },
+    };
   } finally {
     fs.rmSync(path.dirname(shifted), { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the clusters' series (the clusters are live: no stale marker ends them) through
+ * ingest, each with its own credential, half an hour of every cluster at a time. Prometheus
+ * appends a sample in order only when it is at most an hour older than the newest sample it
+ * holds of any series; older ones go to its out-of-order store, whose reads 2.42 can get
+ * wrong while it compacts (../shared/REFERENCE.md). Cluster after cluster, the second and third
+ * clusters' 14 days would all land there. The number of samples written per cluster.
+ */
+async function writeSideBySide(ingestUrl: string, clusters: SyntheticCluster[], connections: ClusterConnection[]): Promise<number[]> {
+  const specs = clusters.map((cluster) => clusterSeriesSpecs(cluster));
+  const headers = connections.map((c) => ({ Authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }));
+  const samples = clusters.map(() => 0);
+  const from = Math.min(...clusters.map((c) => c.startMs));
+  const to = Math.max(...clusters.map((c) => c.endMs));
+  for (let sliceStart = from; sliceStart < to; sliceStart += WRITE_SLICE_MS) {
+    await Promise.all(
+      clusters.map(async (cluster, i) => {
+        const series = clusterSeriesSlice(cluster, sliceStart, Math.min(sliceStart + WRITE_SLICE_MS, cluster.endMs), specs[i]);
+        if (series.length > 0) samples[i] += (await writeSeries(ingestUrl, series, { headers: headers[i] })).samples;
+      }),
+    );
+  }
+  return samples;
 }
