@@ -8,7 +8,7 @@ import { createKubernetesCluster, rotateClusterCredential, type ClusterConnectio
 import { DEMO_CLUSTERS } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from './local-organization';
-import { clusterSeriesSlice, clusterSeriesSpecs, writeSeries, type SyntheticCluster } from './synthetic-cluster';
+import { basicAuth, writeClusters } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const FIVE_MINUTES_MS = 300_000;
@@ -32,9 +32,6 @@ export interface DemoResult {
   /** A range covering all of it, for the headline query. */
   range: { from: string; to: string };
 }
-
-/** The demo writes its clusters side by side, this much time of each at once (see runDemo). */
-const WRITE_SLICE_MS = 30 * 60_000;
 
 /**
  * Fills the local organization through the real paths: three clusters onboarded like a
@@ -67,7 +64,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // would be other rows, imported twice).
   const firstRunMs = Math.min(...connections.map((c) => c.cloudAccount.createdAt.getTime()));
   const clusters = DEMO_CLUSTERS.map((demo, i) => demo.build({ tenantId: connections[i].cloudAccount.id, endMs, anchorMs: slotEnd(firstRunMs) }));
-  const samples = await writeSideBySide(options.ingestUrl, clusters, connections);
+  const samples = await writeClusters(
+    options.ingestUrl,
+    clusters.map((cluster, i) => ({ cluster, headers: { Authorization: basicAuth(connections[i].username, connections[i].password) } })),
+    { live: true },
+  );
 
   const expensesEnd = new Date(Math.floor(firstRunMs / DAY_MS) * DAY_MS);
   const shifted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-demo-')), 'focus.csv');
@@ -84,29 +85,4 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } finally {
     fs.rmSync(path.dirname(shifted), { recursive: true, force: true });
   }
-}
-
-/**
- * Writes the clusters' series (the clusters are live: no stale marker ends them) through
- * ingest, each with its own credential, half an hour of every cluster at a time. Prometheus
- * appends a sample in order only when it is at most an hour older than the newest sample it
- * holds of any series; older ones go to its out-of-order store, whose reads 2.42 can get
- * wrong while it compacts (../shared/REFERENCE.md). Cluster after cluster, the second and third
- * clusters' 14 days would all land there. The number of samples written per cluster.
- */
-async function writeSideBySide(ingestUrl: string, clusters: SyntheticCluster[], connections: ClusterConnection[]): Promise<number[]> {
-  const specs = clusters.map((cluster) => clusterSeriesSpecs(cluster));
-  const headers = connections.map((c) => ({ Authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }));
-  const samples = clusters.map(() => 0);
-  const from = Math.min(...clusters.map((c) => c.startMs));
-  const to = Math.max(...clusters.map((c) => c.endMs));
-  for (let sliceStart = from; sliceStart < to; sliceStart += WRITE_SLICE_MS) {
-    await Promise.all(
-      clusters.map(async (cluster, i) => {
-        const series = clusterSeriesSlice(cluster, sliceStart, Math.min(sliceStart + WRITE_SLICE_MS, cluster.endMs), specs[i]);
-        if (series.length > 0) samples[i] += (await writeSeries(ingestUrl, series, { headers: headers[i] })).samples;
-      }),
-    );
-  }
-  return samples;
 }

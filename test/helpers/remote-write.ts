@@ -5,9 +5,7 @@ import type { TimeSeries } from '../../ingest/pipeline/write-request';
 
 export { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
 
-export function basicAuth(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
+export { basicAuth } from '../../lib/demo/synthetic-cluster';
 
 /** Builds a snappy-compressed WriteRequest body from simple series descriptions. */
 export function writeBody(series: Array<{ labels: Record<string, string>; samples: Array<[number, number]> }>): Buffer {

@@ -35,6 +35,13 @@ interface Result {
   };
 }
 
+async function storeCounter(storeUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${storeUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`the store reports no ${name}`);
+  return Number(line.slice(name.length + 1));
+}
+
 /** Waits until the store has stopped compacting what was just written (its counters hold still for 5 s). */
 async function storeSettled(storeUrl: string): Promise<void> {
   const counters = async () => {
@@ -69,6 +76,8 @@ describe('costgraph demo', () => {
     const firstNow = Date.now();
     const demo = (now: number) => runDemo({ db: t.db, ingestUrl: stack.ingest.url, publicIngestUrl: `${stack.ingest.url}/api/v1/write`, now });
     const result = await demo(firstNow);
+    // Written side by side, no cluster fell behind the others into the store's out-of-order path.
+    expect(await storeCounter(stack.store.url, 'prometheus_tsdb_head_out_of_order_samples_appended_total')).toBe(0);
     expect(result.clusters.map((c) => c.name)).toEqual(['prod-eu-west-1', 'staging-us-east-1', 'dev-sandbox']);
     expect(result.expenses.inserted).toBe(1000);
     const token = (await createApiToken(t.db, result.organizationId)).token;

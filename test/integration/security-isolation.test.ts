@@ -15,7 +15,7 @@ import { basicAuth, post, REMOTE_WRITE_HEADERS } from '../helpers/remote-write';
 import { pickOne, seededRandom } from '../helpers/seeded-random';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
 import { callSubgraph } from '../helpers/subgraph-client';
-import { clusterSeries, encodeSeries, GIB, HOUR_MS, type SyntheticCluster } from '../helpers/synthetic-cluster';
+import { encodeSeries, GIB, HOUR_MS, writeClusters, type ClusterWrite, type SyntheticCluster } from '../helpers/synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
@@ -117,18 +117,16 @@ describe(`tenant isolation and PromQL injection (${backend.name})`, () => {
       fs.writeFileSync(file, shiftFocusDates([lines[0], ...rows].join('\n') + '\n', shift));
       await importFocusFile(t.db, org[key], file);
     }
+    const writes: ClusterWrite[] = [];
     for (const [key, sizes] of [['a', [4]], ['b', [64, 8]]] as const) {
       for (const cores of sizes) {
         const created = await createKubernetesCluster(t.db, org[key], `${key === 'b' ? bName.toLowerCase() : 'alpha'}-k8s-${cores}`, 'http://127.0.0.1/api/v1/write');
         clusters[key].push(created.cloudAccount.id);
         if (key === 'b') bCredentials.push({ username: created.username, password: created.password });
-        const response = await post(`${stack.ingest.url}/api/v1/write`, encodeSeries(clusterSeries(cluster(created.cloudAccount.id, cores))), {
-          ...REMOTE_WRITE_HEADERS,
-          Authorization: basicAuth(created.username, created.password),
-        });
-        expect(response.status).toBe(204);
+        writes.push({ cluster: cluster(created.cloudAccount.id, cores), headers: { Authorization: basicAuth(created.username, created.password) } });
       }
     }
+    await writeClusters(stack.ingest.url, writes);
 
     // What each organization really has, as its own token sees it.
     for (const key of ['a', 'b'] as const) {
