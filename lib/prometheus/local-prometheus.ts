@@ -42,7 +42,22 @@ export function prometheusBinary(): string {
   return process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 }
 
+/** The port was taken between being picked and being bound (another process listens there). */
+class PortTaken extends Error {}
+
 export async function startLocalPrometheus(options: LocalPrometheusOptions): Promise<LocalPrometheus> {
+  // A port picked as free can be taken by someone else before Prometheus binds it: then the
+  // start is tried again on another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || options.port !== 0 || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: LocalPrometheusOptions): Promise<LocalPrometheus> {
   const binary = options.binary ?? prometheusBinary();
   if (!fs.existsSync(binary)) {
     throw new Error(`Prometheus binary not found at ${binary}: run "apt-get install -y prometheus" or set PROMETHEUS_BIN`);
@@ -69,13 +84,14 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
     );
   }
   fs.writeFileSync(configFile, YAML.stringify(config));
-  const log = fs.openSync(options.logFile ?? path.join(options.dataDir, 'prometheus.log'), 'a');
+  const logFile = options.logFile ?? path.join(options.dataDir, 'prometheus.log');
+  const log = fs.openSync(logFile, 'a');
   const child = spawn(binary, args, { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(url, child, options.readyTimeoutMs ?? 30_000);
+    await waitUntilReady(url, child, configFile, logFile, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -89,14 +105,23 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
   };
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilReady(url: string, child: ChildProcess, configFile: string, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Prometheus exited with code ${child.exitCode} before becoming ready`);
+    if (child.exitCode !== null) {
+      if (/address already in use/.test(fs.readFileSync(logFile, 'utf8'))) throw new PortTaken(`${url} is taken by another process`);
+      throw new Error(`Prometheus exited with code ${child.exitCode} before becoming ready`);
+    }
     try {
       const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
+      if (response.ok) {
+        // Ready, but maybe another Prometheus that holds the port: each runs its own config file.
+        const flags = (await (await fetch(`${url}/api/v1/status/flags`, { signal: AbortSignal.timeout(1000) })).json()) as { data?: Record<string, string> };
+        if (flags.data?.['config.file'] !== configFile) throw new PortTaken(`${url} is another Prometheus (config ${flags.data?.['config.file']})`);
+        return;
+      }
+    } catch (error) {
+      if (error instanceof PortTaken) throw error;
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
