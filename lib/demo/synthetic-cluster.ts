@@ -435,19 +435,19 @@ export interface ClusterWrite {
 }
 
 /**
- * Writes clusters side by side, each with its own `headers` (credential), half an hour of
- * every cluster at a time; the number of samples written per cluster. Prometheus appends a
- * sample in order only when it is at most an hour older than the newest sample it holds of
- * any series; older ones go to its out-of-order store, whose reads 2.42 can get wrong while it
- * compacts (REFERENCE.md). Written one cluster after the other, every cluster but the first
- * would land there. `live` clusters are still running: no stale marker ends their series.
+ * Writes clusters side by side, each with its own `headers` (credential), 45 minutes of every
+ * cluster at a time; the number of samples written per cluster. Prometheus appends a sample in
+ * order only when it is at most an hour older than the newest sample it holds of any series;
+ * older ones go to its out-of-order store, whose reads 2.42 can get wrong while it compacts
+ * (REFERENCE.md). Written one cluster after the other, every cluster but the first would land
+ * there. `live` clusters are still running: no stale marker ends their series.
  */
 export async function writeClusters(
   url: string,
   clusters: readonly ClusterWrite[],
   options: { live?: boolean; sliceMs?: number } = {},
 ): Promise<number[]> {
-  const sliceMs = options.sliceMs ?? 30 * MINUTE_MS;
+  const sliceMs = options.sliceMs ?? 45 * MINUTE_MS;
   // Past the end, one more interval holds the stale markers (as in clusterSeries).
   const endOf = (cluster: SyntheticCluster) => cluster.endMs + (options.live ? 0 : cluster.intervalSeconds * 1000);
   const specs = clusters.map(({ cluster }) => clusterSeriesSpecs(cluster));
