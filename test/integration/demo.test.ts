@@ -35,19 +35,21 @@ interface Result {
   };
 }
 
+/** The store's own metrics, one `name value` line each. */
+async function storeMetrics(storeUrl: string): Promise<string[]> {
+  return (await (await fetch(`${storeUrl}/metrics`)).text()).split('\n');
+}
+
 async function storeCounter(storeUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${storeUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  const line = (await storeMetrics(storeUrl)).find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`the store reports no ${name}`);
   return Number(line.slice(name.length + 1));
 }
 
 /** Waits until the store has stopped compacting what was just written (its counters hold still for 5 s). */
 async function storeSettled(storeUrl: string): Promise<void> {
-  const counters = async () => {
-    const text = await (await fetch(`${storeUrl}/metrics`)).text();
-    return text.split('\n').filter((line) => /^prometheus_tsdb_(compactions_total|compactions_failed_total|out_of_order_samples_total|head_chunks) /.test(line)).join('\n');
-  };
+  const counters = async () =>
+    (await storeMetrics(storeUrl)).filter((line) => /^prometheus_tsdb_(compactions_total|compactions_failed_total|out_of_order_samples_total|head_chunks) /.test(line)).join('\n');
   let last = await counters();
   for (let still = 0, waited = 0; still < 5 && waited < 90; waited++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
