@@ -1,46 +1,19 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startExporterProcess, type ExporterProcess } from './exporter-process';
 
-export interface SequenceExporter {
-  url: string;
-  /** The value served by each scrape so far: 1, 2, 3, ... (a scrape's value identifies it in the store). */
-  served: number[];
-  /** Wall-clock time (ms) at which each value was served, same order as `served`. */
-  servedAt: number[];
-  close(): Promise<void>;
-}
+export type SequenceExporter = ExporterProcess;
 
 /**
  * An exporter whose one series carries the scrape's sequence number as its value, so every
  * scrape becomes one distinguishable sample in the store: a lost sample is a missing value,
  * counted exactly, not a shortfall hidden in a count. `extra` is appended to every scrape
- * (more series, e.g. a real Kubecost exposition) to give the agent realistic batches.
+ * (more series, e.g. a real Kubecost exposition) to give the agent realistic batches. It runs
+ * in a process of its own (see exporter-child.cjs).
  */
-export async function startSequenceExporter(metric: string, labels: Record<string, string>, extra = ''): Promise<SequenceExporter> {
+export function startSequenceExporter(metric: string, labels: Record<string, string>, extra = ''): Promise<SequenceExporter> {
   const labelText = Object.entries(labels)
     .map(([name, value]) => `${name}="${value}"`)
     .join(',');
-  const exporter = { served: [] as number[], servedAt: [] as number[] } as SequenceExporter;
-  const server = http.createServer((req, res) => {
-    if (!req.url?.startsWith('/metrics')) {
-      res.writeHead(404).end();
-      return;
-    }
-    const value = exporter.served.length + 1;
-    exporter.served.push(value);
-    exporter.servedAt.push(Date.now());
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-    // No TYPE line, so `extra` may declare any family (a second TYPE line would fail the scrape).
-    res.end(`${extra}${extra && !extra.endsWith('\n') ? '\n' : ''}${metric}{${labelText}} ${value}\n`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  exporter.url = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  exporter.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return exporter;
+  return startExporterProcess({ sequence: { metric, labelText, extra } });
 }
 
 /** The samples (timestamp ms, value) of the series matching `selector` in [start, end] (ms), exactly as stored. */

@@ -79,10 +79,11 @@ describe('store outage of 60 s under a real Prometheus agent', () => {
     const upAt = Date.now();
 
     // The scrapes served while the store was down, identified by their values.
-    const duringOutage = exporter.served.filter((_, i) => exporter.servedAt[i] >= downAt && exporter.servedAt[i] <= upAt);
+    const { served, servedAt } = await exporter.snapshot();
+    const duringOutage = served.filter((_, i) => servedAt[i] >= downAt && servedAt[i] <= upAt);
     const firstStored = Math.min(...(await storedSamples(store.url, selector, downAt - 600_000, downAt)).map(([, v]) => v));
     // Every scrape from the first stored one up to the restart: before, during and right after the outage.
-    const expected = exporter.served.filter((v, i) => v >= firstStored && exporter.servedAt[i] <= upAt);
+    const expected = served.filter((v, i) => v >= firstStored && servedAt[i] <= upAt);
     const stored = await waitFor(
       'the agent to deliver every scrape of the outage',
       async () => {

@@ -171,8 +171,9 @@ describe('the ingest worker as a separate process', () => {
     // scraped while the worker was dead.
     const cutoff = Date.now() - 2000;
     const firstStored = Math.min(...(await storedSamples(store.url, probe, since - 600_000, killedAt)).map(([, v]) => v));
-    const expectedScrapes = scrapes.served.filter((v, i) => v >= firstStored && scrapes.servedAt[i] <= cutoff);
-    const scrapesWhileDead = scrapes.served.filter((_, i) => scrapes.servedAt[i] >= killedAt && scrapes.servedAt[i] <= restartedAt);
+    const { served, servedAt } = await scrapes.snapshot();
+    const expectedScrapes = served.filter((v, i) => v >= firstStored && servedAt[i] <= cutoff);
+    const scrapesWhileDead = served.filter((_, i) => servedAt[i] >= killedAt && servedAt[i] <= restartedAt);
     const agentStored = await waitFor(
       'the agent to catch up',
       async () => {
