@@ -32,8 +32,12 @@ export interface Transaction extends Queryable {
    * `copyRows` for typed rows already written in binary COPY format (`BinaryCopyRows`): the
    * server stores the values as sent instead of parsing text. Where COPY is unavailable, the
    * rows are turned back into text and inserted.
+   *
+   * `before` is a script of statements without parameters (savepoints, say) that runs just
+   * before the COPY; over a connection it travels with the COPY in one message, which saves a
+   * round trip to the server.
    */
-  copyBinary(table: string, columns: readonly BinaryColumn[], data: Buffer): Promise<void>;
+  copyBinary(table: string, columns: readonly BinaryColumn[], data: Buffer, before?: string): Promise<void>;
 }
 
 export interface Database extends Queryable {

@@ -41,8 +41,10 @@ export class PgliteDatabase implements Database {
           await tx.exec(sql);
         },
         copyRows: async (table, columns, rows: readonly BulkRow[]) => copyLines(table, columns, rows.map((row) => copyLine(row, columns.length))),
-        copyBinary: async (table, columns, data: Buffer) => {
+        copyBinary: async (table, columns, data: Buffer, before?: string) => {
           const target = copyTarget(table, columns.map((column) => column.name));
+          // In process: no round trip to save.
+          if (before) await tx.exec(before);
           await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT binary)`, [], {
             // Buffers made by Node.js sit on an ArrayBuffer, never a SharedArrayBuffer.
             blob: new Blob([data as Uint8Array<ArrayBuffer>]),

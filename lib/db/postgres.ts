@@ -55,10 +55,12 @@ export class PostgresDatabase implements Database {
       },
       copyRows: async (table: string, columns: readonly string[], rows: readonly BulkRow[]) =>
         this.copyFromStdin ? copyLines(client, table, columns, rows.map((row) => copyLine(row, columns.length))) : insertRows(tx, table, columns, rows),
-      copyBinary: (table: string, columns: readonly BinaryColumn[], data: Buffer) =>
-        this.copyFromStdin
-          ? copyIn(client, `${copyTarget(table, columns.map((column) => column.name))} FROM STDIN WITH (FORMAT binary)`, data)
-          : insertRows(tx, table, columns.map((column) => column.name), binaryCopyToText(columns, data)),
+      copyBinary: async (table: string, columns: readonly BinaryColumn[], data: Buffer, before?: string) => {
+        const target = copyTarget(table, columns.map((column) => column.name));
+        if (this.copyFromStdin) return copyIn(client, `${target} FROM STDIN WITH (FORMAT binary)`, data, before);
+        if (before) await client.query(before);
+        await insertRows(tx, table, columns.map((column) => column.name), binaryCopyToText(columns, data));
+      },
     };
     try {
       await client.query('BEGIN');
@@ -84,7 +86,10 @@ async function copyLines(client: pg.PoolClient, table: string, columns: readonly
   await copyIn(client, `${target} FROM STDIN`, copyText(lines));
 }
 
-/** `COPY <what>` with `data` as its whole input. */
-async function copyIn(client: pg.PoolClient, what: string, data: string | Buffer): Promise<void> {
-  await pipeline(Readable.from([data]), client.query(copyFrom(`COPY ${what}`)));
+/**
+ * `COPY <what>` with `data` as its whole input, after the statements of `before` in the same
+ * query message: the server answers them, then asks for the COPY data.
+ */
+async function copyIn(client: pg.PoolClient, what: string, data: string | Buffer, before?: string): Promise<void> {
+  await pipeline(Readable.from([data]), client.query(copyFrom(`${before ? `${before}; ` : ''}COPY ${what}`)));
 }

@@ -14,8 +14,9 @@ import { DecimalSum, isDecimal, plainParts } from './decimal';
  * - The file is streamed; memory grows only with the number of distinct rows (one short
  *   digest per row, to number identical rows) and the number of accounts seen.
  * - Rows are bulk-loaded in binary COPY format (`copyBinary`) straight into `expenses`, one
- *   chunk at a time while the next chunk is parsed. A chunk is only searched for rows
- *   already imported when the unique index refuses it (see `FocusFileImport.insert`).
+ *   chunk after the other, while the next chunks are parsed (up to QUEUED_CHUNKS ahead). A
+ *   chunk is only searched for rows already imported when the unique index refuses it (see
+ *   `FocusFileImport.insert`).
  *   `expense_daily_totals` gets the inserted rows' sums at the end.
  * - One transaction per file: any malformed row aborts the import and nothing is written.
  * - Idempotent: every row carries `row_hash` = 128 bits of sha256(raw CSV record, occurrence number of
@@ -279,8 +280,14 @@ const EXPENSE_COLUMNS: readonly BinaryColumn[] = [
  */
 const CHUNK_ROWS = 10_000;
 /**
- * The first chunk is smaller: the database has nothing to do until it arrives, so a short
- * first chunk gets it started while the rest of the file is read.
+ * Chunks parsed ahead of the database. With one, each side waited whenever the other was
+ * slower on the chunk at hand; a few in hand let the faster side run ahead.
+ */
+const QUEUED_CHUNKS = 3;
+/**
+ * The first chunk is smaller, and each next one twice as large up to CHUNK_ROWS: the database
+ * has nothing to do until a chunk arrives, so short first chunks get it started while the
+ * rest of the file is read.
  */
 const FIRST_CHUNK_ROWS = 1_000;
 
@@ -312,6 +319,8 @@ interface Account {
   bytes: Buffer;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 /** Numbers per row in `Chunk.costs`: billed, effective and list cost, three parts each. */
 const COST_PARTS = 9;
 
@@ -334,6 +343,8 @@ class Chunk {
   private starts: Float64Array;
   /** Row positions by ChargePeriodStart once `copyData` has sorted them; null when in order already. */
   private order: Uint32Array | null | undefined;
+  /** The COPY data of every row, once assembled. */
+  private whole: Buffer | undefined;
 
   constructor(rows: number) {
     this.data = new BinaryCopyRows(EXPENSE_COLUMNS, rows * 640);
@@ -373,7 +384,8 @@ class Chunk {
    * each chunk's rows of a day together. About a tenth less database CPU per row
    * (docs/benchmarks.md).
    */
-  copyData(skip?: ReadonlySet<number>): Buffer {
+  copyData(skip: ReadonlySet<number> = NONE): Buffer {
+    if (skip.size === 0 && this.whole) return this.whole;
     // A refused chunk is copied a second time: the order is worked out once.
     if (this.order === undefined) {
       const starts = this.starts;
@@ -387,7 +399,9 @@ class Chunk {
         this.order = order.sort((a, b) => starts[a] - starts[b]);
       }
     }
-    return this.data.toBuffer(skip, this.order ?? undefined);
+    const data = this.data.toBuffer(skip, this.order ?? undefined);
+    if (skip.size === 0) this.whole = data;
+    return data;
   }
 
   /** Adds row `row`, now inserted, to its daily group. */
@@ -413,6 +427,7 @@ class Chunk {
     this.hashes.length = 0;
     this.groups.length = 0;
     this.order = undefined;
+    this.whole = undefined;
     this.texts.clear();
   }
 }
@@ -478,11 +493,17 @@ class FocusFileImport {
   private readonly organizationBytes: Buffer;
   private chunkRows: number;
   private chunk: Chunk;
-  /** The last chunk done, emptied, for the next one. */
-  private spare: Chunk | undefined;
-  /** One chunk is in the database while the next one is parsed; never more than one. */
+  /** Chunks done, emptied, for the next ones. */
+  private readonly spares: Chunk[] = [];
+  /** The last chunk's statements; each chunk's start when the one before is done. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** The chunks handed over and not known to be done (counted), oldest first. */
+  private readonly queued: Promise<void>[] = [];
   private insertError: unknown;
+  /** Set when the import fails: chunks still queued are not sent. */
+  private stopped = false;
+  /** Whether the savepoint of the last chunk copied is still open (see `copyUnlessPresent`). */
+  private savepointOpen = false;
   /** Whether the next chunk's rows are looked up before it is copied (see `insert`). */
   private lookUpFirst = false;
 
@@ -516,9 +537,12 @@ class FocusFileImport {
       await this.flush();
       await this.inFlight;
       if (this.insertError !== undefined) throw this.insertError;
+      await Promise.all(this.queued);
     } catch (error) {
       source.destroy();
-      // Let the statement still running finish before the transaction rolls back.
+      // The chunks still queued are not sent; the statement running finishes before the
+      // transaction rolls back.
+      this.stopped = true;
       await this.inFlight;
       if (error instanceof FocusImportError) throw error;
       // A failed statement aborts the transaction, so later statements fail too: report the first.
@@ -681,23 +705,38 @@ class FocusFileImport {
   private async flush(): Promise<void> {
     const chunk = this.chunk;
     if (chunk.length === 0) return;
-    this.chunkRows = this.chunkSize;
-    await this.inFlight;
+    this.chunkRows = Math.min(this.chunkRows * 2, this.chunkSize);
+    while (this.queued.length >= QUEUED_CHUNKS) await this.queued.shift();
     if (this.insertError !== undefined) throw this.insertError;
-    // The chunk that just went through the database is the next one, rather than each chunk
-    // allocating megabytes afresh.
-    this.chunk = this.spare ?? new Chunk(this.chunkSize);
-    this.spare = undefined;
-    this.inFlight = this.insert(chunk).catch((error: unknown) => {
-      this.insertError = error;
-    });
+    // Chunks that went through the database are reused, rather than each chunk allocating
+    // megabytes afresh.
+    this.chunk = this.spares.pop() ?? new Chunk(this.chunkSize);
+    // Ordered and assembled now, while the database works on the chunks before it.
+    chunk.copyData();
+    // After a failure the transaction is aborted: the chunks queued behind it are not sent.
+    const stored = this.inFlight.then(() => (this.insertError === undefined && !this.stopped ? this.insert(chunk) : undefined));
+    this.inFlight = stored.then(
+      () => undefined,
+      (error: unknown) => {
+        this.insertError = error;
+      },
+    );
+    // The chunk's sums wait for a turn of the event loop, so that the next chunk's statements
+    // go out first and the database does not wait for them.
+    this.queued.push(
+      stored.then(
+        (present) => present && new Promise<void>((resolve) => setImmediate(() => resolve(this.count(chunk, present)))),
+        () => undefined,
+      ),
+    );
   }
 
   /**
-   * Copies the chunk's new rows into `expenses` and sums their days. Most chunks hold no row
-   * imported before, so a chunk is first copied whole, under a savepoint; only when the unique
-   * index refuses it are its rows looked up and the new ones copied. Looking up every chunk
-   * cost about a quarter of the database's work per row (docs/benchmarks.md).
+   * Copies the chunk's new rows into `expenses`; the positions of the rows imported before.
+   * Most chunks hold no row imported before, so a chunk is first copied whole, under a
+   * savepoint; only when the unique index refuses it are its rows looked up and the new ones
+   * copied. Looking up every chunk cost about a quarter of the database's work per row
+   * (docs/benchmarks.md).
    * - The refusal names the row already there. A stray one (the usual case) is left out and the
    *   chunk copied again, which costs no lookup; a second refusal means several, and the chunk
    *   is looked up.
@@ -708,22 +747,21 @@ class FocusFileImport {
    * caching their ids, and until the import commits, other sessions that meet its rows check
    * their visibility in pg_subtrans, which is slower but correct.
    */
-  private async insert(chunk: Chunk): Promise<void> {
-    let present: ReadonlySet<number> = NONE;
-    if (this.lookUpFirst) {
-      present = await this.lookUpAndCopy(chunk);
-    } else {
-      const refused = await this.copyUnlessPresent(chunk, NONE);
-      if (refused !== undefined) {
-        const named = new Set([refused]);
-        present = refused >= 0 && (await this.copyUnlessPresent(chunk, named)) === undefined ? named : await this.lookUpAndCopy(chunk);
-      }
-    }
+  private async insert(chunk: Chunk): Promise<ReadonlySet<number>> {
+    if (this.lookUpFirst) return this.lookUpAndCopy(chunk);
+    const refused = await this.copyUnlessPresent(chunk, NONE);
+    if (refused === undefined) return NONE;
+    const named = new Set([refused]);
+    return refused >= 0 && (await this.copyUnlessPresent(chunk, named)) === undefined ? named : this.lookUpAndCopy(chunk);
+  }
+
+  /** Adds the chunk's inserted rows to their daily groups and the result, and frees the chunk. */
+  private count(chunk: Chunk, present: ReadonlySet<number>): void {
     for (let row = 0; row < chunk.length; row++) if (!present.has(row)) chunk.addToGroup(row);
     this.result.inserted += chunk.length - present.size;
     this.result.duplicates += present.size;
     chunk.clear();
-    this.spare = chunk;
+    this.spares.push(chunk);
   }
 
   /** Looks every row of the chunk up and copies the new ones; the positions found. */
@@ -739,16 +777,20 @@ class FocusFileImport {
    * answer is that row's position, as the refusal names it (-1 when it names none of the chunk's).
    */
   private async copyUnlessPresent(chunk: Chunk, skip: ReadonlySet<number>): Promise<number | undefined> {
-    await this.tx.query('SAVEPOINT chunk');
+    // The savepoint goes with the COPY, and the previous chunk's is released in the same
+    // message: one round trip per chunk instead of three. Released only now, that savepoint
+    // may hold an account created since; no rollback ever returns to it.
+    const before = `${this.savepointOpen ? 'RELEASE SAVEPOINT chunk; ' : ''}SAVEPOINT chunk`;
+    this.savepointOpen = true;
     try {
-      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(skip));
+      await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(skip), before);
     } catch (error) {
       // Any other failure aborts the import, and its transaction with it.
       if (!isPresentRow(error)) throw error;
       await this.tx.exec('ROLLBACK TO SAVEPOINT chunk; RELEASE SAVEPOINT chunk');
+      this.savepointOpen = false;
       return chunk.positionOf(presentRowHash(error));
     }
-    await this.tx.query('RELEASE SAVEPOINT chunk');
     return undefined;
   }
 
@@ -769,7 +811,6 @@ class FocusFileImport {
   }
 }
 
-const NONE: ReadonlySet<number> = new Set();
 
 /** The unique index refused a row: its organization already has a row of that hash. */
 function isPresentRow(error: unknown): boolean {

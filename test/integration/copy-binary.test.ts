@@ -156,6 +156,35 @@ describe.each(databaseBackends())('copyBinary on $name', (backend) => {
     expect(numerics).toContain('-250');
   });
 
+  it('runs the statements sent with the COPY before it, so a savepoint there can undo the COPY alone', async () => {
+    await t.db.exec('CREATE TABLE typed_savepoint (u uuid NOT NULL, t text)');
+    const columns = [
+      { name: 'u', type: 'uuid' },
+      { name: 't', type: 'text' },
+    ] as const;
+    const rows = (...texts: Array<string | null>) => {
+      const data = new BinaryCopyRows(columns);
+      for (const text of texts) {
+        data.beginRow();
+        if (text === null) data.null();
+        else data.uuid(crypto.randomUUID());
+        data.text(text);
+      }
+      return data.toBuffer();
+    };
+    await t.db.transaction(async (tx) => {
+      await tx.copyBinary('typed_savepoint', columns, rows('first'), 'SAVEPOINT one');
+      // Released in the same message as the next savepoint, as the importer does.
+      await tx.copyBinary('typed_savepoint', columns, rows('second'), 'RELEASE SAVEPOINT one; SAVEPOINT two');
+      await tx.exec('ROLLBACK TO SAVEPOINT two');
+      // A refused COPY: its savepoint was set before it, and the transaction goes on from there.
+      await expect(tx.copyBinary('typed_savepoint', columns, rows('third', null), 'SAVEPOINT three')).rejects.toThrow(/null value/);
+      await tx.exec('ROLLBACK TO SAVEPOINT three');
+      await tx.copyBinary('typed_savepoint', columns, rows('fourth'));
+    });
+    expect((await t.db.query<{ t: string }>('SELECT t FROM typed_savepoint ORDER BY t')).map((row) => row.t)).toEqual(['first', 'fourth']);
+  });
+
   it('fails the statement on a value the column refuses, and the transaction with it', async () => {
     await t.db.exec('CREATE TABLE typed_strict (u uuid NOT NULL, t text)');
     const data = new BinaryCopyRows([

@@ -93,11 +93,16 @@ function recording(db: Database): { db: Database; log: string[]; copies: Array<A
           query: (sql, params) => (log.push(sql.trim()), tx.query(sql, params)),
           exec: (sql) => (log.push(sql.trim()), tx.exec(sql)),
           copyRows: (table, columns, rows) => tx.copyRows(table, columns, rows),
-          copyBinary: async (table, columns, data) => {
-            if (++count === failAt) throw failure ?? Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+          copyBinary: async (table, columns, data, before) => {
+            if (before) log.push(before);
+            if (++count === failAt) {
+              // As on the server: the statements sent with the COPY ran, then the COPY failed.
+              if (before) await tx.exec(before);
+              throw failure ?? Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+            }
             log.push(`COPY ${table}`);
             copies.push(binaryCopyToText(columns, data).map((row) => Object.fromEntries(columns.map((column, i) => [column.name, row[i]]))));
-            return tx.copyBinary(table, columns, data);
+            return tx.copyBinary(table, columns, data, before);
           },
         };
         return fn(spy);
