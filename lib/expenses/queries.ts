@@ -338,6 +338,8 @@ function decodeCursor(text: unknown, orderBy: ExpenseOrder, costType: CostType):
 
 interface ItemRow {
   id: string;
+  /** The tie-breaker of the order: id or row hash. */
+  tie: string;
   cloud_account_id: string;
   charge_period_start: Date;
   charge_period_end: Date;
@@ -386,8 +388,21 @@ const toItem = (row: ItemRow): ExpenseItem => ({
 });
 
 /**
- * One page of expenses. Keyset paging on (sort key, id): stable under ties and under
- * inserts elsewhere in the list; `after` is the opaque `endCursor` of the previous page.
+ * Rows whose billed cost is at least this, either way, are in the billed-cost index
+ * (expenses_by_org_large_billed_cost, migration 008). The text must stay the index's
+ * predicate: the planner uses the index only for conditions that imply it.
+ */
+const LARGE_COST = '0.01';
+
+const ITEM_COLUMNS = `e.id, e.cloud_account_id, e.charge_period_start, e.charge_period_end, e.billed_cost::float8 AS billed_cost,
+       e.effective_cost::float8 AS effective_cost, e.list_cost::float8 AS list_cost, e.billing_currency, e.provider, e.service_name,
+       e.service_category, e.region_id, e.region_name, e.resource_id, e.resource_name, e.resource_type, e.charge_category,
+       e.charge_description, e.sku_id, e.tags`;
+
+/**
+ * One page of expenses. Keyset paging on (sort key, tie-breaker): stable under ties and under
+ * inserts elsewhere in the list; `after` is the opaque `endCursor` of the previous page. Ties
+ * are broken by id in date order and by row hash in cost order (see `pageByCost`).
  */
 export async function listItems(
   db: Queryable,
@@ -398,37 +413,75 @@ export async function listItems(
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new ExpenseQueryError(`first must be an integer between 1 and ${MAX_PAGE_SIZE}`);
   const order = Object.prototype.hasOwnProperty.call(ORDERS, orderBy) ? ORDERS[orderBy] : undefined;
   if (!order) throw new ExpenseQueryError(`orderBy must be one of ${Object.keys(ORDERS).join(', ')}`);
-  const cost = costColumn(scope.costType);
+  costColumn(scope.costType);
   const cursor = after === undefined || after === null ? undefined : decodeCursor(after, orderBy, scope.costType);
-
-  const params = new Params();
   const checked = checkScope(scope);
   if (!checked) return { items: [], endCursor: null, hasNextPage: false };
-  const from = rowsFrom(checked, params, checked.from, checked.to);
-  const sortColumn = order.key === 'cost' ? cost : 'e.charge_period_start';
-  const sortKey = order.key === 'cost' ? `${cost}::text` : `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-  const comparison = order.direction === 'DESC' ? '<' : '>';
-  const keyset = cursor
-    ? `AND (${sortColumn}, e.id) ${comparison} (${params.add(cursor.k)}::${order.key === 'cost' ? 'numeric' : 'timestamptz'}, ${params.add(cursor.i)}::uuid)`
-    : '';
-  const rows = await db.query<ItemRow>(
-    `SELECT e.id, e.cloud_account_id, e.charge_period_start, e.charge_period_end, ${sortKey} AS sort_key, ${cost}::float8 AS cost,
-            e.billed_cost::float8 AS billed_cost, e.effective_cost::float8 AS effective_cost, e.list_cost::float8 AS list_cost,
-            e.billing_currency, e.provider, e.service_name, e.service_category, e.region_id, e.region_name, e.resource_id,
-            e.resource_name, e.resource_type, e.charge_category, e.charge_description, e.sku_id, e.tags
-     ${from} ${keyset}
-     ORDER BY ${sortColumn} ${order.direction}, e.id ${order.direction}
-     LIMIT ${params.add(first + 1)}::int`,
-    params.values,
-  );
+
+  const rows = order.key === 'cost' ? await pageByCost(db, checked, order.direction, first + 1, cursor) : await pageByDate(db, checked, order.direction, first + 1, cursor);
   const hasNextPage = rows.length > first;
   const page = rows.slice(0, first);
   const last = page[page.length - 1];
   return {
     items: page.map(toItem),
-    endCursor: last ? encodeCursor({ o: orderBy, c: scope.costType, k: last.sort_key, i: last.id }) : null,
+    endCursor: last ? encodeCursor({ o: orderBy, c: scope.costType, k: last.sort_key, i: last.tie }) : null,
     hasNextPage,
   };
+}
+
+async function pageByDate(db: Queryable, scope: CheckedScope, direction: 'ASC' | 'DESC', limit: number, cursor: Cursor | undefined): Promise<ItemRow[]> {
+  const params = new Params();
+  const from = rowsFrom(scope, params, scope.from, scope.to);
+  const keyset = cursor
+    ? `AND (e.charge_period_start, e.id) ${direction === 'DESC' ? '<' : '>'} (${params.add(cursor.k)}::timestamptz, ${params.add(cursor.i)}::uuid)`
+    : '';
+  return db.query<ItemRow>(
+    `SELECT ${ITEM_COLUMNS}, ${scope.cost}::float8 AS cost, e.id AS tie,
+            to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS sort_key
+     ${from} ${keyset}
+     ORDER BY e.charge_period_start ${direction}, e.id ${direction}
+     LIMIT ${params.add(limit)}::int`,
+    params.values,
+  );
+}
+
+/**
+ * A page in cost order, tie-broken by row hash. Rows are picked first by (cost, row hash)
+ * alone, which the covering index answers without reading the table, then read whole
+ * through the primary key. In billed cost, the rows of at least a cent either way come from
+ * the billed-cost index, which holds only them: the list descending is those of at least a
+ * cent, then the others; ascending, those of at most minus a cent, then the others. A page
+ * takes from the second part only what the first does not fill.
+ */
+async function pageByCost(db: Queryable, scope: CheckedScope, direction: 'ASC' | 'DESC', limit: number, cursor: Cursor | undefined): Promise<ItemRow[]> {
+  const parts =
+    scope.cost !== COST_COLUMNS.BILLED
+      ? [undefined]
+      : direction === 'DESC'
+        ? [`e.billed_cost >= ${LARGE_COST}`, `e.billed_cost < ${LARGE_COST}`]
+        : [`e.billed_cost <= -${LARGE_COST}`, `e.billed_cost > -${LARGE_COST}`];
+  const rows: ItemRow[] = [];
+  for (const part of parts) {
+    if (rows.length >= limit) break;
+    const params = new Params();
+    const from = rowsFrom(scope, params, scope.from, scope.to);
+    const keyset = cursor
+      ? `AND (${scope.cost}, e.row_hash) ${direction === 'DESC' ? '<' : '>'} (${params.add(cursor.k)}::numeric, ${params.add(cursor.i)}::uuid)`
+      : '';
+    const organization = params.add(scope.organizationId);
+    rows.push(
+      ...(await db.query<ItemRow>(
+        `SELECT ${ITEM_COLUMNS}, ${scope.cost}::float8 AS cost, ${scope.cost}::text AS sort_key, e.row_hash AS tie
+           FROM (SELECT ${scope.cost} AS cost, e.row_hash ${from} ${part ? `AND ${part}` : ''} ${keyset}
+                  ORDER BY ${scope.cost} ${direction}, e.row_hash ${direction}
+                  LIMIT ${params.add(limit - rows.length)}::int) page
+           JOIN expenses e ON e.organization_id = ${organization}::uuid AND e.row_hash = page.row_hash
+          ORDER BY page.cost ${direction}, page.row_hash ${direction}`,
+        params.values,
+      )),
+    );
+  }
+  return rows;
 }
 
 /**

@@ -260,6 +260,11 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
   });
 
   it.each(['COST_DESC', 'COST_ASC', 'DATE_DESC', 'DATE_ASC'] as const)('pages through every row exactly once, %s', async (orderBy) => {
+    // In billed cost, rows of at least a cent either way come from another index than the
+    // others (migration 008). Pages of 37 cross from one part to the other inside a page in
+    // both directions: 93 rows of a cent or more, 3 credits of a cent or more.
+    const cent = units('0.01');
+    expect([ROWS.filter((row) => row.cost.BILLED >= cent).length, ROWS.filter((row) => row.cost.BILLED <= -cent).length]).toEqual([93, 3]);
     for (const costType of ['BILLED', 'EFFECTIVE'] as const) {
       const { items, pages } = await pageThrough(t.db, scope(undefined, costType), orderBy, 37);
       expect(pages).toBe(Math.ceil(1000 / 37));
@@ -276,9 +281,9 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
     expect(zero).toBeGreaterThan(37 * 3);
     const { items } = await pageThrough(t.db, scope({ providers: ['AWS'] }), 'COST_ASC', 37);
     expect(new Set(items.map((i) => i.id)).size).toBe(ROWS.filter((r) => r.provider === 'AWS').length);
-    const zeros = items.filter((item) => item.cost === 0).map((item) => item.id);
-    // Within a tie the order is by id, so it is the same on every call.
-    expect([...zeros].sort()).toEqual(zeros);
+    // Within a tie the order is by row hash, so it is the same on every call.
+    const again = await pageThrough(t.db, scope({ providers: ['AWS'] }), 'COST_ASC', 37);
+    expect(again.items.map((item) => item.id)).toEqual(items.map((item) => item.id));
   });
 
   it('returns items with every field of the row', async () => {
