@@ -413,6 +413,7 @@ export async function listItems(
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new ExpenseQueryError(`first must be an integer between 1 and ${MAX_PAGE_SIZE}`);
   const order = Object.prototype.hasOwnProperty.call(ORDERS, orderBy) ? ORDERS[orderBy] : undefined;
   if (!order) throw new ExpenseQueryError(`orderBy must be one of ${Object.keys(ORDERS).join(', ')}`);
+  // An unknown cost type is refused before the cursor is read.
   costColumn(scope.costType);
   const cursor = after === undefined || after === null ? undefined : decodeCursor(after, orderBy, scope.costType);
   const checked = checkScope(scope);

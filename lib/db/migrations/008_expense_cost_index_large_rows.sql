@@ -5,10 +5,11 @@
 --
 -- The index serves the first pages of the lists by billed cost, and those pages hold the rows
 -- that cost the most (or, ascending, the largest credits). The index now keeps only rows that
--- cost at least a cent either way: in the benchmark's data, 11% of the rows (a third cost
--- exactly zero). The importer's inserts into it become rare, and it stays small enough to be
--- cached. Rows below a cent come after those in the descending list (before them ascending),
--- and the queries read them from the covering index (lib/expenses/queries.ts, `listItems`).
+-- cost at least a cent either way: in the benchmark's data, 12% of the rows (a third cost
+-- exactly zero). One imported row in eight goes into it, and it stays small enough to be
+-- cached. The descending list is the index's positive rows, then the others; the ascending list
+-- is its credits, then the others; the queries read the others from the covering index
+-- (lib/expenses/queries.ts, `pageByCost`).
 --
 -- Ties are broken by row hash instead of id: the covering index carries the row hash too, so
 -- a page of rows below a cent is picked by an index-only scan, then read by the primary key
