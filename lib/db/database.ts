@@ -34,7 +34,7 @@ export interface Transaction extends Queryable {
    * rows are turned back into text and inserted.
    *
    * `before` is a script of statements without parameters (savepoints, say) that runs just
-   * before the COPY; over a connection it travels with the COPY in one message, which saves a
+   * before the COPY; with COPY FROM STDIN it travels with the COPY in one message, which saves a
    * round trip to the server.
    */
   copyBinary(table: string, columns: readonly BinaryColumn[], data: Buffer, before?: string): Promise<void>;

@@ -472,8 +472,8 @@ function decimalField(record: readonly (string | null)[], index: number, column:
 
 /**
  * One file's import inside its transaction. Rows are parsed synchronously; the database work
- * of one chunk (duplicate check, then COPY of the new rows straight into `expenses`) runs
- * while the next chunk is parsed. The daily totals of the inserted rows are summed on the
+ * of each chunk (COPY of its rows straight into `expenses`, a duplicate check when refused)
+ * runs while the next chunks are parsed, up to QUEUED_CHUNKS ahead. The daily totals of the inserted rows are summed on the
  * way and written once at the end.
  */
 class FocusFileImport {
@@ -538,6 +538,7 @@ class FocusFileImport {
       await this.inFlight;
       if (this.insertError !== undefined) throw this.insertError;
       await Promise.all(this.queued);
+      if (this.insertError !== undefined) throw this.insertError;
     } catch (error) {
       source.destroy();
       // The chunks still queued are not sent; the statement running finishes before the
@@ -725,7 +726,19 @@ class FocusFileImport {
     // go out first and the database does not wait for them.
     this.queued.push(
       stored.then(
-        (present) => present && new Promise<void>((resolve) => setImmediate(() => resolve(this.count(chunk, present)))),
+        (present) =>
+          present &&
+          new Promise<void>((resolve) =>
+            setImmediate(() => {
+              try {
+                this.count(chunk, present);
+              } catch (error) {
+                // Not thrown from a timer, where it would end the process: the import fails.
+                this.insertError ??= error;
+              }
+              resolve();
+            }),
+          ),
         () => undefined,
       ),
     );
@@ -743,7 +756,7 @@ class FocusFileImport {
    * - A chunk looked up with more than 1% of its rows imported before means the file overlaps
    *   an earlier import (a month-to-date export again): the following chunks are looked up
    *   first, which is cheaper than having each refused, until one has at most 1%.
-   * Each savepoint is a subtransaction: past 64 in one import (640k rows), PostgreSQL stops
+   * Each savepoint is a subtransaction: past 64 in one import (about 600k rows), PostgreSQL stops
    * caching their ids, and until the import commits, other sessions that meet its rows check
    * their visibility in pg_subtrans, which is slower but correct.
    */
@@ -778,7 +791,7 @@ class FocusFileImport {
    */
   private async copyUnlessPresent(chunk: Chunk, skip: ReadonlySet<number>): Promise<number | undefined> {
     // The savepoint goes with the COPY, and the previous chunk's is released in the same
-    // message: one round trip per chunk instead of three. Released only now, that savepoint
+    // message: two round trips per chunk (the COPY waits for the server's go-ahead) instead of four. Released only now, that savepoint
     // may hold an account created since; no rollback ever returns to it.
     const before = `${this.savepointOpen ? 'RELEASE SAVEPOINT chunk; ' : ''}SAVEPOINT chunk`;
     this.savepointOpen = true;

@@ -308,14 +308,22 @@ interface Cursor {
   c: CostType;
   /** Sort key of the last item: exact cost as numeric text, or the start as an ISO instant (µs). */
   k: string;
+  /** The tie-breaker of the last item: its id in date order, its row hash in cost order. */
   i: string;
 }
+
+/**
+ * The cursor field of the tie-breaker. Cost order took ties by id before migration 008; a
+ * cursor of that time names an id, and is refused rather than compared with row hashes.
+ */
+const tieField = (order: ExpenseOrder): 'i' | 'h' => (ORDERS[order].key === 'cost' ? 'h' : 'i');
 
 const CURSOR_COST = /^-?\d{1,60}(?:\.\d{1,60})?$/;
 const CURSOR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  const { i, ...rest } = cursor;
+  return Buffer.from(JSON.stringify({ ...rest, [tieField(cursor.o)]: i })).toString('base64url');
 }
 
 function decodeCursor(text: unknown, orderBy: ExpenseOrder, costType: CostType): Cursor {
@@ -328,7 +336,7 @@ function decodeCursor(text: unknown, orderBy: ExpenseOrder, costType: CostType):
     throw invalid();
   }
   if (typeof cursor !== 'object' || cursor === null) throw invalid();
-  const { o, c, k, i } = cursor as Record<string, unknown>;
+  const { o, c, k, [tieField(orderBy)]: i } = cursor as Record<string, unknown>;
   if (o !== orderBy || c !== costType || typeof k !== 'string' || !isId(i)) throw invalid();
   const pattern = ORDERS[orderBy].key === 'cost' ? CURSOR_COST : CURSOR_DATE;
   if (!pattern.test(k)) throw invalid();
