@@ -473,8 +473,8 @@ function decimalField(record: readonly (string | null)[], index: number, column:
 /**
  * One file's import inside its transaction. Rows are parsed synchronously; the database work
  * of each chunk (COPY of its rows straight into `expenses`, a duplicate check when refused)
- * runs while the next chunks are parsed, up to QUEUED_CHUNKS ahead. The daily totals of the inserted rows are summed on the
- * way and written once at the end.
+ * runs while the next chunks are parsed, up to QUEUED_CHUNKS ahead. The daily totals of the
+ * inserted rows are summed on the way and written once at the end.
  */
 class FocusFileImport {
   readonly result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
@@ -535,8 +535,7 @@ class FocusFileImport {
         if (pending) await pending;
       }
       await this.flush();
-      await this.inFlight;
-      if (this.insertError !== undefined) throw this.insertError;
+      // Each chunk is counted after its statements: this waits for both.
       await Promise.all(this.queued);
       if (this.insertError !== undefined) throw this.insertError;
     } catch (error) {
@@ -724,23 +723,20 @@ class FocusFileImport {
     );
     // The chunk's sums wait for a turn of the event loop, so that the next chunk's statements
     // go out first and the database does not wait for them.
-    this.queued.push(
-      stored.then(
-        (present) =>
-          present &&
-          new Promise<void>((resolve) =>
-            setImmediate(() => {
-              try {
-                this.count(chunk, present);
-              } catch (error) {
-                // Not thrown from a timer, where it would end the process: the import fails.
-                this.insertError ??= error;
-              }
-              resolve();
-            }),
-          ),
-        () => undefined,
-      ),
+    this.queued.push(stored.then((present) => present && this.countSoon(chunk, present), () => undefined));
+  }
+
+  /** `count` at the next turn of the event loop; a failure there fails the import, not the process. */
+  private countSoon(chunk: Chunk, present: ReadonlySet<number>): Promise<void> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        try {
+          this.count(chunk, present);
+        } catch (error) {
+          this.insertError ??= error;
+        }
+        resolve();
+      }),
     );
   }
 
