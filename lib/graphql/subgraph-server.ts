@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
 import type { Logger } from '../log';
 import { ErrorCode } from './errors';
+import { roundFloatFields } from './float-precision';
 import { createGraphQLHttpServer, HttpError } from './http-server';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
@@ -50,6 +51,8 @@ export interface SubgraphOptions<C extends BaseContext> {
   registry?: Registry;
   ready?: () => Promise<boolean>;
   introspection?: boolean;
+  /** Float results lose the noise of binary arithmetic (see `roundFloatFields`). */
+  roundFloats?: boolean;
 }
 
 export interface Subgraph<C extends BaseContext> {
@@ -60,8 +63,9 @@ export interface Subgraph<C extends BaseContext> {
 /** A federated subgraph that refuses (401) any request without a valid gateway signature. */
 export async function createSubgraph<C extends BaseContext>(options: SubgraphOptions<C>): Promise<Subgraph<C>> {
   const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]);
   const apollo = new ApolloServer<C>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
+    schema: options.roundFloats ? roundFloatFields(schema) : schema,
     formatError: maskErrors(options.logger),
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,

@@ -32,6 +32,8 @@ export async function startKubecostSubgraph(deps: { config: KubecostConfig; db: 
     name: 'kubecost',
     schemaFile: KUBECOST_SCHEMA,
     resolvers,
+    // Costs are float sums (PromQL's and the resolvers'): no 1041.0704640000001 in answers.
+    roundFloats: true,
     secret: config.internalSecret,
     logger,
     registry: metrics.registry,

@@ -105,6 +105,11 @@ describe('costgraph demo', () => {
     expect(prod.namespaces.map((n) => n.namespace)).toEqual(expect.arrayContaining(['web', 'api', 'payments', 'data', 'ml', '__idle__']));
     expect(dev.savings.map((s) => s.kind)).toContain('UNCLAIMED_VOLUME');
     expect(o.costSummary.totalCost).toBeCloseTo(o.expenses.totalCost + o.kubernetesCosts.totalCost, 6);
+    // Float sums leave noise such as 425.24025600000004; no answer carries it.
+    const numbers: number[] = [];
+    JSON.stringify(res.data, (_, x: unknown) => (typeof x === 'number' && numbers.push(x), x));
+    expect(numbers.length).toBeGreaterThan(50);
+    expect(numbers.filter((n) => Number(n.toPrecision(15)) !== n)).toEqual([]);
 
     // The history both runs wrote (a day ending at the first run's last scrape) reads the same
     // afterwards: values at a shared timestamp agree, so the store neither refuses nor changes them.
