@@ -15,8 +15,8 @@ import { DecimalSum, isDecimal, plainParts } from './decimal';
  *   digest per row, to number identical rows) and the number of accounts seen.
  * - Rows are bulk-loaded in binary COPY format (`copyBinary`) straight into `expenses`, one
  *   chunk after the other, while the next chunks are parsed (up to QUEUED_CHUNKS ahead). A
- *   chunk is only searched for rows already imported when the unique index refuses it (see
- *   `FocusFileImport.insert`).
+ *   chunk is only searched for rows already imported when the unique index refuses it, or
+ *   when the import has used its savepoints (see `FocusFileImport.insert`).
  *   `expense_daily_totals` gets the inserted rows' sums at the end.
  * - One transaction per file: any malformed row aborts the import and nothing is written.
  * - Idempotent: every row carries `row_hash` = 128 bits of sha256(raw CSV record, occurrence number of
@@ -290,6 +290,15 @@ const QUEUED_CHUNKS = 3;
  * rest of the file is read.
  */
 const FIRST_CHUNK_ROWS = 1_000;
+/**
+ * Savepoints one import may take (see `FocusFileImport.insert`). Each is a subtransaction with
+ * an id of its own, and a backend keeps at most 64 of those in shared memory: past that, until
+ * the import commits, every snapshot taken on the server is marked overflowed, and all its
+ * sessions, whatever organization they serve, look the visibility of recent rows up in
+ * pg_subtrans. Chunks after the budget (about 450k rows) are looked up before they are copied,
+ * which needs no savepoint and costs the database about a third more per row.
+ */
+export const SAVEPOINT_BUDGET = 48;
 
 /** A row as parsed, before its account is known. */
 interface ParsedRow {
@@ -504,6 +513,8 @@ class FocusFileImport {
   private stopped = false;
   /** Whether the savepoint of the last chunk copied is still open (see `copyUnlessPresent`). */
   private savepointOpen = false;
+  /** Savepoints taken so far, against SAVEPOINT_BUDGET. */
+  private savepoints = 0;
   /** Whether the next chunk's rows are looked up before it is copied (see `insert`). */
   private lookUpFirst = false;
 
@@ -752,12 +763,11 @@ class FocusFileImport {
    * - A chunk looked up with more than 1% of its rows imported before means the file overlaps
    *   an earlier import (a month-to-date export again): the following chunks are looked up
    *   first, which is cheaper than having each refused, until one has at most 1%.
-   * Each savepoint is a subtransaction: past 64 in one import (about 600k rows), PostgreSQL stops
-   * caching their ids, and until the import commits, other sessions that meet its rows check
-   * their visibility in pg_subtrans, which is slower but correct.
+   * - Each copy under a savepoint spends one of SAVEPOINT_BUDGET; once they are spent, the
+   *   following chunks are looked up first.
    */
   private async insert(chunk: Chunk): Promise<ReadonlySet<number>> {
-    if (this.lookUpFirst) return this.lookUpAndCopy(chunk);
+    if (this.lookUpFirst || this.savepoints >= SAVEPOINT_BUDGET) return this.lookUpAndCopy(chunk);
     const refused = await this.copyUnlessPresent(chunk, NONE);
     if (refused === undefined) return NONE;
     const named = new Set([refused]);
@@ -791,6 +801,7 @@ class FocusFileImport {
     // may hold an account created since; no rollback ever returns to it.
     const before = `${this.savepointOpen ? 'RELEASE SAVEPOINT chunk; ' : ''}SAVEPOINT chunk`;
     this.savepointOpen = true;
+    this.savepoints++;
     try {
       await this.tx.copyBinary('expenses', EXPENSE_COLUMNS, chunk.copyData(skip), before);
     } catch (error) {

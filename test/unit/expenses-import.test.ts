@@ -8,7 +8,7 @@ import { binaryCopyToText } from '../../lib/db/copy-binary';
 import type { Database, Queryable, Transaction } from '../../lib/db/database';
 import { listMigrations, migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
-import { FocusImportError, importFocusFile } from '../../lib/expenses/import-focus';
+import { FocusImportError, importFocusFile, SAVEPOINT_BUDGET } from '../../lib/expenses/import-focus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { FIXTURES } from '../helpers/fixtures';
 
@@ -345,6 +345,28 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
     await expect(importFocusFile(db, org.id, third, { chunkRows: 100 })).rejects.toThrow('No space left on device');
     const [after] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
     expect(Number(after.n)).toBe(1449);
+    await expectDailyTotalsMatchRows(t.db);
+  });
+
+  it('takes at most SAVEPOINT_BUDGET savepoints, and looks the chunks after them up first', async () => {
+    const org = await createOrganization(t.db, 'Savepoints');
+    const { db, log } = recording(t.db);
+    const savepoints = () => log.filter((sql) => /(^|; )SAVEPOINT chunk$/.test(sql)).length;
+    // Chunks of 2 rows: SAVEPOINT_BUDGET of them under savepoints, then 10 looked up.
+    const rows = ROWS.slice(0, 2 * (SAVEPOINT_BUDGET + 10)).map((row) => ({ ...row, ResourceName: 'budget' }));
+    const first = write('budget-1.csv', [csvLine(HEADER), ...rows.map(rowLine)].join('\n'));
+    expect(await importFocusFile(db, org.id, first, { chunkRows: 2 })).toMatchObject({ inserted: rows.length, duplicates: 0 });
+    expect([savepoints(), lookups(log), refusals(log)]).toEqual([SAVEPOINT_BUDGET, 10, 0]);
+
+    // Rows imported before, after the budget: found by the lookups, never refused (a refusal
+    // without a savepoint would abort the import).
+    log.length = 0;
+    const again = [...rows.slice(0, 2 * SAVEPOINT_BUDGET).map((row) => ({ ...row, ResourceName: 'budget 2' })), ...rows.slice(2 * SAVEPOINT_BUDGET)];
+    const second = write('budget-2.csv', [csvLine(HEADER), ...again.map(rowLine)].join('\n'));
+    expect(await importFocusFile(db, org.id, second, { chunkRows: 2 })).toMatchObject({ inserted: 2 * SAVEPOINT_BUDGET, duplicates: 20 });
+    expect([savepoints(), lookups(log), refusals(log)]).toEqual([SAVEPOINT_BUDGET, 10, 0]);
+    const [{ n }] = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM expenses WHERE organization_id = $1', [org.id]);
+    expect(Number(n)).toBe(rows.length + 2 * SAVEPOINT_BUDGET);
     await expectDailyTotalsMatchRows(t.db);
   });
 
