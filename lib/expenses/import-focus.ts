@@ -25,6 +25,8 @@ import { DecimalSum, isDecimal, plainParts } from './decimal';
  *   chunk, which is then searched and copied again like any other. A deadlock between two
  *   imports, or rows committed between a chunk's lookup and its copy, make the whole file be
  *   imported again.
+ * - Every row must be billed in the organization's currency (`BillingCurrency`): its totals
+ *   add all its rows up, and nothing converts currencies.
  * - Rows are attributed to the organization's cloud account of the row's provider and
  *   SubAccountId, created on first sight.
  */
@@ -40,7 +42,7 @@ export interface ImportResult {
   totalsByProvider: Record<string, string>;
 }
 
-export type FocusImportErrorCode = 'MALFORMED' | 'ORGANIZATION_NOT_FOUND' | 'UNREADABLE';
+export type FocusImportErrorCode = 'MALFORMED' | 'CURRENCY_MISMATCH' | 'ORGANIZATION_NOT_FOUND' | 'UNREADABLE';
 
 /** Why a file was refused. `line` is the physical line (header = 1) where the bad record starts. */
 export class FocusImportError extends Error {
@@ -521,6 +523,8 @@ class FocusFileImport {
   constructor(
     private readonly tx: Transaction,
     private readonly organizationId: string,
+    /** The organization's currency: every row must be billed in it. */
+    private readonly currency: string,
     private readonly chunkSize: number,
   ) {
     this.organizationBytes = uuidBytes(organizationId);
@@ -615,6 +619,15 @@ class FocusFileImport {
     if (end < start) malformed(line, 'ChargePeriodEnd is before ChargePeriodStart');
     const currency = requiredField(record, c.BillingCurrency, 'BillingCurrency', line).trim();
     if (currency.length > 16) malformed(line, `BillingCurrency "${currency.slice(0, 40)}" is not a currency code`);
+    // Totals add every row of the organization up: a row in another currency would be added as
+    // if it were in the organization's.
+    if (currency !== this.currency && currency.toUpperCase() !== this.currency) {
+      throw new FocusImportError(
+        'CURRENCY_MISMATCH',
+        line,
+        `BillingCurrency ${currency} is not the organization's currency (${this.currency}); import the file into an organization billed in ${currency}`,
+      );
+    }
     const provider = requiredField(record, c.ProviderName, 'ProviderName', line);
     // A file names few providers: match their names once, not on every row.
     let type = this.providerTypes.get(provider);
@@ -874,9 +887,9 @@ export async function importFocusFile(db: Database, organizationId: string, file
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
-        const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
-        if (org.length === 0) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
-        return new FocusFileImport(tx, organizationId, options.chunkRows ?? CHUNK_ROWS).run(filePath);
+        const [org] = await tx.query<{ currency: string }>('SELECT currency FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
+        if (!org) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
+        return new FocusFileImport(tx, organizationId, org.currency, options.chunkRows ?? CHUNK_ROWS).run(filePath);
       });
     } catch (error) {
       if (attempt < IMPORT_ATTEMPTS && lostImportRace(error)) continue;

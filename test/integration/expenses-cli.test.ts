@@ -59,7 +59,7 @@ describe('costgraph import focus', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000, accountsCreated: 0 });
   }, 180_000);
 
-  it('fails with one line naming the file and line of a malformed row, and a missing file', async () => {
+  it('fails with one line naming the file and line of a malformed row or a row in another currency, and a missing file', async () => {
     const lines = fs.readFileSync(CSV_PATH, 'utf8').split('\n');
     // Data row 3 (line 4): BilledCost is the second column.
     lines[3] = lines[3].replace(/^NULL,[^,]+,/, 'NULL,"twelve",');
@@ -78,5 +78,13 @@ describe('costgraph import focus', () => {
     const badOrg = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', 'acme']);
     expect(badOrg.status).not.toBe(0);
     expect(badOrg.stderr.trimEnd().split('\n')).toHaveLength(1);
+
+    // The fixture is billed in USD: an organization billed in EUR refuses it at its first row.
+    const euros = JSON.parse((await costgraph(dataDir, ['org', 'create', '--name', 'Euros', '--currency', 'EUR', '--json'])).stdout).id;
+    const mismatch = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', euros]);
+    expect(mismatch.status).not.toBe(0);
+    expect(mismatch.stderr.trimEnd().split('\n')).toEqual([
+      `costgraph: ${CSV_PATH}:2: BillingCurrency USD is not the organization's currency (EUR); import the file into an organization billed in USD`,
+    ]);
   }, 180_000);
 });

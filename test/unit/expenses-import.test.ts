@@ -547,6 +547,24 @@ describe.each(databaseBackends())('FOCUS import on $name', (backend) => {
       expect(descriptions.map((row) => row.charge_description)).toContain('first line\nsecond line');
     });
 
+    it("refuses a row billed in another currency than the organization's, and imports it into an organization of that currency", async () => {
+      const usd = await createOrganization(t.db, 'Dollars');
+      const file = write('euros.csv', withBadRow((row) => ({ ...row, BillingCurrency: 'EUR' })));
+      const before = await counts(t.db);
+      await expect(importFocusFile(t.db, usd.id, file)).rejects.toMatchObject({
+        code: 'CURRENCY_MISMATCH',
+        line: BAD_LINE,
+        reason: "BillingCurrency EUR is not the organization's currency (USD); import the file into an organization billed in EUR",
+      });
+      expect(await counts(t.db)).toEqual(before);
+
+      // All in euros, one written in lower case: an organization billed in EUR takes them.
+      const eur = await createOrganization(t.db, 'Euros', 'EUR');
+      const euros = write('all-euros.csv', [csvLine(HEADER), ...ROWS.slice(0, 20).map((row, i) => rowLine({ ...row, BillingCurrency: i === 3 ? 'eur' : 'EUR' }))].join('\n'));
+      expect(await importFocusFile(t.db, eur.id, euros)).toMatchObject({ rows: 20, inserted: 20 });
+      await expect(importFocusFile(t.db, usd.id, euros)).rejects.toMatchObject({ code: 'CURRENCY_MISMATCH', line: 2 });
+    });
+
     it('refuses an unknown organization and a missing file', async () => {
       const before = await counts(t.db);
       await expect(importFocusFile(t.db, '00000000-0000-4000-8000-000000000000', CSV_PATH)).rejects.toMatchObject({ code: 'ORGANIZATION_NOT_FOUND', line: null });
