@@ -68,6 +68,9 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     logger,
   });
   const apollo = new ApolloServer<GatewayContext>({
+    // The process's owner (`up`, a service's main) stops everything in order on SIGINT/SIGTERM;
+    // Apollo's own handler would stop this server alone and send the signal again.
+    stopOnTerminationSignals: false,
     gateway,
     logger,
     introspection: config.introspection,

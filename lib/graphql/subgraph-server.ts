@@ -67,6 +67,9 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
   const apollo = new ApolloServer<C>({
     schema: options.roundFloats ? roundFloatFields(schema) : schema,
     formatError: maskErrors(options.logger),
+    // The process's owner (`up`, a service's main) stops everything in order on SIGINT/SIGTERM;
+    // Apollo's own handler would stop this server alone and send the signal again.
+    stopOnTerminationSignals: false,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
     // Subgraphs are called by the gateway only (JSON POSTs); keep CSRF prevention on anyway.

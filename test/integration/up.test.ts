@@ -45,11 +45,12 @@ function up(env: NodeJS.ProcessEnv): Promise<Started> {
   });
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
+/** One signal, as Ctrl-C or a supervisor sends it; resolves with the exit code. */
+function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   return new Promise((resolve) => {
     child.removeAllListeners('exit');
     child.once('exit', (code) => resolve(code));
-    child.kill('SIGINT');
+    child.kill(signal);
   });
 }
 
@@ -80,6 +81,9 @@ describe('costgraph up (the whole stack as a child process)', () => {
       THANOS_QUERY_URL: `http://127.0.0.1:${prometheus}`,
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
+      // As an operator runs it: under jest's NODE_ENV=test, Apollo leaves signals alone, and its
+      // handlers (which once stopped their server alone and sent the signal again) went unseen.
+      NODE_ENV: 'production',
     };
   });
 
@@ -88,7 +92,7 @@ describe('costgraph up (the whole stack as a child process)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts everything, prints GraphiQL, ingest and a working token, stops on Ctrl-C, and reuses its data', async () => {
+  it('starts everything, prints GraphiQL, ingest and a working token, stops everything on one Ctrl-C or SIGTERM, and reuses its data', async () => {
     const first = await up(env);
     running = first.child;
     expect(first.output).toMatch(new RegExp(`ingest\\s+http://127\\.0\\.0\\.1:${env.INGEST_PORT}/api/v1/write`));
@@ -100,6 +104,8 @@ describe('costgraph up (the whole stack as a child process)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('graphiql-config');
     expect(await stop(first.child)).toBe(0);
+    // Prometheus stopped with the stack: nothing answers on its port.
+    await expect(fetch(`${env.THANOS_QUERY_URL}/-/ready`)).rejects.toThrow();
 
     const second = await up(env);
     running = second.child;
@@ -108,6 +114,7 @@ describe('costgraph up (the whole stack as a child process)', () => {
     // Each start issues a new token and revokes the previous start's.
     expect(second.token).not.toBe(first.token);
     expect((await organizations(second.graphiql, first.token)).status).toBe(401);
-    expect(await stop(second.child)).toBe(0);
+    expect(await stop(second.child, 'SIGTERM')).toBe(0);
+    await expect(fetch(`${env.THANOS_QUERY_URL}/-/ready`)).rejects.toThrow();
   }, 180_000);
 });
