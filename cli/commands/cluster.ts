@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
+import { createKubernetesCluster, deleteCluster, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 
@@ -73,7 +73,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
       requireId(id, 'cloud account');
-      const account = await withDatabase((db) => onboarding(() => deleteCloudAccount(db, id)));
+      const account = await withDatabase((db) => onboarding(() => deleteCluster(db, id)));
       print(!!options.json, { cloudAccountId: account.id, deleted: true }, `deleted cloud account ${account.id}`);
     });
 }

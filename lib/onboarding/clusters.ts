@@ -80,6 +80,13 @@ export async function rotateClusterCredential(
   return connection(account, password, remoteWriteUrl);
 }
 
+/** Soft-deletes a Kubernetes cloud account; any other account is not found (the CLI's `cluster delete`). */
+export async function deleteCluster(db: Database, cloudAccountId: string): Promise<CloudAccount> {
+  const account = await findCluster(db, cloudAccountId);
+  await softDeleteCloudAccount(db, account.id);
+  return account;
+}
+
 export async function deleteCloudAccount(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
   const account = await findCloudAccount(db, cloudAccountId);
   if (!account || (organizationIds && !organizationIds.includes(account.organizationId))) {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { findClusterCredential } from '../../lib/accounts/cluster-credentials';
-import { findCloudAccount, findOrganization } from '../../lib/accounts/repository';
+import { createCloudAccount, findCloudAccount, findOrganization } from '../../lib/accounts/repository';
 import type { Database } from '../../lib/db/database';
 import { openDatabase } from '../../lib/db/open';
 import { verifySecret } from '../../lib/security/secret-hash';
@@ -125,6 +125,13 @@ describe.each(engines)('costgraph CLI as a child process (%s)', (engine) => {
       expect(await verifySecret(next.password, stored!.secretHash)).toBe(true);
       expect(await verifySecret(cluster.password, stored!.secretHash)).toBe(false);
     });
+
+    // `cluster delete` deletes clusters only: a billing account's id is not found, and it stays.
+    const aws = await inDatabase((db) => createCloudAccount(db, { organizationId: orgId, name: 'billing', type: 'aws', providerAccountId: '123456789012' }));
+    const notCluster = await costgraph(target, ['cluster', 'delete', aws.id, '--json']);
+    expect(notCluster.status).not.toBe(0);
+    expect(notCluster.stderr.trimEnd().split('\n')).toEqual([`costgraph: Kubernetes cloud account ${aws.id} not found`]);
+    await inDatabase(async (db) => expect(await findCloudAccount(db, aws.id)).toMatchObject({ deletedAt: null }));
 
     const deleted = await costgraph(target, ['cluster', 'delete', cluster.cloudAccountId, '--json']);
     expect(deleted).toMatchObject({ status: 0, stderr: '' });
