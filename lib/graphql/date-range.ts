@@ -8,10 +8,15 @@ export interface DateRange {
 /** Ranges longer than this are refused: they would scan more than a year of data. */
 export const MAX_RANGE_DAYS = 400;
 
+/** The shortest range answered. */
+export const MIN_RANGE_MS = 60_000;
+
 /** Validates a half-open `[from, to)` range. */
 export function checkRange(range: DateRange): DateRange {
   const span = range.to.getTime() - range.from.getTime();
   if (span <= 0) throw badInput('range.to must be after range.from', 'range');
+  // Costs are computed at a resolution of a minute at best; shorter ranges have none to show.
+  if (span < MIN_RANGE_MS) throw badInput('range must span at least one minute', 'range');
   if (span > MAX_RANGE_DAYS * 86_400_000) throw badInput(`range may span at most ${MAX_RANGE_DAYS} days`, 'range');
   return range;
 }

@@ -146,7 +146,7 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     }
   });
 
-  it('refuses invalid, reversed, empty and too long date ranges', async () => {
+  it('refuses invalid, reversed, empty, too short and too long date ranges', async () => {
     const query = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { costSummary(range: $range) { cloudCost kubernetesCost } expenses(range: $range) { totalCost } kubernetesCosts(range: $range) { totalCost } } }`;
     const ranges: Array<[string, unknown]> = [
       ['not a date', { from: 'yesterday', to: RANGE.to }],
@@ -156,6 +156,11 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       ['empty', { from: RANGE.from, to: RANGE.from }],
       ['401 days', { from: new Date(END - 401 * DAY_MS).toISOString(), to: RANGE.to }],
       ['100 years', { from: '1925-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }],
+      ['one millisecond', { from: RANGE.from, to: new Date(new Date(RANGE.from).getTime() + 1).toISOString() }],
+      ['a day that does not exist (rolled over by Date)', { from: RANGE.from, to: '2026-11-31T00:00:00Z' }],
+      ['February 30th', { from: '2026-02-30T00:00:00Z', to: '2026-03-05T00:00:00Z' }],
+      ['year 0', { from: '0000-01-01T00:00:00Z', to: '0000-01-02T00:00:00Z' }],
+      ['before 1970', { from: '1969-12-31T00:00:00Z', to: '1970-01-02T00:00:00Z' }],
       ['missing to', { from: RANGE.from }],
       ['extra field', { ...RANGE, tz: 'Europe/Paris' }],
     ];
