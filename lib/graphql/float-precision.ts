@@ -6,10 +6,16 @@ import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLFieldReso
  * 425.240256). Fifteen drop the noise and keep every cent below ten trillion.
  */
 export const FLOAT_DIGITS = 15;
+/**
+ * Decimals a Float keeps: a billionth of a currency unit. PromQL's arithmetic on timestamps
+ * (seconds since 1970, ten digits) leaves noise earlier than the 15th digit of small amounts
+ * (0.468750000000006 for 0.46875).
+ */
+export const FLOAT_DECIMALS = 9;
 
 /** A number without the noise of binary arithmetic; anything else as it is (lists item by item). */
 export function withoutFloatNoise(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isFinite(value) ? Number(value.toPrecision(FLOAT_DIGITS)) : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? Number(Number(value.toFixed(FLOAT_DECIMALS)).toPrecision(FLOAT_DIGITS)) : value;
   if (Array.isArray(value)) return value.map(withoutFloatNoise);
   return value;
 }

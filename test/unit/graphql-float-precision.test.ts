@@ -63,9 +63,14 @@ describe('roundFloatFields', () => {
 });
 
 describe('withoutFloatNoise', () => {
-  it('keeps fifteen significant digits: every cent below ten trillion', () => {
+  it('keeps nine decimals and fifteen significant digits: every cent below ten trillion', () => {
     expect(withoutFloatNoise(9_999_999_999_999.99)).toBe(9_999_999_999_999.99);
-    expect(withoutFloatNoise(1 / 3)).toBe(0.333333333333333);
+    expect(withoutFloatNoise(1 / 3)).toBe(0.333333333);
+    expect(withoutFloatNoise(1_000_000 / 3)).toBe(333_333.333333333);
+    // Noise before the 15th digit, as PromQL's arithmetic on timestamps leaves it.
+    expect(withoutFloatNoise(0.468750000000006)).toBe(0.46875);
+    expect(withoutFloatNoise(7.13611680000001)).toBe(7.1361168);
+    expect(withoutFloatNoise(0.0000001)).toBe(0.0000001);
     expect(withoutFloatNoise(0)).toBe(0);
     expect(withoutFloatNoise(Infinity)).toBe(Infinity);
     expect(withoutFloatNoise('0.1')).toBe('0.1');
