@@ -52,8 +52,14 @@ function remoteWriteEntry(target: RemoteWriteTarget) {
 }
 
 /** A `remote_write` block to paste into any Prometheus or agent configuration. */
+/**
+ * Helm and Prometheus read YAML 1.1, where a bare yes, no, on, off, 1_000 or 2026-11-27 is not
+ * a string: written for 1.1, such values are quoted.
+ */
+const YAML_1_1 = { version: '1.1' } as const;
+
 export function prometheusRemoteWriteYaml(target: RemoteWriteTarget): string {
-  return YAML.stringify({ remote_write: [remoteWriteEntry(target)] });
+  return YAML.stringify({ remote_write: [remoteWriteEntry(target)] }, YAML_1_1);
 }
 
 /** Values for the Kubecost `cost-analyzer` chart's bundled Prometheus (`-f values.yaml`). */
@@ -65,5 +71,5 @@ export function kubecostHelmValuesYaml(target: RemoteWriteTarget): string {
         remoteWrite: [remoteWriteEntry(target)],
       },
     },
-  });
+  }, YAML_1_1);
 }

@@ -47,6 +47,16 @@ describe.each(databaseBackends())('accounts and cluster onboarding on $name', (b
     expect(helm.prometheus.server.remoteWrite[0].basic_auth.password).toBe(connection.password);
   });
 
+  it('quotes cluster names that YAML 1.1 (Helm, Prometheus) would read as booleans, numbers or dates', async () => {
+    const org = await createOrganization(t.db, 'YAML words');
+    for (const name of ['yes', 'no', 'on', 'off', 'y', '1_000', '2026-11-27']) {
+      const connection = await createKubernetesCluster(t.db, org.id, name, INGEST_URL);
+      const helm = YAML.parse(connection.kubecostHelmValues, { version: '1.1' });
+      expect(helm.prometheus.server.global.external_labels.cluster_id).toBe(name);
+      expect(YAML.parse(connection.prometheusRemoteWrite, { version: '1.1' }).remote_write[0].url).toBe(INGEST_URL);
+    }
+  });
+
   it('rotation replaces the stored hash; deletion hides the account and its credential', async () => {
     const org = await createOrganization(t.db, 'Rotate Inc');
     const first = await createKubernetesCluster(t.db, org.id, 'c1', INGEST_URL);
