@@ -21,6 +21,7 @@ import { formatGatewayError } from './plugins/errors';
 import { limitRules } from './plugins/limits';
 import { metricsPlugin } from './plugins/metrics-plugin';
 import { operationResolutionPlugin } from './plugins/operation';
+import { operationTypeRule } from './plugins/operation-types';
 import { scalarLiteralRule } from './plugins/scalar-literals';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
@@ -80,7 +81,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules: [...limitRules(config.limits), scalarLiteralRule],
+    validationRules: [...limitRules(config.limits), operationTypeRule, scalarLiteralRule],
     formatError: formatGatewayError(logger),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),

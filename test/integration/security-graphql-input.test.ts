@@ -127,6 +127,11 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expectTyped(await gql('deeply nested fragments (60)', `{ organizations { ...N0 } }\n${nested.join('\n')}`), 'QUERY_TOO_COMPLEX');
     expectTyped(await gql('fragment cycle', `{ organizations { ...A } } fragment A on Organization { ...B } fragment B on Organization { ...A }`), 'GRAPHQL_VALIDATION_FAILED');
     expectTyped(await gql('self-referencing fragment', `{ organizations { ...A } } fragment A on Organization { id cloudAccounts { organization { ...A } } }`), 'GRAPHQL_VALIDATION_FAILED');
+    for (const op of ['subscription { organizations { id } }', 'subscription S { x }']) {
+      const answer = await gql(`operation without a root type: ${op}`, op);
+      expectTyped(answer, 'GRAPHQL_VALIDATION_FAILED');
+      expect(answer.status).toBe(400);
+    }
     expectTyped(await gql('introspection depth bomb', `{ __schema { types { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } } }`), 'QUERY_TOO_COMPLEX');
   }, 120_000);
 
