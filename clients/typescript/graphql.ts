@@ -5,7 +5,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** A half-open time range [from, to) in UTC; at most 400 days. */
+/** A half-open time range [from, to) in UTC, from 1970 on; at least one minute, at most 400 days. */
 export type DateRangeInput = {
   /** Start of the range, included. */
   from: string;

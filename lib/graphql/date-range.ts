@@ -9,7 +9,7 @@ export interface DateRange {
 export const MAX_RANGE_DAYS = 400;
 
 /** The shortest range answered. */
-export const MIN_RANGE_MS = 60_000;
+const MIN_RANGE_MS = 60_000;
 
 /** Validates a half-open `[from, to)` range. */
 export function checkRange(range: DateRange): DateRange {

@@ -5,13 +5,13 @@ import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLFieldReso
  * hours, in PromQL or here, leave binary noise in the last ones (425.24025600000004 for
  * 425.240256). Fifteen drop the noise and keep every cent below ten trillion.
  */
-export const FLOAT_DIGITS = 15;
+const FLOAT_DIGITS = 15;
 /**
  * Decimals a Float keeps: a billionth of a currency unit. PromQL's arithmetic on timestamps
  * (seconds since 1970, ten digits) leaves noise earlier than the 15th digit of small amounts
  * (0.468750000000006 for 0.46875).
  */
-export const FLOAT_DECIMALS = 9;
+const FLOAT_DECIMALS = 9;
 
 /** A number without the noise of binary arithmetic; anything else as it is (lists item by item). */
 export function withoutFloatNoise(value: unknown): unknown {
