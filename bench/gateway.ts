@@ -19,16 +19,16 @@ import path from 'node:path';
 import { Pool } from 'undici';
 import { processCpuSeconds } from './lib/cpu';
 import { createOrganization } from '../lib/accounts/repository';
-import { daysBetween, shiftFocusDates } from '../lib/demo/focus-dates';
-import { importFocusFile } from '../lib/expenses/import-focus';
+import { daysBetween, shiftFocusDates } from '../dev/demo/focus-dates';
+import { importFocusFile } from '../subgraphs/expenses/import/import-focus';
 import { CONTEXT_HEADER, signContext } from '../lib/internal-auth/signed-context';
-import { createKubernetesCluster } from '../lib/onboarding/clusters';
-import { startLocalPrometheus } from '../lib/prometheus/local-prometheus';
-import { createApiToken } from '../lib/tokens/api-tokens';
+import { createKubernetesCluster } from '../lib/accounts/kubernetes-clusters';
+import { startLocalPrometheus } from '../dev/local-prometheus';
+import { createApiToken } from '../lib/accounts/api-tokens';
 import { HEADLINE_QUERY_FILE } from '../gateway/server';
-import { createPostgresDatabase } from '../test/helpers/databases';
-import { FIXTURES } from '../test/helpers/fixtures';
-import { clusterSeries, GIB, HOUR_MS, writeSeries } from '../test/helpers/synthetic-cluster';
+import { createScratchPostgres } from '../dev/scratch-databases';
+import { FIXTURES } from '../dev/fixtures';
+import { clusterSeries, GIB, HOUR_MS, writeSeries } from '../dev/synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const CLUSTERS = 20;
@@ -174,7 +174,7 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-bench-gateway-'));
   const secret = crypto.randomBytes(32).toString('hex');
-  const t = await createPostgresDatabase();
+  const t = await createScratchPostgres();
   const prometheus = await startLocalPrometheus({ dataDir: path.join(dir, 'prometheus'), port: 0 });
   const children: ChildProcess[] = [];
   try {

@@ -29,9 +29,9 @@ import { createOrganization } from '../lib/accounts/repository';
 import { migrate } from '../lib/db/migrate';
 import { PgliteDatabase } from '../lib/db/pglite';
 import { silentLogger } from '../lib/log';
-import { createKubernetesCluster } from '../lib/onboarding/clusters';
-import { COST_METRIC_FAMILIES } from '../lib/onboarding/remote-write-config';
-import { prometheusBinary, startLocalPrometheus, type LocalPrometheus } from '../lib/prometheus/local-prometheus';
+import { createKubernetesCluster } from '../lib/accounts/kubernetes-clusters';
+import { COST_METRIC_FAMILIES } from '../lib/remote-write/cost-metrics';
+import { loadLocalPrometheusConfig, startLocalPrometheus, type LocalPrometheus } from '../dev/local-prometheus';
 import { basicAuth, postWrite, REMOTE_WRITE_HEADERS } from './lib/http';
 import { measurePipeline, type PipelineFigure } from './lib/pipeline';
 import { SenderProcess } from './lib/sender-client';
@@ -93,7 +93,7 @@ function machine(): string {
   const cpus = os.cpus();
   let prometheus = 'unknown';
   try {
-    prometheus = execFileSync(prometheusBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0];
+    prometheus = execFileSync(loadLocalPrometheusConfig().binary, ['--version'], { encoding: 'utf8' }).split('\n')[0];
   } catch {
     // reported as unknown
   }

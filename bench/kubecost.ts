@@ -22,7 +22,7 @@ import { migrate } from '../lib/db/migrate';
 import { PgliteDatabase } from '../lib/db/pglite';
 import { CONTEXT_HEADER, signContext } from '../lib/internal-auth/signed-context';
 import { silentLogger } from '../lib/log';
-import { startLocalPrometheus } from '../lib/prometheus/local-prometheus';
+import { startLocalPrometheus } from '../dev/local-prometheus';
 import { clusterCostQuery } from '../subgraphs/kubecost/costs/queries';
 import { costWindow } from '../subgraphs/kubecost/costs/window';
 import { loadKubecostConfig } from '../subgraphs/kubecost/config';

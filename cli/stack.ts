@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { loadCommonConfig } from '../lib/config/common';
-import { urlVar } from '../lib/config/env';
 import { openDatabase } from '../lib/db/open';
 import type { Logger } from '../lib/log';
-import { startLocalPrometheus } from '../lib/prometheus/local-prometheus';
+import { loadLocalPrometheusConfig, startLocalPrometheus } from '../dev/local-prometheus';
 import { loadIngestConfig } from '../ingest/config';
 import { startIngest } from '../ingest/start';
 import { loadExpensesConfig } from '../subgraphs/expenses/config';
@@ -13,8 +12,8 @@ import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
 import { loadGatewayConfig } from '../gateway/config';
 import { startGateway } from '../gateway/start';
 import type { Database } from '../lib/db/database';
-import { localOrganization } from '../lib/demo/local-organization';
-import { createApiToken } from '../lib/tokens/api-tokens';
+import { localOrganization } from '../dev/demo/local-organization';
+import { createApiToken } from '../lib/accounts/api-tokens';
 
 export interface RunningStack {
   endpoints: Record<string, string>;
@@ -29,13 +28,15 @@ export interface RunningStack {
  */
 export async function startStack(logger: Logger, env: Record<string, string | undefined> = process.env): Promise<RunningStack> {
   const common = loadCommonConfig(env);
-  const queryUrl = new URL(urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'));
+  const kubecostConfig = loadKubecostConfig(env);
+  // The local Thanos stand-in listens where the kubecost subgraph is told to query.
+  const queryUrl = new URL(kubecostConfig.thanosQueryUrl);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };
   try {
-    const prometheus = await startLocalPrometheus({ dataDir: path.join(common.dataDir, 'prometheus'), port: Number(queryUrl.port || 80) });
+    const prometheus = await startLocalPrometheus({ dataDir: path.join(common.dataDir, 'prometheus'), port: Number(queryUrl.port || 80), binary: loadLocalPrometheusConfig(env).binary });
     stops.push(() => prometheus.stop());
     logger.info({ url: prometheus.url }, 'local Prometheus (Thanos stand-in) ready');
     const { db, servedAt } = await openDatabase(common, { serve: true });
@@ -46,7 +47,7 @@ export async function startStack(logger: Logger, env: Record<string, string | un
     stops.push(() => ingest.close());
     const expenses = await startExpensesSubgraph({ config: loadExpensesConfig(env), db, logger: logger.child({ service: 'expenses' }) });
     stops.push(() => expenses.close());
-    const kubecost = await startKubecostSubgraph({ config: loadKubecostConfig(env), db, logger: logger.child({ service: 'kubecost' }) });
+    const kubecost = await startKubecostSubgraph({ config: kubecostConfig, db, logger: logger.child({ service: 'kubecost' }) });
     stops.push(() => kubecost.close());
     const demo = await issueLocalToken(db);
     const gatewayConfig = loadGatewayConfig(env);

@@ -27,11 +27,6 @@ import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source'
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
 
-// A self-hosted, offline product never phones home: @apollo/gateway reports anonymous usage
-// to Apollo unless this is set (read in its constructor), so it is set unconditionally here,
-// before any gateway exists.
-process.env.APOLLO_TELEMETRY_DISABLED = '1';
-
 export const HEADLINE_QUERY_FILE = path.join(SCHEMA_DIR, 'operations', 'Headline.graphql');
 
 export interface GatewayDeps {
@@ -49,6 +44,9 @@ export interface Gateway {
 }
 
 export async function createGateway({ config, db, logger, graphiqlOrganizationId }: GatewayDeps): Promise<Gateway> {
+  // A self-hosted, offline product never phones home: @apollo/gateway reports anonymous usage
+  // to Apollo unless this is set, and reads it in its constructor.
+  process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const metrics = createGatewayMetrics();
   const sources = new Map<string, SubgraphDataSource>();
   const gateway = new ApolloGateway({

@@ -1,5 +1,5 @@
 import { durationVar, intVar, listVar, portVar, stringVar, urlVar } from '../lib/config/env';
-import { COST_METRIC_FAMILIES } from '../lib/onboarding/remote-write-config';
+import { COST_METRIC_FAMILIES } from '../lib/remote-write/cost-metrics';
 
 type Env = Record<string, string | undefined>;
 

@@ -5,9 +5,9 @@ import type { ClusterAuthenticator } from './auth/cluster-auth';
 import type { IngestConfig } from './config';
 import { InflightBytes, TenantRateLimiter } from './limits';
 import { createIngestMetrics, type IngestMetrics } from './metrics';
-import { IngestError } from './pipeline/errors';
+import { asIngestError, IngestError } from './pipeline/errors';
 import { describe, processWriteRequest } from './pipeline/process';
-import { compress, decompressSync } from './pipeline/snappy-block';
+import { compress, decompressSync } from '../lib/remote-write/snappy-block';
 import type { ValidationLimits } from './pipeline/validate';
 import type { Sink } from './sink/sink';
 
@@ -122,8 +122,8 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
         if (WRITE_PATHS.has(path)) metrics.requests.inc({ status: String(res.statusCode) });
       })
       .catch((error: unknown) => {
-        const failure = error instanceof IngestError ? error : new IngestError(503, 'internal error, retry later');
-        if (!(error instanceof IngestError)) logger.error({ err: error }, 'unexpected ingest failure');
+        const failure = asIngestError(error);
+        if (failure.status === 503 && !(error instanceof IngestError)) logger.error({ err: error }, 'unexpected ingest failure');
         if (WRITE_PATHS.has(path)) metrics.requests.inc({ status: String(failure.status) });
         // A refused body is drained and discarded (never buffered), then the connection closed,
         // so the sender reads our answer instead of a reset while it is still writing.

@@ -1,14 +1,10 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import type { Database } from '../../lib/db/database';
 import { processCpuSeconds } from './cpu';
-import { migrate } from '../../lib/db/migrate';
-import { PgliteDatabase } from '../../lib/db/pglite';
-import { PostgresDatabase } from '../../lib/db/postgres';
+import { createScratchPglite, createScratchPostgres, LOCAL_POSTGRES_ADMIN_URL } from '../../dev/scratch-databases';
 
 /** The machine's PostgreSQL (trust auth, user postgres); BENCH_POSTGRES_URL overrides. */
-export const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? LOCAL_POSTGRES_ADMIN_URL;
 
 export interface BenchDatabase {
   engine: 'postgres' | 'pglite';
@@ -24,16 +20,7 @@ export interface BenchDatabase {
 
 /** A fresh, migrated database of its own on the PostgreSQL server, dropped by `drop`. */
 export async function createPostgres(): Promise<BenchDatabase> {
-  const name = `costgraph_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const db = new PostgresDatabase({ connectionString: POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) });
-  await migrate(db);
+  const { db, drop } = await createScratchPostgres(POSTGRES_ADMIN_URL, 'costgraph_bench');
   const backends = async () =>
     new Map((await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).map((row) => [row.pid, processCpuSeconds(row.pid) ?? 0]));
   return {
@@ -48,22 +35,12 @@ export async function createPostgres(): Promise<BenchDatabase> {
         return seconds;
       };
     },
-    drop: async () => {
-      await db.close();
-      const cleanup = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await cleanup.connect();
-      try {
-        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await cleanup.end();
-      }
-    },
+    drop,
   };
 }
 
 /** File-backed PGlite under `dir`, as in local mode (`costgraph up`); the caller removes `dir`. */
 export async function createPglite(dir: string): Promise<BenchDatabase> {
-  const db = await PgliteDatabase.open(path.join(dir, 'pglite'));
-  await migrate(db);
+  const db = await createScratchPglite(path.join(dir, 'pglite'));
   return { engine: 'pglite', db, drop: () => db.close() };
 }

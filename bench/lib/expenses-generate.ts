@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parse } from 'csv-parse/sync';
-import { seededRandom as random } from '../../test/helpers/seeded-random';
+import { seededRandom as random } from '../../dev/seeded-random';
 
 /**
  * Generates FOCUS 1.0 CSV exports with the shape of test/fixtures/focus/focus-1.0-sample.csv:

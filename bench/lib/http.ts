@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { REMOTE_WRITE_HEADERS as PROTOCOL_HEADERS } from '../../lib/prometheus/remote-write-headers';
+import { REMOTE_WRITE_HEADERS as PROTOCOL_HEADERS } from '../../lib/remote-write/headers';
 
 export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = { ...PROTOCOL_HEADERS, 'User-Agent': 'costgraph-bench' };
 

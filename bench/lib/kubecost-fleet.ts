@@ -1,7 +1,7 @@
 import http from 'node:http';
 import snappy from 'snappy';
-import { encodeWriteRequest } from '../../ingest/pipeline/codec';
-import type { TimeSeries } from '../../ingest/pipeline/write-request';
+import { encodeWriteRequest } from '../../lib/remote-write/codec';
+import type { TimeSeries } from '../../lib/remote-write/write-request';
 import {
   clusterSeriesSlice,
   clusterSeriesSpecs,
@@ -11,9 +11,9 @@ import {
   type SeriesSpec,
   type SyntheticCluster,
   type SyntheticSeries,
-} from '../../test/helpers/synthetic-cluster';
+} from '../../dev/synthetic-cluster';
 import { postWrite, REMOTE_WRITE_HEADERS } from './http';
-import { seededRandom } from '../../test/helpers/seeded-random';
+import { seededRandom } from '../../dev/seeded-random';
 
 /*
  * The benchmark's fleet: realistic, deterministic clusters (the accuracy suite's synthetic

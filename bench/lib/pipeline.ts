@@ -1,6 +1,6 @@
 import snappy from 'snappy';
 import { processWriteRequest } from '../../ingest/pipeline/process';
-import { compressSync, decompressSync } from '../../ingest/pipeline/snappy-block';
+import { compressSync, decompressSync } from '../../lib/remote-write/snappy-block';
 import type { ValidationLimits } from '../../ingest/pipeline/validate';
 import { cpuSnapshot } from './cpu';
 

@@ -1,4 +1,4 @@
-import { COST_METRIC_FAMILIES } from '../../lib/onboarding/remote-write-config';
+import { COST_METRIC_FAMILIES } from '../../lib/remote-write/cost-metrics';
 
 /** One label as [name, value]. */
 export type LabelPair = readonly [name: string, value: string];

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { createKubernetesCluster, deleteCluster, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/onboarding/clusters';
+import { createKubernetesCluster, deleteCluster, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 

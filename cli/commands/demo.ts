@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadCommonConfig } from '../../lib/config/common';
-import { urlVar } from '../../lib/config/env';
-import { runDemo } from '../../lib/demo/run-demo';
+import { runDemo } from '../../dev/demo/run-demo';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 
@@ -14,7 +13,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { ingestUrl?: string; json?: boolean }) => {
       const common = loadCommonConfig();
-      const ingestUrl = (options.ingestUrl ?? urlVar(process.env, 'PUBLIC_INGEST_URL', common.publicIngestUrl)).replace(/\/api\/v1\/write$/, '');
+      const ingestUrl = (options.ingestUrl ?? common.publicIngestUrl).replace(/\/api\/v1\/write$/, '');
       const ready = await request(`${ingestUrl}/readyz`, { headersTimeout: 3000 }).then(
         async (r) => (await r.body.dump(), r.statusCode === 200),
         () => false,

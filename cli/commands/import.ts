@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { FocusImportError, importFocusFile } from '../../lib/expenses/import-focus';
+import { FocusImportError, importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 

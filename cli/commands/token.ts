@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { createApiToken, revokeApiToken, TokenError } from '../../lib/tokens/api-tokens';
+import { createApiToken, revokeApiToken, TokenError } from '../../lib/accounts/api-tokens';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Queryable } from '../../lib/db/database';
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
-import { digest } from '../../lib/security/secret-hash';
-import { authenticateToken } from '../../lib/tokens/api-tokens';
+import { digest } from '../../lib/accounts/secret-hash';
+import { authenticateToken } from '../../lib/accounts/api-tokens';
 
 type Verdict = { caller: CallerContext } | { caller: null };
 

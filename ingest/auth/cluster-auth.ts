@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
-import { digest, verifySecret } from '../../lib/security/secret-hash';
+import { digest, verifySecret } from '../../lib/accounts/secret-hash';
 import { IngestError } from '../pipeline/errors';
 
 export type CredentialLookup = (cloudAccountId: string) => Promise<StoredClusterCredential | undefined>;

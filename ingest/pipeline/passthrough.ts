@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { TENANT_LABEL } from './stamp';
 import { add, filterSamples, METRIC_NAME, type DropReason, type ValidationLimits } from './validate';
-import type { Sample } from './write-request';
+import type { Sample } from '../../lib/remote-write/write-request';
+import { int64Size, readInt64, varintSize, WIRE_32BIT, WIRE_64BIT, WIRE_LENGTH_DELIMITED, WIRE_VARINT, writeInt64, writeVarint } from '../../lib/remote-write/wire';
 
 /*
  * The fast path of the pipeline: validate → stamp → encode on the wire bytes, without turning
@@ -21,11 +22,6 @@ import type { Sample } from './write-request';
  * that are not valid UTF-8 (the reference decoder replaces those bytes; forwarding them as
  * they are would differ).
  */
-
-const WIRE_VARINT = 0;
-const WIRE_64BIT = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_32BIT = 5;
 
 /** Label field tag, label name tag, label value tag, sample tag: all length-delimited or fixed. */
 const TAG_FIELD_1_LEN = (1 << 3) | WIRE_LENGTH_DELIMITED;
@@ -104,7 +100,8 @@ export function processPassThrough(buf: Uint8Array, tenant: string, limits: Vali
 }
 
 class PassThrough {
-  private pos = 0;
+  /** Read position in `bytes` (public for the shared wire readers). */
+  pos = 0;
   private readonly view: DataView;
   /** The request as a plain Uint8Array: its subarrays are cheaper than a Buffer's. */
   private readonly bytes: Uint8Array;
@@ -595,33 +592,13 @@ class PassThrough {
     return end;
   }
 
-  /** An int64 timestamp; like the reference codec, exact up to 2^53, negative values included. */
+  /** An int64 timestamp, read as the reference codec reads it. */
   private int64(limit: number): number {
-    const buf = this.bytes;
-    const start = this.pos;
-    let result = 0;
-    let multiplier = 1;
-    for (let pos = start; pos < start + 7 && pos < limit; pos++) {
-      const byte = buf[pos];
-      result += (byte & 0x7f) * multiplier;
-      if (byte < 0x80) {
-        this.pos = pos + 1;
-        return result;
-      }
-      multiplier *= 128;
+    try {
+      return readInt64(this.bytes, this, limit);
+    } catch {
+      throw DECLINE;
     }
-    let big = 0n;
-    for (let i = 0; i < 10; i++) {
-      const pos = start + i;
-      if (pos >= limit) throw DECLINE;
-      const byte = buf[pos];
-      big |= BigInt(byte & 0x7f) << BigInt(7 * i);
-      if (byte < 0x80) {
-        this.pos = pos + 1;
-        return Number(BigInt.asIntN(64, big));
-      }
-    }
-    throw DECLINE;
   }
 
   private skip(wireType: number, limit: number): void {
@@ -691,38 +668,4 @@ function equalBytes(buf: Uint8Array, start: number, end: number, expected: Uint8
   if (end - start !== expected.length) return false;
   for (let i = 0; i < expected.length; i++) if (buf[start + i] !== expected[i]) return false;
   return true;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function int64Size(value: number): number {
-  return value < 0 ? 10 : varintSize(value);
-}
-
-function writeVarint(out: Buffer, at: number, value: number): number {
-  while (value >= 128) {
-    out[at++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
-}
-
-/** Negative timestamps are ten bytes of two's complement, as protobufjs's `int64` writes them. */
-function writeInt64(out: Buffer, at: number, value: number): number {
-  if (value >= 0) return writeVarint(out, at, value);
-  let big = BigInt.asUintN(64, BigInt(value));
-  for (let i = 0; i < 9; i++) {
-    out[at++] = Number(big & 0x7fn) | 0x80;
-    big >>= 7n;
-  }
-  out[at++] = Number(big);
-  return at;
 }

@@ -1,4 +1,4 @@
-import { decodeWriteRequest, encodeWriteRequest } from './codec';
+import { decodeWriteRequest, encodeWriteRequest } from '../../lib/remote-write/codec';
 import { processPassThrough, type PassThroughResult } from './passthrough';
 import { stampTenant } from './stamp';
 import { INVALID_DATA_REASONS, validateSeries, type DropReason, type ValidationLimits } from './validate';

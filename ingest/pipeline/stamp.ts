@@ -1,4 +1,4 @@
-import type { TimeSeries } from './write-request';
+import type { TimeSeries } from '../../lib/remote-write/write-request';
 
 export const TENANT_LABEL = 'tenant_id';
 

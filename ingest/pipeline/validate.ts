@@ -1,4 +1,4 @@
-import type { Label, Sample, TimeSeries } from './write-request';
+import type { Label, Sample, TimeSeries } from '../../lib/remote-write/write-request';
 
 /**
  * Why a series or sample was not forwarded. Prometheus 2.42 answers 500 to some of these

@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Sink, SinkResult } from './sink';
-import { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
+import { REMOTE_WRITE_HEADERS } from '../../lib/remote-write/headers';
 
 export interface RemoteWriteSinkOptions {
   /** Thanos Receive (or Prometheus) remote-write endpoint. */

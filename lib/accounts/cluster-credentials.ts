@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database';
-import { generateSecret, hashSecret } from '../security/secret-hash';
+import { generateSecret, hashSecret } from './secret-hash';
 import { isId } from './ids';
 
 export interface StoredClusterCredential {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { optionalStringVar, stringVar, urlVar } from './env';
+import { enumVar, optionalStringVar, stringVar, urlVar } from './env';
+import { LOG_LEVELS, type LogLevel } from '../log';
 
 type Env = Record<string, string | undefined>;
 
@@ -11,6 +12,8 @@ export interface CommonConfig {
   databaseUrl?: string;
   /** The ingest URL customers' Prometheus writes to, printed in onboarding snippets. */
   publicIngestUrl: string;
+  /** @default info */
+  logLevel: LogLevel;
 }
 
 export function loadCommonConfig(env: Env = process.env): CommonConfig {
@@ -18,5 +21,6 @@ export function loadCommonConfig(env: Env = process.env): CommonConfig {
     dataDir: path.resolve(stringVar(env, 'DATA_DIR', './data')),
     databaseUrl: optionalStringVar(env, 'DATABASE_URL'),
     publicIngestUrl: urlVar(env, 'PUBLIC_INGEST_URL', 'http://127.0.0.1:4100/api/v1/write'),
+    logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -71,3 +71,12 @@ export function listVar(env: Env, name: string, fallback: readonly string[]): st
   if (value === undefined) return [...fallback];
   return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
+
+/** One of `allowed`, as written (case-insensitive). */
+export function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const found = allowed.find((option) => option === value.toLowerCase());
+  if (!found) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${value}"`);
+  return found;
+}

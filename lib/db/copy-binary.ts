@@ -12,7 +12,7 @@
  * then a 16-bit -1.
  */
 
-import { parseDecimal } from '../expenses/decimal';
+import { parseDecimal } from './decimal-text';
 
 export type BinaryType = 'uuid' | 'text' | 'timestamptz' | 'numeric' | 'jsonb';
 

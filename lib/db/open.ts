@@ -31,7 +31,7 @@ export interface OpenedDatabase {
   servedAt?: string;
 }
 
-export async function openDatabase(config: CommonConfig, options: OpenOptions = {}): Promise<OpenedDatabase> {
+export async function openDatabase(config: Pick<CommonConfig, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<OpenedDatabase> {
   if (config.databaseUrl) {
     const db = new PostgresDatabase({ connectionString: config.databaseUrl });
     await migrate(db);

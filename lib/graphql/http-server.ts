@@ -120,6 +120,31 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   }
 }
 
+/** A service that is listening: where, and how to stop it. */
+export interface RunningService {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A service's HTTP server, built but not listening yet, and what stops the rest of it. */
+export interface ServiceServer {
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Listens on `port` (0: a free one), logs where, and stops listening before the rest on close. */
+export async function startListening(service: ServiceServer, options: { name: string; port: number; host: string; logger: Logger; path?: string }): Promise<RunningService> {
+  const url = `${await listen(service.server, options.port, options.host)}${options.path ?? ''}`;
+  options.logger.info({ url }, `${options.name} listening`);
+  return {
+    url,
+    close: async () => {
+      await closeServer(service.server);
+      await service.close();
+    },
+  };
+}
+
 export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

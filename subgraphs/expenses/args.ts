@@ -2,7 +2,7 @@ import { isId } from '../../lib/accounts/ids';
 import { CLOUD_ACCOUNT_TYPES, type CloudAccountType } from '../../lib/accounts/types';
 import { checkRange, type DateRange } from '../../lib/graphql/date-range';
 import { badInput } from '../../lib/graphql/errors';
-import type { CostType, ExpenseFilter, ExpenseScope } from '../../lib/expenses/queries';
+import type { CostType, ExpenseFilter, ExpenseScope } from './data/queries';
 
 const MAX_LIST = 100;
 const MAX_TEXT = 256;

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { findCloudAccounts, findOrganizations, listCloudAccounts } from '../../lib/accounts/repository';
 import type { CloudAccount, Organization } from '../../lib/accounts/types';
 import type { Database } from '../../lib/db/database';
-import { breakdownWithSummary, summarize, type BreakdownEntry, type ExpenseDimension, type ExpenseScope } from '../../lib/expenses/queries';
+import { breakdownWithSummary, summarize, type BreakdownEntry, type ExpenseDimension, type ExpenseScope } from './data/queries';
 
 /**
  * Per-request loaders. Every lookup is scoped to the caller's organizations here, once, so

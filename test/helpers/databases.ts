@@ -1,13 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
-import pg from 'pg';
 import type { Database } from '../../lib/db/database';
-import { migrate } from '../../lib/db/migrate';
-import { PgliteDatabase } from '../../lib/db/pglite';
-import { PostgresDatabase } from '../../lib/db/postgres';
+import { createScratchPglite, createScratchPostgres, LOCAL_POSTGRES_ADMIN_URL } from '../../dev/scratch-databases';
 
 /** The PostgreSQL server of this machine (and CI's): trust auth, user postgres. */
-export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? LOCAL_POSTGRES_ADMIN_URL;
 
 export interface TestDatabase {
   db: Database;
@@ -29,30 +25,12 @@ function postgresAnswers(): boolean {
 
 /** A fresh, migrated database of its own on the shared PostgreSQL server. */
 export async function createPostgresDatabase(): Promise<TestDatabase> {
-  const name = `costgraph_test_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  const db = new PostgresDatabase({ connectionString: url });
-  await migrate(db);
-  return {
-    db,
-    url,
-    drop: async () => {
-      await db.close();
-      const cleanup = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+  const scratch = await createScratchPostgres(POSTGRES_ADMIN_URL, 'costgraph_test');
+  return { db: scratch.db, url: scratch.url, drop: scratch.drop };
 }
 
 export async function createPgliteDatabase(): Promise<TestDatabase> {
-  const db = await PgliteDatabase.open();
-  await migrate(db);
+  const db = await createScratchPglite();
   return { db, drop: () => db.close() };
 }
 

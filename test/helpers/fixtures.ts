@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { FIXTURES } from '../../dev/fixtures';
 
 /** Copies of ../shared/fixtures (real data nobody on this project wrote), kept in the repository. */
-export const FIXTURES = path.join(__dirname, '..', 'fixtures');
+export { FIXTURES };
 
 export function fixture(...parts: string[]): Buffer {
   return fs.readFileSync(path.join(FIXTURES, ...parts));

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import { startKubecostSubgraph, type RunningSubgraph } from '../../subgraphs/kubecost/start';
+import type { RunningService } from '../../lib/graphql/http-server';
+import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from './databases';
 import { startPromqlProxy, type PromqlProxy } from './promql-proxy';
 
@@ -18,7 +19,7 @@ export interface KubecostBehindProxy {
   store: LocalPrometheus;
   proxy: PromqlProxy;
   t: TestDatabase;
-  subgraph: RunningSubgraph;
+  subgraph: RunningService;
   /** One organization with one Kubernetes cluster. */
   org: string;
   clusterId: string;

@@ -1,9 +1,9 @@
 import snappy from 'snappy';
-import { decodeWriteRequest, encodeWriteRequest } from '../../ingest/pipeline/codec';
-import type { TimeSeries } from '../../ingest/pipeline/write-request';
+import { decodeWriteRequest, encodeWriteRequest } from '../../lib/remote-write/codec';
+import type { TimeSeries } from '../../lib/remote-write/write-request';
 import { AGENT_CAPTURES, fixture } from './fixtures';
 import { REMOTE_WRITE_HEADERS } from './remote-write';
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '../../dev/seeded-random';
 
 export { seededRandom };
 

@@ -1,21 +1,13 @@
 import http from 'node:http';
-import snappy from 'snappy';
-import { encodeWriteRequest } from '../../ingest/pipeline/codec';
-import type { TimeSeries } from '../../ingest/pipeline/write-request';
+import { encodeRemoteWriteBody } from '../../lib/remote-write/client';
 
-export { REMOTE_WRITE_HEADERS } from '../../lib/prometheus/remote-write-headers';
+export { REMOTE_WRITE_HEADERS } from '../../lib/remote-write/headers';
 
-export { basicAuth } from '../../lib/demo/synthetic-cluster';
+export { basicAuth } from '../../lib/remote-write/client';
 
 /** Builds a snappy-compressed WriteRequest body from simple series descriptions. */
 export function writeBody(series: Array<{ labels: Record<string, string>; samples: Array<[number, number]> }>): Buffer {
-  const timeseries: TimeSeries[] = series.map((s) => ({
-    labels: Object.entries(s.labels)
-      .map(([name, value]) => ({ name, value }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1)),
-    samples: s.samples.map(([timestamp, value]) => ({ timestamp, value })),
-  }));
-  return snappy.compressSync(Buffer.from(encodeWriteRequest(timeseries)));
+  return encodeRemoteWriteBody(series.map((s) => ({ labels: s.labels, samples: s.samples.map(([timestamp, value]) => ({ timestamp, value })) })));
 }
 
 export interface PostResult {

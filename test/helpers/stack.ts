@@ -5,15 +5,16 @@ import path from 'node:path';
 import { loadCommonConfig } from '../../lib/config/common';
 import type { Database } from '../../lib/db/database';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import { startKubecostSubgraph, type RunningSubgraph } from '../../subgraphs/kubecost/start';
+import type { RunningService } from '../../lib/graphql/http-server';
+import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { loadGatewayConfig, type GatewayConfig } from '../../gateway/config';
-import { startGateway, type RunningGateway } from '../../gateway/start';
+import { startGateway } from '../../gateway/start';
 
 /**
  * The whole stack on free ports, in this process: a real Prometheus, ingest, both subgraphs
@@ -25,9 +26,9 @@ export interface TestStack {
   secret: string;
   store: LocalPrometheus;
   ingest: RunningIngest;
-  expenses: RunningSubgraph;
-  kubecost: RunningSubgraph;
-  gateway: RunningGateway;
+  expenses: RunningService;
+  kubecost: RunningService;
+  gateway: RunningService;
   gatewayConfig: GatewayConfig;
   /** Stops one subgraph (its fields then fail at the gateway). */
   stopSubgraph(name: 'expenses' | 'kubecost'): Promise<void>;

@@ -4,14 +4,14 @@ import {
   type EgressKind,
   type Lifetime,
   type SyntheticCluster,
-} from '../../lib/demo/synthetic-cluster';
+} from '../../dev/synthetic-cluster';
 
-// The generator lives in lib (the demo uses it too); tests import everything from here.
-export * from '../../lib/demo/synthetic-cluster';
+// The generator lives in dev/ (the demo uses it too); tests import everything from here.
+export * from '../../dev/synthetic-cluster';
 
 /*
  * The cost synthetic series stand for, computed analytically (without PromQL) so the query
- * layer can be checked against it; the conventions are in lib/demo/synthetic-cluster.ts.
+ * layer can be checked against it; the conventions are in dev/synthetic-cluster.ts.
  */
 
 // ---------------------------------------------------------------------------------------------

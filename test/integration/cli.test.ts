@@ -7,7 +7,7 @@ import { findClusterCredential } from '../../lib/accounts/cluster-credentials';
 import { createCloudAccount, findCloudAccount, findOrganization } from '../../lib/accounts/repository';
 import type { Database } from '../../lib/db/database';
 import { openDatabase } from '../../lib/db/open';
-import { verifySecret } from '../../lib/security/secret-hash';
+import { verifySecret } from '../../lib/accounts/secret-hash';
 import { createPostgresDatabase, databaseBackends, type TestDatabase } from '../helpers/databases';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -61,7 +61,7 @@ describe.each(engines)('costgraph CLI as a child process (%s)', (engine) => {
   /** Reads what the CLI wrote, from the test process (PGlite only while no CLI command runs). */
   async function inDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     if (postgres) return fn(postgres.db);
-    const { db } = await openDatabase({ dataDir: target.dataDir, publicIngestUrl: 'http://127.0.0.1:4100/api/v1/write' });
+    const { db } = await openDatabase({ dataDir: target.dataDir });
     try {
       return await fn(db);
     } finally {

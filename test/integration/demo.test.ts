@@ -1,5 +1,5 @@
-import { createApiToken } from '../../lib/tokens/api-tokens';
-import { runDemo } from '../../lib/demo/run-demo';
+import { createApiToken } from '../../lib/accounts/api-tokens';
+import { runDemo } from '../../dev/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
 

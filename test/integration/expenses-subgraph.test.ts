@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
-import { importFocusFile } from '../../lib/expenses/import-focus';
+import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { signContext } from '../../lib/internal-auth/signed-context';
 import { silentLogger } from '../../lib/log';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
-import type { RunningSubgraph } from '../../subgraphs/kubecost/start';
+import type { RunningService } from '../../lib/graphql/http-server';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { FIXTURES } from '../helpers/fixtures';
 import { callSubgraph } from '../helpers/subgraph-client';
@@ -40,7 +40,7 @@ function countBy(keys: Array<string | null>): Map<string | null, number> {
 describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backend) => {
   let dir: string;
   let t: TestDatabase;
-  let subgraph: RunningSubgraph;
+  let subgraph: RunningService;
   let orgA: string;
   let orgB: string;
   let auth: { secret: string; organizationIds: string[] };

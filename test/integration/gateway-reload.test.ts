@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
-import { createApiToken } from '../../lib/tokens/api-tokens';
+import { createApiToken } from '../../lib/accounts/api-tokens';
 import { composeSchemas, SCHEMA_DIR } from '../../gateway/supergraph/compose';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
-import { daysBetween, shiftFocusDates } from '../../lib/demo/focus-dates';
-import { importFocusFile } from '../../lib/expenses/import-focus';
-import { createKubernetesCluster } from '../../lib/onboarding/clusters';
-import { createApiToken, revokeApiToken } from '../../lib/tokens/api-tokens';
+import { daysBetween, shiftFocusDates } from '../../dev/demo/focus-dates';
+import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
+import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
+import { createApiToken, revokeApiToken } from '../../lib/accounts/api-tokens';
 import { HEADLINE_QUERY_FILE } from '../../gateway/server';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { FIXTURES } from '../helpers/fixtures';

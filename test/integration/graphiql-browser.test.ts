@@ -3,8 +3,8 @@
 // page.evaluate callbacks run in the browser: they use its document.
 import { chromium, type Browser } from 'playwright-core';
 import { createOrganization } from '../../lib/accounts/repository';
-import { createKubernetesCluster } from '../../lib/onboarding/clusters';
-import { createApiToken } from '../../lib/tokens/api-tokens';
+import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
+import { createApiToken } from '../../lib/accounts/api-tokens';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { basicAuth, post, REMOTE_WRITE_HEADERS } from '../helpers/remote-write';
 import { startTestStack, type TestStack } from '../helpers/stack';

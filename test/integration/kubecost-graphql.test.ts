@@ -5,9 +5,10 @@ import path from 'node:path';
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import { startKubecostSubgraph, type RunningSubgraph } from '../../subgraphs/kubecost/start';
+import type { RunningService } from '../../lib/graphql/http-server';
+import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { callSubgraph } from '../helpers/subgraph-client';
 import {
@@ -118,7 +119,7 @@ describe('kubecost GraphQL fields against a real Prometheus', () => {
   let dir: string;
   let store: LocalPrometheus;
   let t: TestDatabase;
-  let subgraph: RunningSubgraph;
+  let subgraph: RunningService;
   let orgA: string;
   let orgB: string;
   const ids = { full: '', partial: '', empty: '', aws: '', foreign: '' };

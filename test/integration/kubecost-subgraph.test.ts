@@ -6,9 +6,10 @@ import { createCloudAccount, createOrganization } from '../../lib/accounts/repos
 import { loadCommonConfig } from '../../lib/config/common';
 import { signContext } from '../../lib/internal-auth/signed-context';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import { startKubecostSubgraph, type RunningSubgraph } from '../../subgraphs/kubecost/start';
+import type { RunningService } from '../../lib/graphql/http-server';
+import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { post, REMOTE_WRITE_HEADERS, writeBody } from '../helpers/remote-write';
 import { callSubgraph } from '../helpers/subgraph-client';
@@ -57,7 +58,7 @@ describe('kubecost subgraph over HTTP against a real Prometheus', () => {
   let dir: string;
   let store: LocalPrometheus;
   let t: TestDatabase;
-  let subgraph: RunningSubgraph;
+  let subgraph: RunningService;
   let orgA: string;
   let orgB: string;
   let clustersA: string[];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalPrometheus, type LocalPrometheus } from '../../lib/prometheus/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 
 describe('local Prometheus', () => {
   let dir: string;

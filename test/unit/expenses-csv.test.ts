@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { CsvReader, CsvSyntaxError, type CsvRecord } from '../../lib/expenses/csv';
+import { CsvReader, CsvSyntaxError, type CsvRecord } from '../../subgraphs/expenses/import/csv';
 import { FIXTURES } from '../helpers/fixtures';
 
 const FIXTURE = fs.readFileSync(path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'), 'utf8');

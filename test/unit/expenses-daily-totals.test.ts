@@ -1,4 +1,4 @@
-import { DailyTotals } from '../../lib/expenses/daily-totals';
+import { DailyTotals } from '../../subgraphs/expenses/data/daily-totals';
 
 describe('DailyTotals.groupOf', () => {
   const ACCOUNT = '0190e4a0-0000-7000-8000-000000000001';

@@ -1,6 +1,8 @@
-import { addDecimals, DecimalSum, formatDecimal, isDecimal, parseDecimal, plainParts, ZERO } from '../../lib/expenses/decimal';
-import { seededRandom } from '../helpers/seeded-random';
-import { cloudAccountTypeOf, parseFocusDate, TimeOrderedIds } from '../../lib/expenses/import-focus';
+import { addDecimals, DecimalSum, formatDecimal, isDecimal, parseDecimal, plainParts, ZERO } from '../../subgraphs/expenses/data/decimal';
+import { seededRandom } from '../../dev/seeded-random';
+import { TimeOrderedIds } from '../../lib/db/uuidv7';
+import { cloudAccountTypeOf } from '../../subgraphs/expenses/import/focus-columns';
+import { parseFocusDate } from '../../subgraphs/expenses/import/focus-dates';
 
 describe('FOCUS value parsing', () => {
   it('parses decimals exactly, in plain and scientific notation, and refuses everything else', () => {

@@ -3,7 +3,7 @@ import { ClusterAuthenticator, readCredential } from '../../ingest/auth/cluster-
 import { loadIngestConfig } from '../../ingest/config';
 import { InflightBytes, TenantRateLimiter } from '../../ingest/limits';
 import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
-import { hashSecret, verifySecret } from '../../lib/security/secret-hash';
+import { hashSecret, verifySecret } from '../../lib/accounts/secret-hash';
 
 const ID = '11111111-1111-4111-8111-111111111111';
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
@@ -135,7 +135,7 @@ describe('cluster credential comparisons are timing-safe', () => {
     let hash!: (secret: string) => Promise<string>;
     jest.isolateModules(() => {
       ({ ClusterAuthenticator: Authenticator } = jest.requireActual<typeof import('../../ingest/auth/cluster-auth')>('../../ingest/auth/cluster-auth'));
-      ({ hashSecret: hash } = jest.requireActual<typeof import('../../lib/security/secret-hash')>('../../lib/security/secret-hash'));
+      ({ hashSecret: hash } = jest.requireActual<typeof import('../../lib/accounts/secret-hash')>('../../lib/accounts/secret-hash'));
     });
     let stored: StoredClusterCredential | undefined = { cloudAccountId: ID, secretHash: await hash('right') };
     const auth = new Authenticator(async (id) => (id === ID ? stored : undefined), { credentialTtlMs: 60_000 });

@@ -1,7 +1,7 @@
 import snappy from 'snappy';
-import { decodeWriteRequest, encodeWriteRequest } from '../../ingest/pipeline/codec';
-import { IngestError } from '../../ingest/pipeline/errors';
-import { compress, compressSync, decompress, decompressSync, snappyDecodedLength } from '../../ingest/pipeline/snappy-block';
+import { decodeWriteRequest, encodeWriteRequest } from '../../lib/remote-write/codec';
+import { RemoteWriteFormatError } from '../../lib/remote-write/errors';
+import { compress, compressSync, decompress, decompressSync, snappyDecodedLength } from '../../lib/remote-write/snappy-block';
 import { stampTenant } from '../../ingest/pipeline/stamp';
 import { AGENT_CAPTURES, fixture } from '../helpers/fixtures';
 
@@ -69,12 +69,12 @@ describe('remote-write codec on real Prometheus 2.42 agent captures', () => {
   it('answers 400 with a reason for truncated or garbage protobuf', async () => {
     const raw = await decompress(AGENT_CAPTURES[0].body, 1 << 20);
     for (const bad of [raw.subarray(0, raw.length - 7), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), Buffer.from([0x00])]) {
-      expect(() => decodeWriteRequest(bad)).toThrow(IngestError);
+      expect(() => decodeWriteRequest(bad)).toThrow(RemoteWriteFormatError);
       try {
         decodeWriteRequest(bad);
       } catch (error) {
-        expect((error as IngestError).status).toBe(400);
-        expect((error as IngestError).message).toMatch(/^protobuf: /);
+        expect((error as RemoteWriteFormatError).status).toBe(400);
+        expect((error as RemoteWriteFormatError).message).toMatch(/^protobuf: /);
       }
     }
   });

@@ -1,12 +1,13 @@
 import snappy from 'snappy';
 import { Writer } from 'protobufjs/minimal';
-import { decodeWriteRequest, encodeWriteRequest } from '../../ingest/pipeline/codec';
+import { decodeWriteRequest, encodeWriteRequest } from '../../lib/remote-write/codec';
 import { IngestError } from '../../ingest/pipeline/errors';
+import { RemoteWriteFormatError } from '../../lib/remote-write/errors';
 import { processPassThrough } from '../../ingest/pipeline/passthrough';
 import { processWriteRequest, processWriteRequestReference, type ProcessedRequest } from '../../ingest/pipeline/process';
 import type { ValidationLimits } from '../../ingest/pipeline/validate';
-import type { TimeSeries } from '../../ingest/pipeline/write-request';
-import { COST_METRIC_FAMILIES } from '../../lib/onboarding/remote-write-config';
+import type { TimeSeries } from '../../lib/remote-write/write-request';
+import { COST_METRIC_FAMILIES } from '../../lib/remote-write/cost-metrics';
 import { AGENT_CAPTURES, fixture } from '../helpers/fixtures';
 
 /*
@@ -37,7 +38,7 @@ function view(run: () => ProcessedRequest): unknown {
       droppedSeries: Object.fromEntries(result.droppedSeries),
     };
   } catch (error) {
-    if (error instanceof IngestError) return { status: error.status, message: error.message };
+    if (error instanceof IngestError || error instanceof RemoteWriteFormatError) return { status: error.status, message: error.message };
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { validateSeries, type ValidationLimits } from '../../ingest/pipeline/validate';
-import type { TimeSeries } from '../../ingest/pipeline/write-request';
+import type { TimeSeries } from '../../lib/remote-write/write-request';
 
 const NOW = 1_800_000_000_000;
 const limits: ValidationLimits = {

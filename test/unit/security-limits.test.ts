@@ -1,7 +1,7 @@
 import { countAliases, countDepth } from '@graphql-inspector/core';
 import { buildSchema, Kind, parse, validate, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { limitRules } from '../../gateway/plugins/limits';
-import { seededRandom } from '../helpers/seeded-random';
+import { seededRandom } from '../../dev/seeded-random';
 
 const schema = buildSchema('type Query { a: Int }');
 

@@ -50,7 +50,7 @@ CREATE INDEX expenses_by_org_service_start ON expenses (organization_id, service
 CREATE INDEX expenses_by_org_region_start ON expenses (organization_id, region_id, charge_period_start);
 
 -- Tokens read `cg_<lookup_id>_<secret>`: the lookup id finds the row, the secret is checked
--- against the scrypt hash (lib/security/secret-hash.ts). Only the hash is stored.
+-- against the scrypt hash (lib/accounts/secret-hash.ts). Only the hash is stored.
 CREATE TABLE api_tokens (
   id               uuid PRIMARY KEY,
   organization_id  uuid NOT NULL REFERENCES organizations (id),

@@ -9,7 +9,7 @@
 -- exactly zero). One imported row in eight goes into it, and it stays small enough to be
 -- cached. The descending list is the index's positive rows, then the others; the ascending list
 -- is its credits, then the others; the queries read the others from the covering index
--- (lib/expenses/queries.ts, `pageByCost`).
+-- (subgraphs/expenses/data/queries.ts, `pageByCost`).
 --
 -- Ties are broken by row hash instead of id: the covering index carries the row hash too, so
 -- a page of rows below a cent is picked by an index-only scan, then read by the primary key

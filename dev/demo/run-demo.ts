@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listCloudAccounts } from '../../lib/accounts/repository';
+import type { Database } from '../../lib/db/database';
+import { importFocusFile, type ImportResult } from '../../subgraphs/expenses/import/import-focus';
+import { createKubernetesCluster, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
+import { DEMO_CLUSTERS } from './demo-clusters';
+import { daysBetween, shiftFocusDates } from './focus-dates';
+import { localOrganization } from './local-organization';
+import { FOCUS_SAMPLE_CSV } from '../fixtures';
+import { basicAuth, writeClusters } from '../synthetic-cluster';
+
+const DAY_MS = 86_400_000;
+const FIVE_MINUTES_MS = 300_000;
+export const DEMO_FOCUS_FILE = FOCUS_SAMPLE_CSV;
+/** The fixture's billing month ends here; it is moved to end at 00:00 UTC of the first demo run's day. */
+const FOCUS_FIXTURE_END = new Date('2024-10-01T00:00:00Z');
+
+export interface DemoOptions {
+  db: Database;
+  /** The ingest worker's base URL (its /api/v1/write receives the metrics). */
+  ingestUrl: string;
+  /** Printed in the clusters' onboarding snippets. */
+  publicIngestUrl: string;
+  now?: number;
+}
+
+export interface DemoResult {
+  organizationId: string;
+  clusters: Array<{ id: string; name: string; samples: number }>;
+  expenses: ImportResult;
+  /** A range covering all of it, for the headline query. */
+  range: { from: string; to: string };
+}
+
+/**
+ * Fills the local organization through the real paths: three clusters onboarded like a
+ * customer's, their last 14 days of Kubecost metrics remote-written through the ingest worker
+ * with each cluster's own credential, and the FOCUS fixture imported as the 30 days before the
+ * first run. Running it again reuses the clusters (new credentials), adds no expense twice,
+ * and writes each sample with the value it had.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { db } = options;
+  const now = options.now ?? Date.now();
+  const organizationId = await localOrganization(db);
+  const existing = await listCloudAccounts(db, [organizationId], 'kubernetes');
+  // Through the current five-minute slot: the newest scrape is at most five minutes old, so
+  // "as of now" views (unclaimed volumes, freshness) see the clusters as live.
+  const slotEnd = (ms: number) => Math.floor(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS + FIVE_MINUTES_MS;
+  const endMs = slotEnd(now);
+  const connections: ClusterConnection[] = [];
+  for (const demo of DEMO_CLUSTERS) {
+    const found = existing.find((a) => a.name === demo.name);
+    connections.push(
+      found
+        ? await rotateClusterCredential(db, found.id, options.publicIngestUrl, [organizationId])
+        : await createKubernetesCluster(db, organizationId, demo.name, options.publicIngestUrl),
+    );
+  }
+  // Everything that must come out the same on a later run hangs on the first run, which
+  // created the oldest cluster: the clusters' events and counter origins (the store refuses
+  // another value at a series' newest timestamp) and the billing month's days (other days
+  // would be other rows, imported twice).
+  const firstRunMs = Math.min(...connections.map((c) => c.cloudAccount.createdAt.getTime()));
+  const clusters = DEMO_CLUSTERS.map((demo, i) => demo.build({ tenantId: connections[i].cloudAccount.id, endMs, anchorMs: slotEnd(firstRunMs) }));
+  const samples = await writeClusters(
+    options.ingestUrl,
+    clusters.map((cluster, i) => ({ cluster, headers: { Authorization: basicAuth(connections[i].username, connections[i].password) } })),
+    { live: true },
+  );
+
+  const expensesEnd = new Date(Math.floor(firstRunMs / DAY_MS) * DAY_MS);
+  const shifted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-demo-')), 'focus.csv');
+  try {
+    fs.writeFileSync(shifted, shiftFocusDates(fs.readFileSync(DEMO_FOCUS_FILE, 'utf8'), daysBetween(FOCUS_FIXTURE_END, expensesEnd)));
+    const expenses = await importFocusFile(db, organizationId, shifted);
+    const to = new Date(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS);
+    return {
+      organizationId,
+      clusters: DEMO_CLUSTERS.map((demo, i) => ({ id: connections[i].cloudAccount.id, name: demo.name, samples: samples[i] })),
+      expenses,
+      range: { from: new Date(to.getTime() - 31 * DAY_MS).toISOString(), to: to.toISOString() },
+    };
+  } finally {
+    fs.rmSync(path.dirname(shifted), { recursive: true, force: true });
+  }
+}

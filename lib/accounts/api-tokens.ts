@@ -1,0 +1,77 @@
+import crypto from 'node:crypto';
+import { isId } from './ids';
+import type { Queryable } from '../db/database';
+import { generateSecret, hashSecret, verifySecret } from './secret-hash';
+
+/**
+ * API tokens read `cg_<lookupId>_<secret>`. The lookup id finds the row without a scan; only
+ * a scrypt hash of the whole token is stored, so a database dump reveals no usable token.
+ */
+const TOKEN_SHAPE = /^cg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+export interface IssuedToken {
+  id: string;
+  organizationId: string;
+  /** Shown once; never stored. */
+  token: string;
+}
+
+export interface TokenOwner {
+  /** The token's id: who is calling, for logs and the signed context. */
+  tokenId: string;
+  organizationId: string;
+}
+
+export class TokenError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'BAD_INPUT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export async function createApiToken(db: Queryable, organizationId: string, name = 'api'): Promise<IssuedToken> {
+  if (!isId(organizationId)) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw new TokenError('BAD_INPUT', 'token name must be 1-200 characters');
+  const org = await db.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
+  if (org.length === 0) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);
+  const id = crypto.randomUUID();
+  const lookupId = crypto.randomBytes(8).toString('hex');
+  const token = `cg_${lookupId}_${generateSecret()}`;
+  await db.query('INSERT INTO api_tokens (id, organization_id, lookup_id, token_hash, name) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    organizationId,
+    lookupId,
+    await hashSecret(token),
+    trimmed,
+  ]);
+  return { id, organizationId, token };
+}
+
+/** Revokes by token id; false when no live token has that id. */
+export async function revokeApiToken(db: Queryable, id: string): Promise<boolean> {
+  if (!isId(id)) return false;
+  const result = await db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
+  return result.length > 0;
+}
+
+/**
+ * Who a presented token belongs to, or undefined for anything that is not a live token of a
+ * live organization. Costs one scrypt hash for a well-formed token: callers cache verdicts.
+ */
+export async function authenticateToken(db: Queryable, token: string): Promise<TokenOwner | undefined> {
+  const match = TOKEN_SHAPE.exec(token);
+  if (!match) return undefined;
+  const rows = await db.query<{ id: string; organization_id: string; token_hash: string }>(
+    `SELECT t.id, t.organization_id, t.token_hash
+       FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
+      WHERE t.lookup_id = $1 AND t.revoked_at IS NULL AND o.deleted_at IS NULL`,
+    [match[1]],
+  );
+  const row = rows[0];
+  if (!row || !(await verifySecret(token, row.token_hash))) return undefined;
+  return { tokenId: row.id, organizationId: row.organization_id };
+}

@@ -1,0 +1,97 @@
+import type { Database } from '../db/database';
+import { issueClusterCredential } from './cluster-credentials';
+import { createCloudAccount, findCloudAccount, findOrganization, softDeleteCloudAccount } from './repository';
+import type { CloudAccount } from './types';
+import { kubecostHelmValuesYaml, prometheusRemoteWriteYaml } from './onboarding-snippets';
+
+/** What a customer needs to connect a cluster; `password` exists only in this object. */
+export interface ClusterConnection {
+  cloudAccount: CloudAccount;
+  username: string;
+  password: string;
+  remoteWriteUrl: string;
+  prometheusRemoteWrite: string;
+  kubecostHelmValues: string;
+}
+
+export class OnboardingError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'BAD_USER_INPUT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OnboardingError';
+  }
+}
+
+/** An id as it appears in an error: cut and escaped, since a caller can send any string (10 KB, newlines). */
+function quoted(id: string): string {
+  return JSON.stringify(id.slice(0, 100)).slice(1, -1);
+}
+
+function connection(cloudAccount: CloudAccount, password: string, remoteWriteUrl: string): ClusterConnection {
+  const target = { url: remoteWriteUrl, username: cloudAccount.id, password, clusterName: cloudAccount.name };
+  return {
+    cloudAccount,
+    username: cloudAccount.id,
+    password,
+    remoteWriteUrl,
+    prometheusRemoteWrite: prometheusRemoteWriteYaml(target),
+    kubecostHelmValues: kubecostHelmValuesYaml(target),
+  };
+}
+
+export function validateClusterName(name: string): string {
+  const trimmed = name.trim();
+  // The name becomes the cluster_id external label: keep it to what a label value can hold safely.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(trimmed)) {
+    throw new OnboardingError('BAD_USER_INPUT', 'cluster name must be 1-100 characters of letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return trimmed;
+}
+
+export async function createKubernetesCluster(db: Database, organizationId: string, name: string, remoteWriteUrl: string): Promise<ClusterConnection> {
+  const clusterName = validateClusterName(name);
+  return db.transaction(async (tx) => {
+    if (!(await findOrganization(tx, organizationId))) throw new OnboardingError('NOT_FOUND', `organization ${quoted(organizationId)} not found`);
+    const account = await createCloudAccount(tx, { organizationId, name: clusterName, type: 'kubernetes' });
+    const password = await issueClusterCredential(tx, account.id);
+    return connection(account, password, remoteWriteUrl);
+  });
+}
+
+async function findCluster(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
+  const account = await findCloudAccount(db, cloudAccountId);
+  if (!account || account.type !== 'kubernetes' || (organizationIds && !organizationIds.includes(account.organizationId))) {
+    throw new OnboardingError('NOT_FOUND', `Kubernetes cloud account ${quoted(cloudAccountId)} not found`);
+  }
+  return account;
+}
+
+/** `organizationIds` scopes the lookup to the caller's organizations (API); the CLI is the operator and passes none. */
+export async function rotateClusterCredential(
+  db: Database,
+  cloudAccountId: string,
+  remoteWriteUrl: string,
+  organizationIds?: readonly string[],
+): Promise<ClusterConnection> {
+  const account = await findCluster(db, cloudAccountId, organizationIds);
+  const password = await issueClusterCredential(db, account.id);
+  return connection(account, password, remoteWriteUrl);
+}
+
+/** Soft-deletes a Kubernetes cloud account; any other account is not found (the CLI's `cluster delete`). */
+export async function deleteCluster(db: Database, cloudAccountId: string): Promise<CloudAccount> {
+  const account = await findCluster(db, cloudAccountId);
+  await softDeleteCloudAccount(db, account.id);
+  return account;
+}
+
+export async function deleteCloudAccount(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
+  const account = await findCloudAccount(db, cloudAccountId);
+  if (!account || (organizationIds && !organizationIds.includes(account.organizationId))) {
+    throw new OnboardingError('NOT_FOUND', `cloud account ${quoted(cloudAccountId)} not found`);
+  }
+  await softDeleteCloudAccount(db, account.id);
+  return account;
+}

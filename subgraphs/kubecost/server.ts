@@ -1,0 +1,45 @@
+import path from 'node:path';
+import type { Database } from '../../lib/db/database';
+import type { ServiceServer } from '../../lib/graphql/http-server';
+import { createSubgraph } from '../../lib/graphql/subgraph-server';
+import type { Logger } from '../../lib/log';
+import type { KubecostConfig } from './config';
+import { ClusterDirectory } from './cluster-directory';
+import { buildKubecostContext, type KubecostContext } from './context';
+import { createKubecostMetrics } from './metrics';
+import { ThanosClient } from './promql/thanos-client';
+import { resolvers } from './resolvers';
+
+export const KUBECOST_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'kubecost.graphql');
+
+export interface KubecostDeps {
+  config: KubecostConfig;
+  db: Database;
+  logger: Logger;
+}
+
+/** The kubecost subgraph, not listening yet. */
+export async function createKubecostSubgraph({ config, db, logger }: KubecostDeps): Promise<ServiceServer> {
+  const metrics = createKubecostMetrics();
+  const client = new ThanosClient({
+    url: config.thanosQueryUrl,
+    timeoutMs: config.queryTimeoutMs,
+    immutableAfterMs: config.immutableAfterMs,
+    recentTtlMs: config.recentTtlMs,
+    cacheBytes: config.cacheBytes,
+    metrics,
+  });
+  const { server, apollo } = await createSubgraph<KubecostContext>({
+    name: 'kubecost',
+    schemaFile: KUBECOST_SCHEMA,
+    resolvers,
+    // Costs are float sums (PromQL's and the resolvers'): answers keep no binary noise.
+    roundFloats: true,
+    secret: config.internalSecret,
+    logger,
+    registry: metrics.registry,
+    ready: () => client.ready(),
+    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, metrics),
+  });
+  return { server, close: () => apollo.stop() };
+}

@@ -1,0 +1,307 @@
+import { createOrganization } from '../../../lib/accounts/repository';
+import { createApiToken } from '../../../lib/accounts/api-tokens';
+import { databaseBackends, type TestDatabase } from '../../helpers/databases';
+import { callGateway, startTestStack, type TestStack } from '../../helpers/stack';
+
+const DAY_MS = 86_400_000;
+const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+const RANGE = { from: new Date(END - 30 * DAY_MS).toISOString(), to: new Date(END).toISOString() };
+/** A hang guard, not a performance figure: every answer must come well within this. */
+const BOUND_MS = 5000;
+/** Codes a client can act on. INTERNAL_SERVER_ERROR and 5xx are failures of costgraph itself. */
+const TYPED = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'QUERY_TOO_COMPLEX',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'PAYLOAD_TOO_LARGE',
+  'METHOD_NOT_ALLOWED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+interface Answer {
+  name: string;
+  status: number;
+  codes: string[];
+  messages: string[];
+  data: unknown;
+  ms: number;
+  bytes: number;
+}
+
+const backend = databaseBackends().at(-1)!;
+
+describe(`gateway under bad GraphQL input (${backend.name})`, () => {
+  let t: TestDatabase;
+  let stack: TestStack;
+  let url: string;
+  let org = '';
+  let token = '';
+  const observed: Array<{ name: string } & Omit<Answer, 'data' | 'messages'>> = [];
+
+  beforeAll(async () => {
+    t = await backend.create();
+    stack = await startTestStack(t.db);
+    url = stack.gateway.url;
+    org = (await createOrganization(t.db, 'Input')).id;
+    token = (await createApiToken(t.db, org, 'input')).token;
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await t?.drop();
+    process.stderr.write(`bad GraphQL input: ${observed.length} requests, slowest ${Math.max(...observed.map((o) => o.ms)).toFixed(0)} ms\n`);
+  });
+
+  /** Sends a raw request and records status, error codes and time. */
+  async function send(name: string, init: { method?: string; headers?: Record<string, string>; body?: string; search?: string; auth?: boolean }): Promise<Answer> {
+    const started = performance.now();
+    const response = await fetch(`${url}${init.search ?? ''}`, {
+      method: init.method ?? 'POST',
+      headers: { ...(init.auth === false ? {} : { Authorization: `Bearer ${token}` }), ...(init.headers ?? { 'Content-Type': 'application/json' }) },
+      body: init.body,
+      signal: AbortSignal.timeout(BOUND_MS * 4),
+    });
+    const text = await response.text();
+    const ms = performance.now() - started;
+    let parsed: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } = {};
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      parsed = {};
+    }
+    const answer = {
+      name,
+      status: response.status,
+      codes: (parsed.errors ?? []).map((e) => e.extensions?.code ?? '(none)'),
+      messages: (parsed.errors ?? []).map((e) => e.message),
+      data: parsed.data,
+      ms,
+      bytes: text.length,
+    };
+    observed.push({ name, status: answer.status, codes: answer.codes, ms, bytes: answer.bytes });
+    return answer;
+  }
+
+  const gql = (name: string, query: string, variables: Record<string, unknown> = {}) => send(name, { body: JSON.stringify({ query, variables }) });
+
+  /** Refused with a typed error: a 4xx, or 200 with errors; never 5xx, never masked, in bounded time. */
+  function expectTyped(answer: Answer, code?: string) {
+    const verdict = {
+      name: answer.name,
+      inTime: answer.ms < BOUND_MS,
+      not5xx: answer.status < 500,
+      refused: answer.codes.length > 0,
+      untyped: answer.codes.filter((c) => !TYPED.has(c)),
+      expectedCode: code === undefined || answer.codes.includes(code),
+      // Errors quote at most a little of what was sent.
+      longMessages: answer.messages.filter((m) => m.length >= 1000).map((m) => m.slice(0, 100)),
+    };
+    expect(verdict).toEqual({ name: answer.name, inTime: true, not5xx: true, refused: true, untyped: [], expectedCode: true, longMessages: [] });
+  }
+
+  it('refuses depth, alias, token, directive and fragment bombs', async () => {
+    const depth = await gql('depth bomb (40 levels)', `{ organizations { ${'cloudAccounts { organization { '.repeat(20)}id${' } }'.repeat(20)} } }`);
+    expectTyped(depth, 'QUERY_TOO_COMPLEX');
+    expectTyped(await gql('alias bomb (2,000 aliases)', `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(' ')} }`), 'GRAPHQL_PARSE_FAILED');
+    expectTyped(await gql('alias bomb (40 aliases)', `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: organizations { id }`).join(' ')} }`), 'QUERY_TOO_COMPLEX');
+    expectTyped(await gql('token bomb (80,000 tokens)', `{ organizations { ${'id '.repeat(80_000)} } }`), 'GRAPHQL_PARSE_FAILED');
+    expectTyped(await gql('directive bomb', `{ organizations ${'@include(if: true) '.repeat(500)} { id } }`));
+    // Each fragment spreads the next twice: 2^150 paths if walked naively.
+    const fanOut = Array.from({ length: 150 }, (_, i) => (i < 149 ? `fragment F${i} on Organization { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Organization { id }`));
+    expectTyped(await gql('fragment fan-out bomb (150 fragments, each spreading the next twice)', `{ organizations { ...F0 } }\n${fanOut.join('\n')}`), 'QUERY_TOO_COMPLEX');
+    // Within the depth limit: one fragment spread 600 times, nested 4 deep.
+    const wide = `{ organizations { ...W } }
+      fragment W on Organization { ${'...X '.repeat(600)} }
+      fragment X on Organization { cloudAccounts { ...Y ...Y ...Y } }
+      fragment Y on CloudAccount { organization { id name } }`;
+    const wideAnswer = await gql('fragment fan-out within the limits (one fragment spread 600 times)', wide);
+    expect(wideAnswer.ms).toBeLessThan(BOUND_MS);
+    expect(wideAnswer.status).toBe(200);
+    expect(wideAnswer.codes).toEqual([]);
+    const nested = Array.from({ length: 60 }, (_, i) => `fragment N${i} on Organization { id ${i < 59 ? `...N${i + 1}` : ''} }`);
+    expectTyped(await gql('deeply nested fragments (60)', `{ organizations { ...N0 } }\n${nested.join('\n')}`), 'QUERY_TOO_COMPLEX');
+    expectTyped(await gql('fragment cycle', `{ organizations { ...A } } fragment A on Organization { ...B } fragment B on Organization { ...A }`), 'GRAPHQL_VALIDATION_FAILED');
+    expectTyped(await gql('self-referencing fragment', `{ organizations { ...A } } fragment A on Organization { id cloudAccounts { organization { ...A } } }`), 'GRAPHQL_VALIDATION_FAILED');
+    for (const op of ['subscription { organizations { id } }', 'subscription S { x }']) {
+      const answer = await gql(`operation without a root type: ${op}`, op);
+      expectTyped(answer, 'GRAPHQL_VALIDATION_FAILED');
+      expect(answer.status).toBe(400);
+    }
+    expectTyped(await gql('introspection depth bomb', `{ __schema { types { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } } }`), 'QUERY_TOO_COMPLEX');
+  }, 120_000);
+
+  it('refuses huge and negative page sizes, and bad cursors', async () => {
+    const items = (first: string, after = 'null') =>
+      `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { expenses(range: $range) { items(first: ${first}, after: ${after}) { nodes { id } } } } }`;
+    for (const first of ['1000000', '501', '0', '-1']) expectTyped(await gql(`items(first: ${first})`, items(first), { org, range: RANGE }), 'BAD_USER_INPUT');
+    expectTyped(await gql('items(first: 2^40) (not an Int)', items('1099511627776'), { org, range: RANGE }), 'GRAPHQL_VALIDATION_FAILED');
+    const viaVariable = await gql(
+      'items(first: $n) with n = 1e12',
+      `query($org: ID!, $range: DateRangeInput!, $n: Int) { organization(id: $org) { expenses(range: $range) { items(first: $n) { nodes { id } } } } }`,
+      { org, range: RANGE, n: 1e12 },
+    );
+    expectTyped(viaVariable, 'BAD_USER_INPUT');
+    for (const after of ['"x"', '"!!!"', `"${Buffer.from('{"o":"COST_DESC","c":"BILLED","k":"1; DROP TABLE expenses","i":"x"}').toString('base64url')}"`, `"${'A'.repeat(5000)}"`]) {
+      expectTyped(await gql(`items(after: ${after.slice(0, 20)}...)`, items('10', after), { org, range: RANGE }), 'BAD_USER_INPUT');
+    }
+  });
+
+  it('refuses invalid, reversed, empty, too short and too long date ranges', async () => {
+    const query = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { costSummary(range: $range) { cloudCost kubernetesCost } expenses(range: $range) { totalCost } kubernetesCosts(range: $range) { totalCost } } }`;
+    const ranges: Array<[string, unknown]> = [
+      ['not a date', { from: 'yesterday', to: RANGE.to }],
+      ['number instead of date', { from: 0, to: 1 }],
+      ['year 275761', { from: RANGE.from, to: '+275761-01-01T00:00:00Z' }],
+      ['reversed', { from: RANGE.to, to: RANGE.from }],
+      ['empty', { from: RANGE.from, to: RANGE.from }],
+      ['401 days', { from: new Date(END - 401 * DAY_MS).toISOString(), to: RANGE.to }],
+      ['100 years', { from: '1925-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }],
+      ['one millisecond', { from: RANGE.from, to: new Date(new Date(RANGE.from).getTime() + 1).toISOString() }],
+      ['a day that does not exist (rolled over by Date)', { from: RANGE.from, to: '2026-11-31T00:00:00Z' }],
+      ['February 30th', { from: '2026-02-30T00:00:00Z', to: '2026-03-05T00:00:00Z' }],
+      ['year 0', { from: '0000-01-01T00:00:00Z', to: '0000-01-02T00:00:00Z' }],
+      ['before 1970', { from: '1969-12-31T00:00:00Z', to: '1970-01-02T00:00:00Z' }],
+      ['missing to', { from: RANGE.from }],
+      ['extra field', { ...RANGE, tz: 'Europe/Paris' }],
+    ];
+    for (const [name, range] of ranges) {
+      const answer = await gql(`range: ${name}`, query, { org, range });
+      expectTyped(answer, 'BAD_USER_INPUT');
+    }
+    // A date without a time is midnight UTC, as in JavaScript and PostgreSQL.
+    const dateOnly = await gql('range: date without time (accepted as UTC midnight)', query, { org, range: { from: '2024-01-01', to: '2024-02-01' } });
+    expect({ status: dateOnly.status, codes: dateOnly.codes }).toEqual({ status: 200, codes: [] });
+    // Inline literals are checked by the same scalar.
+    expectTyped(await gql('range literal reversed', `{ organization(id: "${org}") { expenses(range: { from: "${RANGE.to}", to: "${RANGE.from}" }) { totalCost } } }`), 'BAD_USER_INPUT');
+    // The gateway parses literals of the subgraphs' scalars before planning: an invalid inline
+    // DateTime is the client's mistake (BAD_USER_INPUT, as via a variable), refused with 400
+    // before any subgraph sees it, not reported as a subgraph failing.
+    for (const bad of ['"2024-13-45T99:00:00Z"', '"yesterday"', '20240101', 'true']) {
+      const literal = await gql(`range literal ${bad}`, `{ organization(id: "${org}") { expenses(range: { from: ${bad}, to: "${RANGE.to}" }) { totalCost } } }`);
+      expect({ status: literal.status, codes: literal.codes, data: literal.data }).toEqual({ status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+    }
+  });
+
+  it('answers malformed ids with null or NOT_FOUND, never an internal error', async () => {
+    const ids = ['not-a-uuid', '', ' ', 'x'.repeat(10 * 1024), 'ü🙂', '\u0000', '\ud800', `${org}\u0000`, `${org} `, `' OR 1=1 --`, '{"$ne":null}', org.replace(/-/g, '')];
+    for (const id of ids) {
+      const label = JSON.stringify(id).slice(0, 30);
+      const read = await gql(
+        `ids: ${label}`,
+        `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { id } cloudAccount(id: $id) { id kubernetesCost(range: $range) { totalCost } } }`,
+        { id, range: RANGE },
+      );
+      expect(read.ms).toBeLessThan(BOUND_MS);
+      expect({ label, status: read.status, codes: read.codes, data: read.data }).toEqual({ label, status: 200, codes: [], data: { organization: null, cloudAccount: null } });
+      for (const mutation of [
+        `mutation($id: ID!) { rotateClusterCredential(cloudAccountId: $id) { password } }`,
+        `mutation($id: ID!) { deleteCloudAccount(id: $id) { id } }`,
+        `mutation($id: ID!) { createKubernetesCluster(organizationId: $id, name: "c") { password } }`,
+      ]) {
+        const answer = await gql(`mutation ids: ${label}`, mutation, { id });
+        expectTyped(answer, 'NOT_FOUND');
+      }
+      const filtered = await gql(
+        `filter ids: ${label}`,
+        `query($org: ID!, $range: DateRangeInput!, $ids: [ID!]) { organization(id: $org) { expenses(range: $range, filter: { cloudAccountIds: $ids }) { totalCost } } }`,
+        { org, range: RANGE, ids: [id] },
+      );
+      expectTyped(filtered, 'BAD_USER_INPUT');
+    }
+  });
+
+  it('refuses hostile strings in filters, tag keys and names with BAD_USER_INPUT', async () => {
+    const report = `query($org: ID!, $range: DateRangeInput!, $f: ExpenseFilter, $tag: String) { organization(id: $org) {
+      expenses(range: $range, filter: $f) { totalCost count items(first: 5) { nodes { id } } breakdown(by: TAG, tagKey: $tag) { key } } } }`;
+    for (const text of ['\u0000', 'a\u0000b', '\ud800', 'x'.repeat(10 * 1024)]) {
+      const label = JSON.stringify(text).slice(0, 20);
+      for (const [what, f, tag] of [
+        ['services', { services: [text] }, 'team'],
+        ['resourceIdContains', { resourceIdContains: text }, 'team'],
+        ['tag filter', { tag: { key: text, value: text } }, 'team'],
+        ['tagKey', undefined, text],
+      ] as const) {
+        const answer = await gql(`${what} ${label}`, report, { org, range: RANGE, f, tag });
+        // A lone surrogate is valid JSON and reaches PostgreSQL as U+FFFD: it simply matches nothing.
+        if (text === '\ud800') expect({ name: answer.name, status: answer.status, codes: answer.codes }).toEqual({ name: answer.name, status: 200, codes: [] });
+        else expectTyped(answer, 'BAD_USER_INPUT');
+      }
+      expectTyped(await gql(`cluster name ${label}`, `mutation($org: ID!, $name: String!) { createKubernetesCluster(organizationId: $org, name: $name) { password } }`, { org, name: text }), 'BAD_USER_INPUT');
+    }
+    expectTyped(await gql('101 filter values', report, { org, range: RANGE, f: { services: Array.from({ length: 101 }, (_, i) => `s${i}`) }, tag: 'team' }), 'BAD_USER_INPUT');
+    expectTyped(await gql('unknown enum', `{ organization(id: "${org}") { cloudAccounts(type: MAINFRAME) { id } } }`), 'GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses oversized bodies, batches, CSRF-able GETs, wrong content types and broken JSON', async () => {
+    const big = await send('300 KiB body', { body: JSON.stringify({ query: `{ organizations { id } } # ${'x'.repeat(300 * 1024)}` }) });
+    expect(big.status).toBe(413);
+    expectTyped(big, 'PAYLOAD_TOO_LARGE');
+    const huge = await send('8 MiB body', { body: JSON.stringify({ query: '{ organizations { id } }', variables: { x: 'y'.repeat(8 * 1024 * 1024) } }) });
+    expect(huge.status).toBe(413);
+    const bigUnauthenticated = await send('8 MiB body without a token', { auth: false, body: 'z'.repeat(8 * 1024 * 1024) });
+    expect([401, 413]).toContain(bigUnauthenticated.status);
+    expect(bigUnauthenticated.ms).toBeLessThan(BOUND_MS);
+
+    const batch = await send('batched request (JSON array)', { body: JSON.stringify([{ query: '{ organizations { id } }' }, { query: '{ organizations { id } }' }]) });
+    expect(batch.status).toBe(400);
+    expectTyped(batch);
+    const emptyBatch = await send('empty JSON array', { body: '[]' });
+    expect(emptyBatch.status).toBe(400);
+
+    const q = encodeURIComponent('{ organizations { id } }');
+    const csrf = await send('GET with a query, no preflight header (CSRF)', { method: 'GET', search: `?query=${q}`, headers: {} });
+    expect(csrf.status).toBe(400);
+    expectTyped(csrf);
+    const getMutation = await send('GET with a mutation', {
+      method: 'GET',
+      search: `?query=${encodeURIComponent(`mutation { createKubernetesCluster(organizationId: "${org}", name: "via-get") { password } }`)}`,
+      headers: { 'Apollo-Require-Preflight': 'true' },
+    });
+    expect([400, 405]).toContain(getMutation.status);
+    expectTyped(getMutation);
+    const own = await callGateway<{ organization: { cloudAccounts: unknown[] } }>(url, `{ organization(id: "${org}") { cloudAccounts { id } } }`, {}, token);
+    expect(own.data!.organization.cloudAccounts).toEqual([]);
+
+    for (const [name, contentType, body] of [
+      ['text/plain (CSRF simple request)', 'text/plain', JSON.stringify({ query: '{ organizations { id } }' })],
+      ['form-urlencoded', 'application/x-www-form-urlencoded', `query=${q}`],
+      ['multipart/form-data', 'multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ organizations { id } }\r\n--x--\r\n`],
+      ['application/graphql', 'application/graphql', '{ organizations { id } }'],
+      ['no content type', '', JSON.stringify({ query: '{ organizations { id } }' })],
+      ['broken JSON', 'application/json', '{"query": "{ organizations { id } }"'],
+      ['JSON string', 'application/json', '"{ organizations { id } }"'],
+      ['JSON null', 'application/json', 'null'],
+      ['query is a number', 'application/json', '{"query": 42}'],
+      ['variables is a string', 'application/json', '{"query": "{ organizations { id } }", "variables": "x"}'],
+      ['no query', 'application/json', '{"variables": {}}'],
+      ['unknown operationName', 'application/json', '{"query": "query A { organizations { id } }", "operationName": "B"}'],
+      ['two operations, no name', 'application/json', '{"query": "query A { organizations { id } } query B { organizations { id } }"}'],
+      ['persisted query hash', 'application/json', '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}'],
+      ['deeply nested JSON variables', 'application/json', `{"query": "query($x: [ID!]) { organizations { id } }", "variables": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`],
+      ['invalid UTF-8', 'application/json; charset=utf-8', Buffer.from([0x7b, 0x22, 0x71, 0xff, 0xfe, 0x22, 0x7d]).toString('latin1')],
+    ] as const) {
+      const answer = await send(name, { headers: contentType ? { 'Content-Type': contentType } : {}, body });
+      // 4xx, or 200 with errors where the protocol says so (persisted-query negotiation).
+      expect({ name, status: (answer.status >= 400 && answer.status < 500) || (answer.status === 200 && answer.codes.length > 0) }).toEqual({ name, status: true });
+      expectTyped(answer);
+    }
+    expect((await send('PUT', { method: 'PUT', body: '{}' })).status).toBe(405);
+  }, 120_000);
+
+  it('still answers a normal query afterwards, quickly', async () => {
+    const started = performance.now();
+    const res = await callGateway<{ organizations: Array<{ id: string }> }>(url, '{ organizations { id } }', {}, token);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
+    expect(res.status).toBe(200);
+    expect(res.data!.organizations).toEqual([{ id: org }]);
+    expect((await fetch(url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+    // Every bad request above was answered within the bound (no request reached it).
+    expect(observed.filter((o) => o.ms >= BOUND_MS)).toEqual([]);
+    expect(observed.filter((o) => o.status >= 500)).toEqual([]);
+  });
+});
