@@ -23,6 +23,7 @@ import { metricsPlugin } from './plugins/metrics-plugin';
 import { operationResolutionPlugin } from './plugins/operation';
 import { operationTypeRule } from './plugins/operation-types';
 import { scalarLiteralRule } from './plugins/scalar-literals';
+import { scalarVariablesPlugin } from './plugins/scalar-variables';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
@@ -91,6 +92,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       ApolloServerPluginCacheControlDisabled(),
       metricsPlugin(metrics),
       operationResolutionPlugin(),
+      scalarVariablesPlugin(),
     ],
   });
   await apollo.start();

@@ -135,6 +135,25 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expectTyped(await gql('introspection depth bomb', `{ __schema { types { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } } }`), 'QUERY_TOO_COMPLEX');
   }, 120_000);
 
+  it('refuses a bad value of a subgraph scalar in variables at the gateway, with 400, before any subgraph is asked', async () => {
+    const query = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { expenses(range: $range) { totalCost } kubernetesCosts(range: $range) { totalCost } } }`;
+    const fetches = async () => {
+      const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      return [...text.matchAll(/^costgraph_gateway_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await fetches();
+    for (const bad of ['2024-13-45T99:00:00Z', 'yesterday', '2026-02-30T00:00:00Z', '1969-12-31T00:00:00Z', '2024-01-01T00:00:00', 20240101, true]) {
+      const answer = await gql(`range variable from: ${JSON.stringify(bad)}`, query, { org, range: { from: bad, to: RANGE.to } });
+      expect({ bad, status: answer.status, codes: answer.codes, data: answer.data }).toEqual({ bad, status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+      expect(answer.messages[0]).toMatch(/^Variable "\$range" got invalid value .* at "range\.from"; DateTime /);
+    }
+    expect(await fetches()).toBe(before);
+    // A good value still goes through (and reaches the subgraphs).
+    const good = await gql('range variable: valid', query, { org, range: RANGE });
+    expect({ status: good.status, codes: good.codes }).toEqual({ status: 200, codes: [] });
+    expect(await fetches()).toBeGreaterThan(before);
+  });
+
   it('refuses huge and negative page sizes, and bad cursors', async () => {
     const items = (first: string, after = 'null') =>
       `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { expenses(range: $range) { items(first: ${first}, after: ${after}) { nodes { id } } } } }`;
