@@ -11,6 +11,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { request } from 'undici';
 import type { Queryable } from '../lib/db/database';
+import { ErrorCode } from '../lib/graphql/errors';
 import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
 import type { Logger } from '../lib/log';
 import { TokenVerifier } from './auth/token-verifier';
@@ -18,11 +19,12 @@ import type { GatewayConfig } from './config';
 import { createGraphiQL } from './graphiql/page';
 import { createGatewayMetrics } from './metrics';
 import { formatGatewayError } from './plugins/errors';
-import { limitRules } from './plugins/limits';
+import { documentLimit, limitRules } from './plugins/limits';
 import { metricsPlugin } from './plugins/metrics-plugin';
 import { operationResolutionPlugin } from './plugins/operation';
 import { operationTypeRule } from './plugins/operation-types';
 import { scalarLiteralRule } from './plugins/scalar-literals';
+import { scalarVariablesPlugin } from './plugins/scalar-variables';
 import { SubgraphDataSource, type GatewayContext } from './subgraph-data-source';
 import { staticSupergraph } from './supergraph/static-supergraph';
 import { SCHEMA_DIR, type SubgraphName } from './supergraph/compose';
@@ -78,6 +80,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     // Automatic persisted queries would let any caller fill a shared cache; operations are small.
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
+    // Checked before parsing (checkDocument below); the parser's own count is a backstop.
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [...limitRules(config.limits), operationTypeRule, scalarLiteralRule],
     formatError: formatGatewayError(logger),
@@ -89,6 +92,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       ApolloServerPluginCacheControlDisabled(),
       metricsPlugin(metrics),
       operationResolutionPlugin(),
+      scalarVariablesPlugin(),
     ],
   });
   await apollo.start();
@@ -103,6 +107,10 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     logger,
     registry: metrics.registry,
     maxBodyBytes: config.limits.maxBodyBytes,
+    checkDocument: (query) => {
+      const exceeded = documentLimit(query, config.limits);
+      if (exceeded) throw new HttpError(400, exceeded.message, ErrorCode.QUERY_TOO_COMPLEX, { limit: exceeded.limit });
+    },
     route: async (req, res) => graphiql(req, res),
     ready: () => subgraphsReachable([...sources.values()].map((s) => s.healthUrl)),
     context: async (req) => {

@@ -2,6 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Pool } from 'undici';
+import { ErrorCode } from '../lib/graphql/errors';
 import { CONTEXT_HEADER, signContext, type CallerContext } from '../lib/internal-auth/signed-context';
 import type { GatewayMetrics } from './metrics';
 
@@ -104,7 +105,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   /** A failed fetch: the fields this subgraph owns come back null with this error. */
   private failure(message: string, reason: string): GraphQLError {
     this.options.metrics.subgraphErrors.inc({ subgraph: this.options.name, reason: reason.toLowerCase() });
-    return new GraphQLError(message, { extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: this.options.name } });
+    return new GraphQLError(message, { extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: this.options.name } });
   }
 
   close(): Promise<void> {

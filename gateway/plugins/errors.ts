@@ -1,20 +1,21 @@
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 
 /** Codes a client can act on; anything else from a subgraph is reported as that subgraph failing. */
-const SUBGRAPH_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UPSTREAM_UNAVAILABLE', 'DOWNSTREAM_SERVICE_ERROR']);
+const SUBGRAPH_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.UPSTREAM_UNAVAILABLE, ErrorCode.DOWNSTREAM_SERVICE_ERROR]);
 
 /** Errors the gateway itself raises about a request (parsing, validation, limits, variables). */
-const REQUEST_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'UNAUTHENTICATED',
+const REQUEST_CODES = new Set<string>([
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ErrorCode.UNAUTHENTICATED,
 ]);
 
 /**
@@ -33,16 +34,16 @@ export function formatGatewayError(logger: Logger) {
       return {
         ...base,
         message: known ? formatted.message : `${extensions.serviceName} failed`,
-        extensions: { code: known ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName: extensions.serviceName, ...argumentOf(extensions) },
+        extensions: { code: known ? code : ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: extensions.serviceName, ...argumentOf(extensions) },
       };
     }
     // Apollo reports every validation rule's error as GRAPHQL_VALIDATION_FAILED; a limit gets its own code.
-    if (typeof extensions.limit === 'string') return { ...base, extensions: { code: 'QUERY_TOO_COMPLEX', ...limitOf(extensions) } };
+    if (typeof extensions.limit === 'string') return { ...base, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, ...limitOf(extensions) } };
     // An invalid literal of a subgraph's scalar, refused before planning (scalarLiteralRule).
-    if (extensions.badInput === true) return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
+    if (extensions.badInput === true) return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     if (code !== undefined && REQUEST_CODES.has(code)) return { ...base, extensions: { code, ...argumentOf(extensions) } };
     logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected gateway error');
-    return { message: 'internal error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };
 }
 

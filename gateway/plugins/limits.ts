@@ -1,9 +1,9 @@
-import { GraphQLError, Kind, type ASTNode, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule, visit } from 'graphql';
+import { GraphQLError, Kind, Lexer, Source, TokenKind, type ASTNode, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule, visit } from 'graphql';
 import type { QueryLimits } from '../config';
 
 /**
  * Depth and alias limits as validation rules, so a bomb is refused before planning and
- * before any subgraph sees it. (Token count is enforced by the parser itself: parseOptions.)
+ * before any subgraph sees it. Tokens and nesting are checked before parsing (documentLimit).
  */
 export function limitRules(limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases'>): ValidationRule[] {
   return [
@@ -26,6 +26,44 @@ export function limitRules(limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases'>)
       },
     }),
   ];
+}
+
+/**
+ * Brackets of any kind may nest this much deeper than the depth limit: arguments, input
+ * objects and lists inside the deepest selection. No document within the depth limit nests more.
+ */
+const VALUE_NESTING = 16;
+
+export interface LimitExceeded {
+  message: string;
+  limit: keyof QueryLimits;
+}
+
+/**
+ * The token and depth limits, measured on the text before it is parsed. graphql's parser
+ * recurses once per nesting level and counts tokens as it goes, so a document nested
+ * thousands of levels deep (lists especially: two tokens a level) overflowed the stack before
+ * its token limit applied. The lexer is not recursive and stops at the first token over the
+ * limit, so this costs at most maxTokens tokens whatever the document's size.
+ */
+export function documentLimit(query: string, limits: Pick<QueryLimits, 'maxDepth' | 'maxTokens'>): LimitExceeded | undefined {
+  const maxNesting = limits.maxDepth + VALUE_NESTING;
+  const lexer = new Lexer(new Source(query));
+  let tokens = 0;
+  let nesting = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++tokens > limits.maxTokens) return { message: `the document has more than ${limits.maxTokens} tokens`, limit: 'maxTokens' };
+      if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+        if (++nesting > maxNesting) return { message: `the document nests more than ${maxNesting} levels deep (query depth limit ${limits.maxDepth})`, limit: 'maxDepth' };
+      } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) {
+        nesting--;
+      }
+    }
+  } catch {
+    // Text the lexer cannot read: the parser reports the syntax error.
+  }
+  return undefined;
 }
 
 function limitError(message: string, limit: string): GraphQLError {

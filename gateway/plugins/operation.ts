@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
 /**
@@ -14,7 +15,7 @@ export function operationResolutionPlugin(): ApolloServerPlugin {
           if (requestContext.operation) return;
           const name = requestContext.request.operationName;
           const message = name ? `Unknown operation named ${JSON.stringify(name.slice(0, 100))}.` : 'Must provide an operation name: the document has several.';
-          throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+          throw new GraphQLError(message, { extensions: { code: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } } });
         },
       };
     },

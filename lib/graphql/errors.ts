@@ -8,6 +8,10 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A subgraph failed or was unreachable; `extensions.serviceName` names it. */
+  DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
+  /** Over one of the gateway's query limits; `extensions.limit` names it. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly code = 'BAD_REQUEST',
+    /** More of the error's `extensions`, beside the code. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -23,6 +25,11 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
   ready?: () => Promise<boolean>;
   /** @default 1 MiB */
   maxBodyBytes?: number;
+  /**
+   * Sees the document's text before Apollo parses it; throw HttpError to refuse the request.
+   * Apollo's pipeline has no hook before parsing that can answer with a client error.
+   */
+  checkDocument?: (query: string) => void;
   /** Extra routes (e.g. the GraphiQL page); return true when handled. */
   route?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
@@ -39,7 +46,7 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
       if (!(error instanceof HttpError)) options.logger.error({ err: error }, 'unexpected HTTP failure');
       if (!res.headersSent) {
         res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
-        res.end(JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code } }] }));
+        res.end(JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code, ...failure.extensions } }] }));
       }
       if (!req.complete) req.resume();
     });
@@ -88,6 +95,8 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
         body = raw.toString('utf8');
       }
     }
+    const query = req.method === 'POST' ? queryOf(body) : url.searchParams.get('query');
+    if (typeof query === 'string') options.checkDocument?.(query);
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: url.search, body },
       context: async () => context,
@@ -106,6 +115,11 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
   return server;
+}
+
+/** The document of a single (unbatched) JSON request; anything else is Apollo's to refuse. */
+function queryOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
 }
 
 /** A body the server could not read, as a GraphQL-shaped HTTP error (413 when over the limit). */

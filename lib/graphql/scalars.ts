@@ -30,3 +30,9 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return parse(ast.value);
   },
 });
+
+/**
+ * Every custom scalar of the subgraphs, by name. The gateway knows them by name only and
+ * checks literals and variables of them with these same implementations before planning.
+ */
+export const SUBGRAPH_SCALARS: ReadonlyMap<string, GraphQLScalarType> = new Map([[DateTimeScalar.name, DateTimeScalar as GraphQLScalarType]]);

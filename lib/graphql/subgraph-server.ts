@@ -7,8 +7,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
 import type { Registry } from 'prom-client';
+import { canonicalId } from '../accounts/ids';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
 import type { Logger } from '../log';
+import { canonicalizeIds } from './canonical-ids';
 import { ErrorCode } from './errors';
 import { roundFloatFields } from './float-precision';
 import { createGraphQLHttpServer, HttpError } from './http-server';
@@ -63,7 +65,8 @@ export interface Subgraph<C extends BaseContext> {
 /** A federated subgraph that refuses (401) any request without a valid gateway signature. */
 export async function createSubgraph<C extends BaseContext>(options: SubgraphOptions<C>): Promise<Subgraph<C>> {
   const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]);
+  // Ids are made canonical here, for every operation of every subgraph, and nowhere else.
+  const schema = canonicalizeIds(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]), canonicalId);
   const apollo = new ApolloServer<C>({
     schema: options.roundFloats ? roundFloatFields(schema) : schema,
     formatError: maskErrors(options.logger),

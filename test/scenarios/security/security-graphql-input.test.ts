@@ -107,9 +107,9 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
   it('refuses depth, alias, token, directive and fragment bombs', async () => {
     const depth = await gql('depth bomb (40 levels)', `{ organizations { ${'cloudAccounts { organization { '.repeat(20)}id${' } }'.repeat(20)} } }`);
     expectTyped(depth, 'QUERY_TOO_COMPLEX');
-    expectTyped(await gql('alias bomb (2,000 aliases)', `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(' ')} }`), 'GRAPHQL_PARSE_FAILED');
+    expectTyped(await gql('alias bomb (2,000 aliases)', `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(' ')} }`), 'QUERY_TOO_COMPLEX');
     expectTyped(await gql('alias bomb (40 aliases)', `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: organizations { id }`).join(' ')} }`), 'QUERY_TOO_COMPLEX');
-    expectTyped(await gql('token bomb (80,000 tokens)', `{ organizations { ${'id '.repeat(80_000)} } }`), 'GRAPHQL_PARSE_FAILED');
+    expectTyped(await gql('token bomb (80,000 tokens)', `{ organizations { ${'id '.repeat(80_000)} } }`), 'QUERY_TOO_COMPLEX');
     expectTyped(await gql('directive bomb', `{ organizations ${'@include(if: true) '.repeat(500)} { id } }`));
     // Each fragment spreads the next twice: 2^150 paths if walked naively.
     const fanOut = Array.from({ length: 150 }, (_, i) => (i < 149 ? `fragment F${i} on Organization { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Organization { id }`));
@@ -134,6 +134,66 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     }
     expectTyped(await gql('introspection depth bomb', `{ __schema { types { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } } }`), 'QUERY_TOO_COMPLEX');
   }, 120_000);
+
+  it('refuses documents nested thousands of levels deep before parsing them, with the limit\'s code', async () => {
+    const nestings: Array<[string, (n: number) => string]> = [
+      ['selections', (n) => `{ ${'organizations { '.repeat(n)}id${' }'.repeat(n)} }`],
+      ['list values', (n) => `{ organization(id: ${'['.repeat(n)}${']'.repeat(n)}) { id } }`],
+      ['object values', (n) => `{ organization(id: ${'{a:'.repeat(n)}1${'}'.repeat(n)}) { id } }`],
+      ['inline fragments', (n) => `{ ${'...{'.repeat(n)}__typename${'}'.repeat(n)} }`],
+    ];
+    for (const [what, query] of nestings) {
+      for (const levels of [3000, 100_000]) {
+        const text = query(levels);
+        const answer = await gql(`${what} nested ${levels} levels (${text.length} bytes)`, text);
+        expectTyped(answer);
+        // Past the body limit the size limit answers first; below it, the depth or token limit.
+        const expected = text.length > 256 * 1024 ? { status: 413, code: 'PAYLOAD_TOO_LARGE' } : { status: 400, code: 'QUERY_TOO_COMPLEX' };
+        expect({ name: answer.name, status: answer.status, codes: answer.codes, internal: answer.messages.filter((m) => /stack|internal/i.test(m)) }).toEqual({
+          name: answer.name,
+          status: expected.status,
+          codes: [expected.code],
+          internal: [],
+        });
+      }
+    }
+    // Huge documents just under the body limit: many tokens are refused, a few huge ones are fine.
+    const tokens = await gql('250 KB of tokens', `{ ${'a '.repeat(125_000)}}`);
+    expect({ status: tokens.status, codes: tokens.codes }).toEqual({ status: 400, codes: ['QUERY_TOO_COMPLEX'] });
+    const oneString = await gql('one 250 KB string', `{ organization(id: "${'x'.repeat(250_000)}") { id } }`);
+    expect({ status: oneString.status, codes: oneString.codes, data: oneString.data }).toEqual({ status: 200, codes: [], data: { organization: null } });
+    const comment = await gql('a 250 KB comment', `{ organizations { id } } #${'['.repeat(250_000)}`);
+    expect({ status: comment.status, codes: comment.codes }).toEqual({ status: 200, codes: [] });
+    // A GET request is checked the same way.
+    const get = await send('GET with 3,500 tokens', {
+      method: 'GET',
+      search: `?${new URLSearchParams({ query: `{ ${'a '.repeat(3500)}}` })}`,
+      headers: { 'Apollo-Require-Preflight': 'true' },
+    });
+    expect({ status: get.status, codes: get.codes }).toEqual({ status: 400, codes: ['QUERY_TOO_COMPLEX'] });
+    // Still up, and still answering.
+    const after = await callGateway<{ organizations: Array<{ id: string }> }>(url, '{ organizations { id } }', {}, token);
+    expect(after.data).toEqual({ organizations: [{ id: org }] });
+  }, 120_000);
+
+  it('refuses a bad value of a subgraph scalar in variables at the gateway, with 400, before any subgraph is asked', async () => {
+    const query = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { expenses(range: $range) { totalCost } kubernetesCosts(range: $range) { totalCost } } }`;
+    const fetches = async () => {
+      const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      return [...text.matchAll(/^costgraph_gateway_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await fetches();
+    for (const bad of ['2024-13-45T99:00:00Z', 'yesterday', '2026-02-30T00:00:00Z', '1969-12-31T00:00:00Z', '2024-01-01T00:00:00', 20240101, true]) {
+      const answer = await gql(`range variable from: ${JSON.stringify(bad)}`, query, { org, range: { from: bad, to: RANGE.to } });
+      expect({ bad, status: answer.status, codes: answer.codes, data: answer.data }).toEqual({ bad, status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+      expect(answer.messages[0]).toMatch(/^Variable "\$range" got invalid value .* at "range\.from"; DateTime /);
+    }
+    expect(await fetches()).toBe(before);
+    // A good value still goes through (and reaches the subgraphs).
+    const good = await gql('range variable: valid', query, { org, range: RANGE });
+    expect({ status: good.status, codes: good.codes }).toEqual({ status: 200, codes: [] });
+    expect(await fetches()).toBeGreaterThan(before);
+  });
 
   it('refuses huge and negative page sizes, and bad cursors', async () => {
     const items = (first: string, after = 'null') =>
