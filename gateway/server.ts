@@ -119,11 +119,11 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
         logger.error({ err: error }, 'token lookup failed');
-        throw new HttpError(503, 'authentication is temporarily unavailable', 'SERVICE_UNAVAILABLE');
+        throw new HttpError(503, 'authentication is temporarily unavailable', ErrorCode.SERVICE_UNAVAILABLE);
       }
       if (!caller) {
         metrics.authFailures.inc();
-        throw new HttpError(401, 'missing, invalid or revoked API token (Authorization: Bearer <token>)', 'UNAUTHENTICATED');
+        throw new HttpError(401, 'missing, invalid or revoked API token (Authorization: Bearer <token>)', ErrorCode.UNAUTHENTICATED);
       }
       return { caller };
     },

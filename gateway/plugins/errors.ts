@@ -1,4 +1,4 @@
-import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
@@ -8,13 +8,13 @@ const SUBGRAPH_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_
 
 /** Errors the gateway itself raises about a request (parsing, validation, limits, variables). */
 const REQUEST_CODES = new Set<string>([
-  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
-  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.GRAPHQL_PARSE_FAILED,
+  ErrorCode.GRAPHQL_VALIDATION_FAILED,
   ErrorCode.BAD_USER_INPUT,
-  ApolloServerErrorCode.BAD_REQUEST,
-  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
-  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
-  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  ErrorCode.PERSISTED_QUERY_NOT_FOUND,
   ErrorCode.UNAUTHENTICATED,
 ]);
 

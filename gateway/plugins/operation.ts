@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { ErrorCode } from '../../lib/graphql/errors';
 import { GraphQLError } from 'graphql';
 
 /**
@@ -15,7 +15,7 @@ export function operationResolutionPlugin(): ApolloServerPlugin {
           if (requestContext.operation) return;
           const name = requestContext.request.operationName;
           const message = name ? `Unknown operation named ${JSON.stringify(name.slice(0, 100))}.` : 'Must provide an operation name: the document has several.';
-          throw new GraphQLError(message, { extensions: { code: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } } });
+          throw new GraphQLError(message, { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } } });
         },
       };
     },

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { isId } from './ids';
 import type { Queryable } from '../db/database';
 import { generateSecret, hashSecret, verifySecret } from './secret-hash';
+import { ErrorCode } from '../graphql/errors';
 
 /**
  * API tokens read `cg_<lookupId>_<secret>`. The lookup id finds the row without a scan; only
@@ -24,7 +25,7 @@ export interface TokenOwner {
 
 export class TokenError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'BAD_INPUT',
+    readonly code: typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT,
     message: string,
   ) {
     super(message);
@@ -35,7 +36,7 @@ export class TokenError extends Error {
 export async function createApiToken(db: Queryable, organizationId: string, name = 'api'): Promise<IssuedToken> {
   if (!isId(organizationId)) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new TokenError('BAD_INPUT', 'token name must be 1-200 characters');
+  if (trimmed.length === 0 || trimmed.length > 200) throw new TokenError(ErrorCode.BAD_USER_INPUT, 'token name must be 1-200 characters');
   const org = await db.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
   if (org.length === 0) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);
   const id = crypto.randomUUID();

@@ -3,6 +3,7 @@ import { issueClusterCredential } from './cluster-credentials';
 import { createCloudAccount, findCloudAccount, findOrganization, softDeleteCloudAccount } from './repository';
 import type { CloudAccount } from './types';
 import { kubecostHelmValuesYaml, prometheusRemoteWriteYaml } from './onboarding-snippets';
+import { ErrorCode } from '../graphql/errors';
 
 /** What a customer needs to connect a cluster; `password` exists only in this object. */
 export interface ClusterConnection {
@@ -16,7 +17,7 @@ export interface ClusterConnection {
 
 export class OnboardingError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'BAD_USER_INPUT',
+    readonly code: typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT,
     message: string,
   ) {
     super(message);

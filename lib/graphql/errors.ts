@@ -1,6 +1,10 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
-/** The closed set of error codes costgraph's GraphQL API answers with. */
+/**
+ * The closed set of error codes costgraph answers with, at the GraphQL and the HTTP level,
+ * in every service. Apollo Server's own request codes are part of it under the same names.
+ */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   NOT_FOUND: 'NOT_FOUND',
@@ -12,6 +16,17 @@ export const ErrorCode = {
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** Over one of the gateway's query limits; `extensions.limit` names it. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  // Apollo Server's request errors, answered by the gateway and the subgraphs as Apollo names them.
+  GRAPHQL_PARSE_FAILED: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  GRAPHQL_VALIDATION_FAILED: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  BAD_REQUEST: ApolloServerErrorCode.BAD_REQUEST,
+  OPERATION_RESOLUTION_FAILURE: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+  PERSISTED_QUERY_NOT_SUPPORTED: ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  PERSISTED_QUERY_NOT_FOUND: ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  // Refusals at the HTTP layer, before any GraphQL is read.
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

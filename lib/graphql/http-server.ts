@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Registry } from 'prom-client';
+import { ErrorCode } from './errors';
 import { BodyReadError, readBody as readRequestBody } from '../http/read-body';
 import type { Logger } from '../log';
 
@@ -8,7 +9,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code = 'BAD_REQUEST',
+    readonly code: ErrorCode = ErrorCode.BAD_REQUEST,
     /** More of the error's `extensions`, beside the code. */
     readonly extensions: Record<string, unknown> = {},
   ) {
@@ -42,7 +43,7 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const failure = error instanceof HttpError ? error : new HttpError(500, 'internal error', 'INTERNAL_SERVER_ERROR');
+      const failure = error instanceof HttpError ? error : new HttpError(500, 'internal error', ErrorCode.INTERNAL_SERVER_ERROR);
       if (!(error instanceof HttpError)) options.logger.error({ err: error }, 'unexpected HTTP failure');
       if (!res.headersSent) {
         res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
@@ -72,11 +73,11 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
       case '/':
         return graphql(req, res, url);
     }
-    throw new HttpError(404, 'not found', 'NOT_FOUND');
+    throw new HttpError(404, 'not found', ErrorCode.NOT_FOUND);
   }
 
   async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    if (req.method !== 'POST' && req.method !== 'GET') throw new HttpError(405, 'use POST or GET', 'METHOD_NOT_ALLOWED');
+    if (req.method !== 'POST' && req.method !== 'GET') throw new HttpError(405, 'use POST or GET', ErrorCode.METHOD_NOT_ALLOWED);
     const context = await options.context(req);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -128,7 +129,7 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
     return await readRequestBody(req, limit);
   } catch (error) {
     if (error instanceof BodyReadError) {
-      throw error.reason === 'too_large' ? new HttpError(413, error.message, 'PAYLOAD_TOO_LARGE') : new HttpError(400, error.message);
+      throw error.reason === 'too_large' ? new HttpError(413, error.message, ErrorCode.PAYLOAD_TOO_LARGE) : new HttpError(400, error.message);
     }
     throw error;
   }

@@ -94,7 +94,7 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
       try {
         return options.buildContext(verifyContext(Array.isArray(header) ? undefined : header, options.secret));
       } catch (error) {
-        if (error instanceof ContextSignatureError) throw new HttpError(401, `${options.name}: ${error.message}`, 'UNAUTHENTICATED');
+        if (error instanceof ContextSignatureError) throw new HttpError(401, `${options.name}: ${error.message}`, ErrorCode.UNAUTHENTICATED);
         throw error;
       }
     },
