@@ -354,7 +354,7 @@ export interface WriteStats {
  * with `headers` for its credential) in requests of
  * at most `maxSamplesPerRequest` samples. Requests go out in time order across all series, as
  * a live remote-write queue would send them, so the store appends in order: backfilled
- * (out-of-order) data stays in Prometheus's head uncompacted and makes queries ~9x slower.
+ * (out-of-order) data stays in Prometheus's head uncompacted and makes queries much slower.
  */
 export async function writeSeries(
   url: string,

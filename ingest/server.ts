@@ -59,8 +59,9 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
     metrics.inflightBytes.set(inflight.value);
     try {
       const body = await readWriteBody(req, config.maxBodyBytes);
-      // On the event loop, like the pipeline right after it: the async call cost 2-5x the CPU
-      // per body in measurements (docs/benchmarks.md), and the worker is CPU-bound, not I/O-bound.
+      // On the event loop, like the pipeline right after it: the async call costs several times
+      // the CPU per body (docs/benchmarks/ingest.md, "Decompression on the event loop"), and the
+      // worker is CPU-bound, not I/O-bound.
       const decoded = decompressSync(body, config.maxDecodedBytes);
       const processed = processWriteRequest(decoded, tenant, limits());
       metrics.samplesReceived.inc({ tenant }, processed.receivedSamples);

@@ -118,8 +118,8 @@ export class ClusterAuthenticator {
 
   /**
    * One scrypt run per (account, password, stored hash) at a time: after a restart every
-   * sender's first requests arrive together, and each verification costs ~55 ms of CPU and
-   * 16 MiB on the thread pool that snappy shares. Concurrent requests await the same verdict.
+   * sender's first requests arrive together, and each verification costs tens of milliseconds
+   * of CPU and 16 MiB on the thread pool that snappy shares. Concurrent requests await the same verdict.
    */
   private verify(key: string, password: string, storedHash: string): Promise<boolean> {
     let inflight = this.pendingVerdicts.get(key);

@@ -17,8 +17,9 @@ export class RemoteWriteSink implements Sink {
   private readonly readyTarget: URL;
   private readonly timeoutMs: number;
   /**
-   * undici rather than node:http: with a long-series batch (~12 KiB snappy) every ~4 ms per
-   * sender, building node:http client requests was a visible part of the worker's CPU.
+   * undici rather than node:http: at the rate senders write, building node:http client
+   * requests is a visible part of the worker's CPU (docs/benchmarks/ingest.md, "The sink
+   * forwards over undici").
    */
   private readonly pool: Pool;
   /** Basic credentials written into the URL (`https://user:pass@receive/...`), as node:http sent them. */

@@ -2,8 +2,8 @@
  * Rows in PostgreSQL's binary COPY format, for the column types the importer writes.
  *
  * Why by hand: text COPY makes the server parse every value again (timestamps, numerics,
- * uuids), which measured 2.7 µs of the 7.4 µs a 24-column expense row costs to store before
- * any index. In binary the server copies the values as they are. The npm package for this
+ * uuids), a large share of what a row costs to store (docs/benchmarks/expenses.md, "Binary
+ * COPY"). In binary the server copies the values as they are. The npm package for this
  * format (pg-copy-streams-binary) has no numeric, and it builds an object per row and per
  * value; here the rows are written straight into one growing buffer.
  *

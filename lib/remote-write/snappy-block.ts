@@ -3,8 +3,8 @@ import { RemoteWriteFormatError } from './errors';
 
 /**
  * The snappy package returns V8 *external* buffers by default, which on this workload cost
- * more than the copy they avoid (measured: uncompress+compress of 51 KiB 340 µs → 90 µs, most
- * of the difference kernel time); `copyOutputData` hands back ordinary buffers instead.
+ * more than the copy they avoid (docs/benchmarks/ingest.md, "snappy with ordinary buffers");
+ * `copyOutputData` hands back ordinary buffers instead.
  */
 const DECODE = { asBuffer: true, copyOutputData: true } as const;
 const ENCODE = { copyOutputData: true } as const;

@@ -25,7 +25,7 @@ export interface KubecostConfig {
   internalSecret: string;
 }
 
-/** The promise: results of windows that are still filling are at most a minute old. */
+/** Results of windows that are still filling are at most a minute old. */
 const MAX_RECENT_TTL_MS = 60_000;
 
 export function loadKubecostConfig(env: Env = process.env): KubecostConfig {

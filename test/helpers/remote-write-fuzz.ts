@@ -64,7 +64,7 @@ export function validBodies(now: number, random: () => number, count: number): B
 }
 
 /**
- * The named hostile inputs of issue 6, each once, with the status a correct worker gives it.
+ * The named hostile inputs, each once, with the status a correct worker gives it.
  * Far-past and far-future samples are dropped (and counted) rather than refused: the same
  * request may carry good samples, which must not be lost with them.
  */

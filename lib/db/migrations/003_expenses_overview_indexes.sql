@@ -1,7 +1,7 @@
 -- The dashboard's overview of an organization (total, count, breakdowns, first page by cost)
 -- reads a window of weeks: hundreds of thousands of rows that FOCUS files deliver in no
--- particular order, so through expenses_by_org_start they sat on nearly every heap page
--- (EXPLAIN ANALYZE on 1M rows: ~2-4 s per statement, bitmap heap scans of the whole table).
+-- particular order, so through expenses_by_org_start they sat on nearly every heap page and
+-- each statement became a bitmap heap scan of the whole table.
 -- This index carries every column those statements read besides tags and resource ids, so
 -- they become index-only scans over one contiguous key range. It supersedes
 -- expenses_by_org_start, which has the same key.

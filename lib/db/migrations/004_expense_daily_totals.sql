@@ -1,12 +1,10 @@
 -- Daily totals of expenses per cloud account and service, kept by the importer in the same
 -- transaction as the rows they sum. The dashboard's overview (total, count, breakdown by
 -- service, day, account or service category over weeks) then reads a few tens of thousands of
--- groups instead of every expense row of the window: with 1M rows, the 30-day overview scanned
--- 333k index entries and took ~200 ms on an idle 2-core machine.
+-- groups instead of every expense row of the window.
 --
--- The grain is deliberately coarse: region and resource type would multiply the groups by
--- ~5 (the 1M-row benchmark data has ~90k groups at this grain and ~400k with both), and
--- every group is an upsert during import. Questions about those dimensions, tags or resource
+-- The grain is deliberately coarse: region and resource type would multiply the groups
+-- several times over, and every group is an upsert during import. Questions about those dimensions, tags or resource
 -- ids keep reading `expenses` through its covering index.
 -- No import may commit between the backfill below and the end of this migration, or its rows
 -- would be missing from the totals: writers wait until the migration commits.
@@ -38,14 +36,14 @@ SELECT organization_id, cloud_account_id, (charge_period_start AT TIME ZONE 'UTC
 
 -- Import cost: every index is maintained row by row. These three only served filters that the
 -- covering index expenses_by_org_start_covering (003) now answers by index-only scans, and the
--- account one no query used first; together they cost ~25 µs of the ~80 µs of database CPU per
--- imported row (measured on 100k rows, docs/benchmarks.md).
+-- account one no query used first; together they were a large share of the database's work per
+-- imported row (docs/benchmarks/expenses.md, "Indexes").
 DROP INDEX expenses_by_account_start;
 DROP INDEX expenses_by_org_service_start;
 DROP INDEX expenses_by_org_region_start;
 
--- The foreign key to the account was checked by a trigger per imported row: ~12 µs of the
--- ~58 µs of database CPU per row left after the indexes above. It guarded nothing the schema
+-- The foreign key to the account is checked by a trigger per imported row, a fifth of the
+-- database's work per row once the indexes above are gone. It guarded nothing the schema
 -- does not already rule out: the importer is the only writer of expenses and of the daily
 -- totals, it uses accounts of the organization that it found or created in the same
 -- transaction, and accounts are never deleted (only soft-deleted, which the key ignored

@@ -28,11 +28,11 @@ const COST_PARTS = 9;
 /**
  * The rows of one chunk: their COPY data, and what each needs once it turns out to be new
  * (its row hash for the duplicate check, its daily group and its costs). The costs wait as
- * numbers in a typed array. Kept as texts, sliced from the file's text, they kept ~1.3 KB
- * of that text per row alive until the database answered, and the GC copied and promoted it.
+ * numbers in a typed array: texts sliced from the file's text would keep that text alive
+ * until the database answered, and the GC would copy and promote it.
  */
 export class Chunk {
-  /** Its buffer sized for the rows (~500 bytes each in the benchmark). */
+  /** Its buffer, sized for the rows up front. */
   readonly data: BinaryCopyRows;
   readonly hashes: string[] = [];
   readonly groups: DailyGroup[] = [];
@@ -82,8 +82,7 @@ export class Chunk {
    * list rows in no particular order, so in file order consecutive rows land on distant pages
    * of the (organization, start) index, the largest one; in time order, consecutive inserts
    * descend through the same pages, already in the CPU's caches, and the heap mostly keeps
-   * each chunk's rows of a day together. About a tenth less database CPU per row
-   * (docs/benchmarks.md).
+   * each chunk's rows of a day together (docs/benchmarks/expenses.md, "Chunks in time order").
    */
   copyData(skip: ReadonlySet<number> = NONE): Buffer {
     if (skip.size === 0 && this.whole) return this.whole;

@@ -188,7 +188,7 @@ class FocusFileImport {
   async run(filePath: string): Promise<ImportResult> {
     // UTF-8 decoding in the stream keeps characters split across reads whole. Between two reads
     // the event loop turns, and only then does the connection send more COPY data or take the
-    // probe's answer: reads of 256 KiB (~6 ms of parsing each) left PostgreSQL waiting longer.
+    // probe's answer: larger reads leave PostgreSQL waiting longer for the next chunk.
     const source = fs.createReadStream(filePath, { encoding: 'utf8', highWaterMark: 64 * 1024 });
     const reader = new CsvReader();
     try {
@@ -421,8 +421,8 @@ class FocusFileImport {
    * Copies the chunk's new rows into `expenses`; the positions of the rows imported before.
    * Most chunks hold no row imported before, so a chunk is first copied whole, under a
    * savepoint; only when the unique index refuses it are its rows looked up and the new ones
-   * copied. Looking up every chunk cost about a quarter of the database's work per row
-   * (docs/benchmarks.md).
+   * copied: looking up every chunk is a large share of the database's work per row
+   * (docs/benchmarks/expenses.md, "Copy first, look up on refusal").
    * - The refusal names the row already there. A stray one (the usual case) is left out and the
    *   chunk copied again, which costs no lookup; a second refusal means several, and the chunk
    *   is looked up.

@@ -13,7 +13,7 @@ import { fixture } from '../../helpers/fixtures';
 import { instantQuery, waitFor } from '../../helpers/promql';
 import { missingValues, startSequenceExporter, storedSamples, type SequenceExporter } from '../../helpers/sequence-exporter';
 
-/** How long the store stays down (issue 6 asks for 60 s; RELIABILITY_OUTAGE_MS shortens it while iterating). */
+/** How long the store stays down (60 s by default; RELIABILITY_OUTAGE_MS shortens it while iterating). */
 const OUTAGE_MS = Number(process.env.RELIABILITY_OUTAGE_MS ?? 60_000);
 const SCRAPE = fixture('opencost', 'kubecost-scrape.prom').toString('utf8');
 const PROBE = 'container_memory_working_set_bytes';

@@ -13,7 +13,7 @@ import { instantQuery, waitFor } from '../../helpers/promql';
 import { basicAuth } from '../../helpers/remote-write';
 import { missingValues, startSequenceExporter, storedSamples, type SequenceExporter } from '../../helpers/sequence-exporter';
 
-/** Issue 6 asks for 60 s of load; RELIABILITY_LOAD_MS shortens it while iterating. */
+/** 60 s of load by default; RELIABILITY_LOAD_MS shortens it while iterating. */
 const LOAD_MS = Number(process.env.RELIABILITY_LOAD_MS ?? 60_000);
 const LOAD_WARMUP_MS = Math.min(10_000, LOAD_MS / 6);
 const METRIC = 'container_memory_working_set_bytes';
