@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { TENANT_LABEL } from './stamp';
-import { add, filterSamples, METRIC_NAME, type DropReason, type ValidationLimits } from './validate';
+import { add, filterSamples, isCostFamily, METRIC_NAME, type DropReason, type ValidationLimits } from './validate';
 import type { Sample } from '../../lib/remote-write/write-request';
 import { int64Size, readInt64, varintSize, WIRE_32BIT, WIRE_64BIT, WIRE_LENGTH_DELIMITED, WIRE_VARINT, writeInt64, writeVarint } from '../../lib/remote-write/wire';
 
@@ -121,6 +121,16 @@ class PassThrough {
   private readonly result: PassThroughResult;
   /** The tenant_id label field, ready to copy: tag, length, name field, value field. */
   private readonly tenantField: Buffer;
+  /** Whether the current series (labels checked) is a cost family; see `filterSamples`. */
+  private readonly costFamily = (): boolean => {
+    for (let i = 0; i < this.labelCount; i++) {
+      const at = i * STRIDE;
+      if (equalBytes(this.bytes, this.labelOffsets[at + 2], this.labelOffsets[at + 3], NAME_BYTES)) {
+        return isCostFamily(Buffer.prototype.latin1Slice.call(this.buf, this.labelOffsets[at + 4], this.labelOffsets[at + 5]) as string);
+      }
+    }
+    return false;
+  };
 
   constructor(
     private readonly buf: Uint8Array,
@@ -217,7 +227,7 @@ class PassThrough {
       this.drop(problem, samples.length);
       return;
     }
-    const keptSamples = filterSamples(samples, this.limits, this.result.droppedSamples);
+    const keptSamples = filterSamples(samples, this.limits, this.result.droppedSamples, this.costFamily);
     if (keptSamples === 0) {
       add(this.result.droppedSeries, 'no_samples', 1);
       return;

@@ -17,7 +17,8 @@ export type DropReason =
   | 'no_samples'
   | 'too_old'
   | 'too_far_in_future'
-  | 'duplicate_sample';
+  | 'duplicate_sample'
+  | 'non_finite';
 
 /** Reasons that mean the sender's data was malformed, as opposed to filtered by policy. */
 export const INVALID_DATA_REASONS: ReadonlySet<DropReason> = new Set([
@@ -52,6 +53,26 @@ export interface ValidationResult {
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Price and cost families (`node_cpu_hourly_cost`, `pv_hourly_cost`, `kubecost_load_balancer_cost`,
+ * ...): one NaN or ±Inf sample among them would turn a whole cost category's sum into NaN, so
+ * such samples are dropped (reason `non_finite`).
+ */
+export function isCostFamily(metricName: string): boolean {
+  return metricName.endsWith('_cost');
+}
+
+const staleBits = new DataView(new ArrayBuffer(8));
+
+/**
+ * Prometheus's stale marker: the NaN whose bits are 0x7ff0000000000002 (value.StaleNaN). It
+ * ends a series at once instead of after the 5-minute lookback, so it must keep flowing.
+ */
+export function isStaleMarker(value: number): boolean {
+  staleBits.setFloat64(0, value);
+  return staleBits.getUint32(0) === 0x7ff00000 && staleBits.getUint32(4) === 0x00000002;
+}
 
 const byName = (a: Label, b: Label) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -98,7 +119,7 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
       add(result.droppedSamples, labelProblem, series.samples.length);
       continue;
     }
-    const kept = filterSamples(series.samples, limits, result.droppedSamples);
+    const kept = filterSamples(series.samples, limits, result.droppedSamples, () => isCostFamily(series.labels.find((l) => l.name === '__name__')!.value));
     series.samples.length = kept;
     if (kept === 0) {
       add(result.droppedSeries, 'no_samples', 1);
@@ -112,10 +133,12 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
 
 /**
  * Sorts one series' samples by time, then keeps (in place, at the front) those the store
- * accepts: in the window and not a repeated timestamp. Counts the rest by reason and returns
- * how many were kept. Shared by both pipeline paths, so they drop exactly the same samples.
+ * accepts: in the window, not a repeated timestamp, and for a cost family finite (or a stale
+ * marker). Counts the rest by reason and returns how many were kept. Shared by both pipeline
+ * paths, so they drop exactly the same samples. `costFamily` is asked only on a non-finite
+ * sample, which is rare: working out the metric name costs the byte-level path a label scan.
  */
-export function filterSamples(samples: Sample[], limits: ValidationLimits, droppedSamples: Map<DropReason, number>): number {
+export function filterSamples(samples: Sample[], limits: ValidationLimits, droppedSamples: Map<DropReason, number>, costFamily: () => boolean): number {
   let inOrder = true;
   for (let i = 1; i < samples.length; i++) {
     if (samples[i].timestamp <= samples[i - 1].timestamp) {
@@ -131,6 +154,7 @@ export function filterSamples(samples: Sample[], limits: ValidationLimits, dropp
     else if (sample.timestamp > limits.maxTimestamp) add(droppedSamples, 'too_far_in_future', 1);
     // Same timestamp twice: keep the first, as Prometheus would.
     else if (sample.timestamp === previous) add(droppedSamples, 'duplicate_sample', 1);
+    else if (!Number.isFinite(sample.value) && !isStaleMarker(sample.value) && costFamily()) add(droppedSamples, 'non_finite', 1);
     else {
       samples[kept++] = sample;
       previous = sample.timestamp;

@@ -94,6 +94,7 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
     breakdown: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).breakdown,
     lastSampleAt: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt,
     hasData: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt !== null,
+    warnings: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).warnings,
     namespaces: (p: ClusterCostParent, args: { top?: number | null }, ctx: KubecostContext) =>
       fromStore(async () => {
         if (args.top !== null && args.top !== undefined && (!Number.isInteger(args.top) || args.top < 1 || args.top > 1000)) {

@@ -489,6 +489,7 @@ describe('Kubecost cost model accuracy against a real Prometheus 2.42', () => {
       totalCost: 0,
       lastSampleAt: null,
       capacityComplete: true,
+      warnings: [],
     });
     expect((await loadNamespaceCosts(client, [EMPTY_TENANT], new Date(DAY[0]), new Date(DAY[1]))).get(EMPTY_TENANT)).toEqual([]);
     // A cluster whose data all lies outside the window looks the same for that window.

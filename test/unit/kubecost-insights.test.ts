@@ -4,7 +4,7 @@ import { efficiency, idleRow, savings } from '../../subgraphs/kubecost/costs/ins
 /** A cluster whose node costs are CPU 60, RAM 30, GPU 10 over the window (total 100 with the rest 0). */
 function cluster(overrides: Partial<ClusterCostData> = {}): ClusterCostData {
   const breakdown = { cpu: 60, ram: 30, gpu: 10, persistentVolumes: 0, network: null, loadBalancers: 0, clusterManagement: 0 };
-  return { cloudAccountId: 'c', breakdown, totalCost: 100, lastSampleAt: null, capacityComplete: true, ...overrides };
+  return { cloudAccountId: 'c', breakdown, totalCost: 100, lastSampleAt: null, capacityComplete: true, warnings: [], ...overrides };
 }
 
 function namespace(name: string, cpu: number, ram: number, gpu = 0): NamespaceCostData {

@@ -1,6 +1,17 @@
 import type { ThanosClient, VectorPoint } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
-import { ASSET_CATEGORIES, clusterCostQuery, efficiencyQuery, namespaceCostQuery, seriesPartialQuery, seriesQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
+import {
+  ASSET_CATEGORIES,
+  clusterCostQuery,
+  efficiencyQuery,
+  namespaceCostQuery,
+  NON_FINITE_LABEL,
+  seriesPartialQuery,
+  seriesQuery,
+  unclaimedVolumesQuery,
+  type AssetCategory,
+} from './queries';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, intervalInstants, scrapeIntervalSeconds } from './scrape-interval';
 import { costWindow, seriesBuckets } from './window';
 
 export interface CostBreakdown {
@@ -24,6 +35,8 @@ export interface ClusterCostData {
    * cost is unknown (counted as 0), so idle cost is unknown too (not negative, not 0).
    */
   capacityComplete: boolean;
+  /** What the numbers leave out or assume, in words (empty when nothing). */
+  warnings: string[];
 }
 
 export interface NamespaceCostData {
@@ -68,6 +81,53 @@ function byTenant(points: VectorPoint[]): Map<string, VectorPoint[]> {
   return grouped;
 }
 
+const isAssetCategory = (category: string | undefined): category is AssetCategory => (ASSET_CATEGORIES as readonly string[]).includes(category ?? '');
+
+const OBJECTS: Record<AssetCategory, string> = {
+  cpu: 'node',
+  ram: 'node',
+  gpu: 'node',
+  persistentVolumes: 'persistent volume',
+  loadBalancers: 'load balancer',
+  clusterManagement: 'management fee series',
+};
+
+/**
+ * One tenant's asset points (price × quantity × samples per category, objects left out for
+ * non-finite inputs, the scrape interval measured at a few instants) turned into money.
+ */
+class AssetAccumulator {
+  readonly sampleCosts = new Map<AssetCategory, number>();
+  readonly nonFinite = new Map<AssetCategory, number>();
+  readonly intervals: number[] = [];
+
+  add(point: VectorPoint): void {
+    const { category } = point.labels;
+    if (point.labels.interval !== undefined) this.intervals.push(point.value);
+    else if (!isAssetCategory(category)) return;
+    else if (point.labels[NON_FINITE_LABEL] !== undefined) this.nonFinite.set(category, (this.nonFinite.get(category) ?? 0) + point.value);
+    else this.sampleCosts.set(category, (this.sampleCosts.get(category) ?? 0) + finite(point.value));
+  }
+
+  /** The scrape interval, or the default with a warning when there was something to charge but no interval. */
+  interval(warnings: string[]): number {
+    const measured = scrapeIntervalSeconds(this.intervals);
+    if (measured !== null) return measured;
+    if ([...this.sampleCosts.values()].some((v) => v !== 0)) {
+      warnings.push(`The cluster's scrape interval could not be measured in this range; running time assumes ${DEFAULT_SCRAPE_INTERVAL_SECONDS} s per sample.`);
+    }
+    return DEFAULT_SCRAPE_INTERVAL_SECONDS;
+  }
+
+  /** Fills `breakdown`'s asset categories; warnings for what was left out. */
+  fill(breakdown: CostBreakdown, intervalSeconds: number, warnings: string[]): void {
+    for (const [category, value] of this.sampleCosts) breakdown[category] = (value * intervalSeconds) / 3600;
+    for (const [category, count] of this.nonFinite) {
+      warnings.push(`${category}: ${count} ${OBJECTS[category]}${count === 1 ? '' : 's'} left out, a price or quantity in this range is NaN or infinite.`);
+    }
+  }
+}
+
 /** Egress GiB by kind × its price; the exporter labels each pod's traffic internet / same_region / same_zone. */
 function networkCost(points: VectorPoint[]): number | null {
   const egress = points.filter((p) => p.labels.category === 'egress_bytes');
@@ -93,10 +153,10 @@ export async function loadClusterCosts(client: ThanosClient, ids: readonly strin
   for (const id of ids) {
     const mine = grouped.get(id) ?? [];
     const breakdown = emptyBreakdown();
-    for (const point of mine) {
-      const category = point.labels.category as AssetCategory;
-      if ((ASSET_CATEGORIES as readonly string[]).includes(category)) breakdown[category] = finite(point.value);
-    }
+    const assets = new AssetAccumulator();
+    for (const point of mine) assets.add(point);
+    const warnings: string[] = [];
+    assets.fill(breakdown, assets.interval(warnings), warnings);
     breakdown.network = networkCost(mine);
     const last = mine.find((p) => p.labels.category === 'last_sample');
     const missing = mine.find((p) => p.labels.category === 'capacity_missing');
@@ -106,6 +166,7 @@ export async function loadClusterCosts(client: ThanosClient, ids: readonly strin
       totalCost: breakdownTotal(breakdown),
       lastSampleAt: last && Number.isFinite(last.value) ? new Date(Math.round(last.value * 1000)) : null,
       capacityComplete: !missing || missing.value === 0,
+      warnings,
     });
   }
   return result;
@@ -196,8 +257,10 @@ export interface CostPointData {
 /**
  * Asset costs per UTC hour or day, for charts. Whole buckets come from one range query; the
  * clipped first and last bucket (when the range does not start or end on a boundary) from one
- * instant query with `@`. Both use the window's own subquery points, so the buckets add up to
- * the cluster's total for the range. Two requests at most, whatever the number of clusters.
+ * instant query with `@`. Every bucket counts its own samples and uses the cluster's scrape
+ * interval, measured over the whole range, so a bucket costs what a query for that bucket
+ * alone would, and the buckets add up to the cluster's total for the range. Two requests at
+ * most, whatever the number of clusters.
  */
 export async function loadCostSeries(
   client: ThanosClient,
@@ -207,36 +270,48 @@ export async function loadCostSeries(
   stepSeconds: number,
 ): Promise<Map<string, CostPointData[]>> {
   const window = costWindow(from, to);
-  // Window resolutions divide an hour; a step can never be finer than one point.
-  const resolution = Math.min(window.resolutionSeconds, stepSeconds);
   const stepMs = stepSeconds * 1000;
   const buckets = seriesBuckets(from.getTime(), to.getTime(), stepMs);
-  const result = new Map<string, CostPointData[]>(
-    ids.map((id) => [id, buckets.map((b) => ({ start: new Date(b.startMs), breakdown: emptyBreakdown(), totalCost: 0 }))]),
-  );
   const whole = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs === stepMs);
   const partial = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs !== stepMs);
+  const instants = intervalInstants(window.fromMs, window.toMs);
   const T = tenantSelector(ids);
-  const set = (tenant: string, index: number, category: string, value: number) => {
-    const points = result.get(tenant);
-    if (points && index >= 0 && index < points.length && (ASSET_CATEGORIES as readonly string[]).includes(category)) {
-      points[index].breakdown[category as AssetCategory] = finite(value);
-    }
+  const accumulators = new Map(ids.map((id) => [id, buckets.map(() => new AssetAccumulator())]));
+  const intervals = new Map(ids.map((id) => [id, new AssetAccumulator()]));
+  const add = (tenant: string, index: number | undefined, point: VectorPoint) => {
+    if (point.labels.interval !== undefined) intervals.get(tenant)?.add(point);
+    else if (index !== undefined) accumulators.get(tenant)?.[index]?.add(point);
   };
   await Promise.all([
     whole.length === 0
       ? undefined
-      : client.range(seriesQuery(T, stepSeconds, resolution), whole[0].endMs - 1, whole[whole.length - 1].endMs - 1, stepSeconds).then((series) => {
+      : client.range(seriesQuery(T, stepSeconds, instants), whole[0].endMs - 1, whole[whole.length - 1].endMs - 1, stepSeconds).then((series) => {
           for (const s of series) {
-            for (const p of s.points) set(s.labels.tenant_id, whole[0].index + Math.round((p.time - (whole[0].endMs - 1)) / stepMs), s.labels.category, p.value);
+            // The interval is pinned with `@`: the same value at every step.
+            if (s.labels.interval !== undefined) {
+              if (s.points.length > 0) add(s.labels.tenant_id, undefined, { labels: s.labels, value: s.points[0].value });
+              continue;
+            }
+            for (const p of s.points) add(s.labels.tenant_id, whole[0].index + Math.round((p.time - (whole[0].endMs - 1)) / stepMs), { labels: s.labels, value: p.value });
           }
         }),
     partial.length === 0
       ? undefined
-      : client.instant(seriesPartialQuery(T, partial, resolution), window.evalMs).then((points) => {
-          for (const p of points) set(p.labels.tenant_id, partial[Number(p.labels.bucket)].index, p.labels.category, p.value);
+      : client.instant(seriesPartialQuery(T, partial, whole.length === 0 ? instants : []), window.evalMs).then((points) => {
+          for (const p of points) add(p.labels.tenant_id, p.labels.bucket === undefined ? undefined : partial[Number(p.labels.bucket)]?.index, p);
         }),
   ]);
-  for (const points of result.values()) for (const p of points) p.totalCost = breakdownTotal(p.breakdown);
+  const result = new Map<string, CostPointData[]>();
+  for (const id of ids) {
+    const interval = intervals.get(id)!.interval([]);
+    result.set(
+      id,
+      accumulators.get(id)!.map((acc, i) => {
+        const breakdown = emptyBreakdown();
+        acc.fill(breakdown, interval, []);
+        return { start: new Date(buckets[i].startMs), breakdown, totalCost: breakdownTotal(breakdown) };
+      }),
+    );
+  }
   return result;
 }

@@ -1,18 +1,23 @@
+import { intervalInstants } from './scrape-interval';
 import { subquery, type Bucket, type Window } from './window';
 
 /*
  * PromQL for OpenCost's asset model (REFERENCE.md §5): cost = average price over the window ×
- * average quantity × hours the object ran, where hours are the subquery points `[W:R]` at
- * which the object's price series existed × R/3600. A node that joins or leaves mid-window is
- * charged only for the points at which it existed. Each series is deduplicated with `max by`
- * before joining, so a series that the customer scrapes twice is not charged twice. `T` is the
- * tenant matcher.
+ * average quantity × hours the object ran. Hours come from the samples themselves: each sample
+ * of the object's price series stands for one scrape interval of its cluster, so the queries
+ * return price × quantity × samples and the caller multiplies by interval / 3600 (see
+ * `scrapeIntervalQuery`). `count_over_time` over the raw selector counts real samples only (no
+ * stale markers, no 5-minute lookback carrying a vanished series forward), a gap without samples
+ * costs nothing, and with the half-open range of window.ts the samples of adjacent windows
+ * partition those of their union, so costs add up exactly. Each series is deduplicated with
+ * `max by` before joining, so a series that the customer scrapes twice is not charged twice.
+ * `T` is the tenant matcher.
  *
  * Why not integrate price × quantity point by point (`sum_over_time((price * capacity)[W:R])`)?
- * Prometheus evaluates a join inside a subquery at every step: for 100 clusters over 30 days
- * that took ~20 s, against ~2 s for range functions plus one subquery over a bare selector.
- * The two agree exactly for constant prices; with changing prices this follows OpenCost,
- * whose reference model averages the price over the window too.
+ * Prometheus evaluates a join inside a subquery at every step, which is an order of magnitude
+ * slower than range functions over bare selectors. The two agree exactly for constant prices;
+ * with changing prices this follows OpenCost, whose reference model averages the price over the
+ * window too.
  */
 
 const GIB = 1073741824;
@@ -20,16 +25,21 @@ const GIB = 1073741824;
 export const ASSET_CATEGORIES = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'loadBalancers', 'clusterManagement'] as const;
 export type AssetCategory = (typeof ASSET_CATEGORIES)[number];
 
+/** Label of the per-category count of objects left out of a cost because an input was NaN or ±Inf. */
+export const NON_FINITE_LABEL = 'non_finite';
+
 const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
 
 /**
- * Every asset category's cost per tenant over `[range]` ending at the evaluation time (or at
- * `at`, e.g. ` @ 1700000000.000`), as one vector labelled `category`. Node hours are computed
- * once and shared by CPU, RAM and GPU.
+ * Every asset category's price × quantity × samples per tenant over `[range]` ending at the
+ * evaluation time (or at `at`, e.g. ` @ 1700000000.000`), as one vector labelled `category`,
+ * plus, labelled `non_finite`, how many objects of a category were left out because their
+ * window holds a NaN or ±Inf price or quantity (one bad sample would otherwise turn the whole
+ * category's sum into NaN). Node samples are counted once and shared by CPU, RAM and GPU.
  */
-export function assetCosts(T: string, range: string, resolutionSeconds: number, at = ''): string {
+export function assetCosts(T: string, range: string, at = ''): string {
   const avg = (metric: string, by: string) => `max by (${by}) (avg_over_time(${metric}{${T}}[${range}]${at}))`;
-  const hours = (metric: string, by: string) => `(max by (${by}) (count_over_time(${metric}{${T}}[${range}:${resolutionSeconds}s]${at})) * ${resolutionSeconds / 3600})`;
+  const samples = (metric: string, by: string) => `max by (${by}) (count_over_time(${metric}{${T}}[${range}]${at}))`;
   const node = 'tenant_id, node';
   const pv = 'tenant_id, persistentvolume';
   const lb = 'tenant_id, namespace, service_name, ingress_ip';
@@ -38,12 +48,49 @@ export function assetCosts(T: string, range: string, resolutionSeconds: number, 
     tag(`${avg('node_ram_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_memory_bytes', node)} / ${GIB}`, 'ram'),
     tag(`${avg('node_gpu_hourly_cost', node)} * on (${node}) ${avg('node_gpu_count', node)}`, 'gpu'),
   ].join(' or ');
-  return [
-    `sum by (tenant_id, category) ((${perNode}) * on (${node}) group_left () ${hours('node_cpu_hourly_cost', node)})`,
-    `sum by (tenant_id, category) (${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${hours('pv_hourly_cost', pv)})`,
-    `sum by (tenant_id, category) (${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${hours('kubecost_load_balancer_cost', lb)})`,
-    `sum by (tenant_id, category) (${tag(avg('kubecost_cluster_management_cost', 'tenant_id'), 'clusterManagement')} * on (tenant_id) group_left () ${hours('kubecost_cluster_management_cost', 'tenant_id')})`,
-  ].join(' or ');
+  const objects = [
+    `(${perNode}) * on (${node}) group_left () ${samples('node_cpu_hourly_cost', node)}`,
+    `${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${samples('pv_hourly_cost', pv)}`,
+    `${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${samples('kubecost_load_balancer_cost', lb)}`,
+    `${tag(avg('kubecost_cluster_management_cost', 'tenant_id'), 'clusterManagement')} * on (tenant_id) group_left () ${samples('kubecost_cluster_management_cost', 'tenant_id')}`,
+  ];
+  // `x > -Inf < Inf` keeps finite values only (NaN fails every comparison); `0 * x != 0` keeps
+  // exactly the others (0 × ±Inf is NaN).
+  return objects
+    .flatMap((x) => [
+      `sum by (tenant_id, category) ((${x}) > -Inf < Inf)`,
+      `label_replace(count by (tenant_id, category) (0 * (${x}) != 0), "${NON_FINITE_LABEL}", "true", "", "")`,
+    ])
+    .join(' or ');
+}
+
+/** Price series whose spacing is the cluster's scrape interval (the ones charged by sample). */
+const INTERVAL_FAMILIES = ['node_cpu_hourly_cost', 'pv_hourly_cost', 'kubecost_load_balancer_cost', 'kubecost_cluster_management_cost'];
+
+/** How far back each spacing measurement reaches: several samples even at 5-minute scrapes. */
+const SPACING_SPAN_MS = 20 * 60_000;
+
+/**
+ * The cluster's scrape interval, measured at instants `atMs`: at each, per series, the time
+ * between its newest sample and its newest sample 20 minutes earlier divided by the samples in
+ * between (the mean spacing of a series that kept sending), and the median over the tenant's
+ * series, labelled `interval` with the instant's index. The caller takes the median over the
+ * instants. Instant `@` evaluations, not a subquery: `timestamp()` over a bare selector inside
+ * a subquery re-reads every series at every step.
+ */
+export function scrapeIntervalQuery(T: string, atMs: readonly number[]): string {
+  return atMs
+    .map((ms, i) => {
+      const at = (t: number) => ` @ ${(t / 1000).toFixed(3)}`;
+      // `@ (t - span)` rather than `@ t offset span`: Prometheus 2.42's timestamp() returns
+      // nothing for a selector with both modifiers.
+      const spacing = INTERVAL_FAMILIES.map(
+        (metric) =>
+          `label_replace((timestamp(${metric}{${T}}${at(ms)}) - timestamp(${metric}{${T}}${at(ms - SPACING_SPAN_MS)})) / count_over_time(${metric}{${T}}[${SPACING_SPAN_MS - 1}ms]${at(ms)}), "family", "${metric}", "", "")`,
+      ).join(' or ');
+      return `label_replace(quantile by (tenant_id) (0.5, ${spacing}), "interval", "${i}", "", "")`;
+    })
+    .join(' or ');
 }
 
 const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;
@@ -83,16 +130,19 @@ const capacityMissing = (T: string, window: Window) => {
 };
 
 /**
- * One instant query for a batch of clusters: every asset category's cost, the last sample
- * time, and the network inputs (egress bytes by kind and the three egress prices).
+ * One instant query for a batch of clusters: every asset category's cost, the scrape interval
+ * that turns its samples into hours, the last sample time, and the network inputs (egress
+ * bytes by kind and the three egress prices).
  */
 export function clusterCostQuery(T: string, window: Window): string {
-  const parts = [assetCosts(T, window.range, window.resolutionSeconds)];
+  const parts = [assetCosts(T, window.range), scrapeIntervalQuery(T, intervalInstants(window.fromMs, window.toMs))];
   parts.push(tag(`max by (tenant_id) (${lastSampleTimestamps(T, window)})`, 'last_sample'));
   parts.push(tag(capacityMissing(T, window), 'capacity_missing'));
-  parts.push(
-    tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${window.range}]))`, 'egress_bytes'),
-  );
+  // A counter's growth over [from, to] is the whole window's: both ends belong to it (and to
+  // the neighbouring windows, which is right for differences), and `increase` extrapolates to
+  // the range it is given, so a range 1 ms short would come out 1 ms short.
+  const egress = `kubecost_pod_network_egress_bytes_total{${T}}[${window.toMs - window.fromMs}ms] @ ${(window.toMs / 1000).toFixed(3)}`;
+  parts.push(tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(${egress}))`, 'egress_bytes'));
   for (const kind of ['internet', 'region', 'zone']) {
     parts.push(tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${window.range}]))`, `egress_price_${kind}`));
   }
@@ -143,20 +193,23 @@ export function unclaimedVolumesQuery(T: string): string {
   return `max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) * on (tenant_id, persistentvolume) (max by (tenant_id, persistentvolume) (kube_persistentvolume_capacity_bytes{${T}}) unless on (tenant_id, persistentvolume) max by (tenant_id, persistentvolume) (pod_pvc_allocation{${T}})) / ${GIB}`;
 }
 
-/** Asset costs per bucket of `stepSeconds`, as a range query evaluated at each bucket's last millisecond. */
-export function seriesQuery(T: string, stepSeconds: number, resolutionSeconds: number): string {
-  return assetCosts(T, `${stepSeconds * 1000 - 1}ms`, resolutionSeconds);
+/**
+ * Asset costs per bucket of `stepSeconds`, as a range query evaluated at each bucket's last
+ * millisecond, with the scrape interval measured at `intervalAtMs` (pinned, so the same at
+ * every step).
+ */
+export function seriesQuery(T: string, stepSeconds: number, intervalAtMs: readonly number[]): string {
+  return `${assetCosts(T, `${stepSeconds * 1000 - 1}ms`)} or ${scrapeIntervalQuery(T, intervalAtMs)}`;
 }
 
 /**
  * Asset costs of clipped buckets in one instant query: each bucket's selectors are pinned to
- * the bucket's last millisecond with `@` and tagged with its position in `buckets`.
+ * the bucket's last millisecond with `@` and tagged with its position in `buckets`; and the
+ * scrape interval measured at `intervalAtMs` (none when the range query measures it).
  */
-export function seriesPartialQuery(T: string, buckets: readonly Bucket[], resolutionSeconds: number): string {
-  return buckets
-    .map(
-      (bucket, i) =>
-        `label_replace(${assetCosts(T, `${bucket.endMs - bucket.startMs - 1}ms`, resolutionSeconds, ` @ ${((bucket.endMs - 1) / 1000).toFixed(3)}`)}, "bucket", "${i}", "", "")`,
-    )
-    .join(' or ');
+export function seriesPartialQuery(T: string, buckets: readonly Bucket[], intervalAtMs: readonly number[]): string {
+  const costs = buckets.map(
+    (bucket, i) => `label_replace(${assetCosts(T, `${bucket.endMs - bucket.startMs - 1}ms`, ` @ ${((bucket.endMs - 1) / 1000).toFixed(3)}`)}, "bucket", "${i}", "", "")`,
+  );
+  return [...costs, ...(intervalAtMs.length > 0 ? [scrapeIntervalQuery(T, intervalAtMs)] : [])].join(' or ');
 }

@@ -10,7 +10,10 @@ export interface Window {
   evalMs: number;
   /** Range selector covering [from, to) exactly, e.g. `86399999ms`. */
   range: string;
-  /** Subquery resolution in seconds: each subquery point stands for this much running time. */
+  /**
+   * Subquery resolution in seconds, for what is still integrated point by point (namespace
+   * allocation, usage, the last sample time); asset running time counts samples instead.
+   */
   resolutionSeconds: number;
   hours: number;
 }
