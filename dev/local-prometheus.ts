@@ -12,8 +12,8 @@ import { freePort } from '../lib/db/open';
  */
 export interface LocalPrometheusOptions {
   dataDir: string;
-  /** 0 picks a free port. @default 9090 */
-  port?: number;
+  /** 0 picks a free port; the stack passes the port of THANOS_QUERY_URL. */
+  port: number;
   /** @default /usr/bin/prometheus (or PROMETHEUS_BIN) */
   binary?: string;
   /** How far back backfilled samples are accepted; the ingest worker's max sample age must fit inside. @default 40d */
@@ -69,7 +69,7 @@ async function startOnce(options: LocalPrometheusOptions): Promise<LocalPromethe
     throw new Error(`Prometheus binary not found at ${binary}: run "apt-get install -y prometheus" or set PROMETHEUS_BIN`);
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const port = options.port === 0 ? await freePort() : (options.port ?? 9090);
+  const port = options.port === 0 ? await freePort() : options.port;
   const configFile = path.join(options.dataDir, 'prometheus.yml');
   const args = [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`];
   let config: Record<string, unknown>;
