@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadCommonConfig, type CommonConfig } from '../lib/config/common';
-import { ConfigError, durationVar, intVar, optionalStringVar, portVar, stringVar, urlVar } from '../lib/config/env';
+import { ConfigError, durationVar, intVar, optionalStringVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../lib/config/env';
 import { loadInternalSecret } from '../lib/internal-auth/secret';
 import { SUPERGRAPH_FILE, type SubgraphName } from './supergraph/compose';
 
@@ -70,7 +70,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     },
     introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !common.databaseUrl),
     tokenCacheTtlMs,
-    subgraphTimeoutMs: durationVar(env, 'SUBGRAPH_TIMEOUT', 20_000),
+    subgraphTimeoutMs: durationVar(env, 'SUBGRAPH_TIMEOUT', 20_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     subgraphConnections: intVar(env, 'SUBGRAPH_CONNECTIONS', 64, 1, 10_000),
   };
 }

@@ -1,4 +1,4 @@
-import { durationVar, intVar, listVar, portVar, stringVar, urlVar } from '../lib/config/env';
+import { durationVar, intVar, listVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../lib/config/env';
 import { COST_METRIC_FAMILIES } from '../lib/remote-write/cost-metrics';
 
 type Env = Record<string, string | undefined>;
@@ -39,7 +39,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     port: portVar(env, 'INGEST_PORT', 4100),
     host: stringVar(env, 'INGEST_HOST', '127.0.0.1'),
     receiveUrl: urlVar(env, 'THANOS_RECEIVE_URL', 'http://127.0.0.1:9090/api/v1/write'),
-    forwardTimeoutMs: durationVar(env, 'INGEST_FORWARD_TIMEOUT', 10_000),
+    forwardTimeoutMs: durationVar(env, 'INGEST_FORWARD_TIMEOUT', 10_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     maxBodyBytes: intVar(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),
     maxDecodedBytes: intVar(env, 'INGEST_MAX_DECODED_BYTES', 64 * 1024 * 1024, 1024),
     maxInflightBytes: intVar(env, 'INGEST_MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1024),

@@ -50,13 +50,21 @@ export function urlVar(env: Env, name: string, fallback: string): string {
 }
 
 /** Durations like `30s`, `5m`, `2h`, `30d` or plain milliseconds. */
-export function durationVar(env: Env, name: string, fallbackMs: number): number {
+export function durationVar(env: Env, name: string, fallbackMs: number, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): number {
   const value = raw(env, name);
   if (value === undefined) return fallbackMs;
   const ms = parseDuration(value);
   if (ms === undefined) throw new ConfigError(name, `expected a duration like 30s, 5m, 2h or 30d, got "${value}"`);
+  if (ms < minMs || ms > maxMs) throw new ConfigError(name, `expected a duration between ${minMs} and ${maxMs} ms, got ${ms} ms`);
   return ms;
 }
+
+/**
+ * Bounds of a timeout: 0 switches undici's timeouts off (a hung peer is awaited forever) or
+ * aborts at once, and Node's timers turn anything above 2^31-1 ms into 1 ms.
+ */
+export const TIMEOUT_MIN_MS = 1;
+export const TIMEOUT_MAX_MS = 2 ** 31 - 1;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -69,7 +77,10 @@ export function parseDuration(text: string): number | undefined {
 export function listVar(env: Env, name: string, fallback: readonly string[]): string[] {
   const value = raw(env, name);
   if (value === undefined) return [...fallback];
-  return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  // Set but empty would silently mean "nothing" (for an allow-list: drop everything).
+  if (items.length === 0) throw new ConfigError(name, `expected a comma-separated list, got no item in "${value}"`);
+  return items;
 }
 
 /** One of `allowed`, as written (case-insensitive). */

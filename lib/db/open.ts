@@ -46,7 +46,7 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDa
   const deadline = Date.now() + (options.waitMs ?? 15_000);
   for (;;) {
     const owner = readOwner(ownerFile);
-    if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+    if (typeof owner === 'object' && owner.pid !== process.pid && isAlive(owner.pid)) {
       if (owner.port !== null && !options.serve) {
         // pglite-socket serves the owner's PGlite but not the COPY sub-protocol.
         const db = new PostgresDatabase({ connectionString: `postgres://postgres@127.0.0.1:${owner.port}/postgres`, maxConnections: 4, copyFromStdin: false });
@@ -58,8 +58,10 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDa
       await sleep(100);
       continue;
     }
-    if (owner) fs.rmSync(ownerFile, { force: true });
-    if (claim(ownerFile)) break;
+    // A dead owner's record, or one that cannot be read: records are written whole, so an
+    // unreadable one is a leftover (a crash, a full disk), never one being written.
+    if (owner !== 'absent') fs.rmSync(ownerFile, { force: true });
+    if (writeRecord(ownerFile, { pid: process.pid, port: null }, 'create')) break;
   }
 
   const pglite = await PgliteDatabase.open(path.join(dir, 'db'));
@@ -70,14 +72,14 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDa
     const port = await freePort();
     server = new PGLiteSocketServer({ db: pglite.pglite, host: '127.0.0.1', port, maxConnections: 32 });
     await server.start();
-    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord));
+    writeRecord(ownerFile, { pid: process.pid, port }, 'replace');
     servedAt = `postgres://postgres@127.0.0.1:${port}/postgres`;
   }
   const release = async () => {
     await server?.stop();
     await pglite.close();
     const owner = readOwner(ownerFile);
-    if (owner?.pid === process.pid) fs.rmSync(ownerFile, { force: true });
+    if (typeof owner === 'object' && owner.pid === process.pid) fs.rmSync(ownerFile, { force: true });
   };
   const db: Database = {
     engine: 'pglite',
@@ -89,21 +91,39 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<OpenedDa
   return { db, servedAt };
 }
 
-function claim(ownerFile: string): boolean {
+/**
+ * Writes the record under a private name first, then links (create: fails if a record exists)
+ * or renames it into place, so readers never see a half-written record.
+ */
+function writeRecord(ownerFile: string, record: OwnerRecord, how: 'create' | 'replace'): boolean {
+  const temporary = `${ownerFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(record));
   try {
-    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, port: null } satisfies OwnerRecord), { flag: 'wx' });
+    if (how === 'create') fs.linkSync(temporary, ownerFile);
+    else fs.renameSync(temporary, ownerFile);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (how === 'create' && (error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    fs.rmSync(temporary, { force: true });
   }
 }
 
-function readOwner(ownerFile: string): OwnerRecord | undefined {
+function readOwner(ownerFile: string): OwnerRecord | 'absent' | 'unreadable' {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as OwnerRecord;
+    text = fs.readFileSync(ownerFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+  try {
+    const record = JSON.parse(text) as Partial<OwnerRecord> | null;
+    if (typeof record?.pid !== 'number' || !(typeof record.port === 'number' || record.port === null)) return 'unreadable';
+    return { pid: record.pid, port: record.port };
   } catch {
-    return undefined;
+    return 'unreadable';
   }
 }
 

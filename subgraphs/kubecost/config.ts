@@ -1,5 +1,5 @@
 import { loadCommonConfig, type CommonConfig } from '../../lib/config/common';
-import { ConfigError, durationVar, intVar, portVar, stringVar, urlVar } from '../../lib/config/env';
+import { ConfigError, durationVar, intVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../../lib/config/env';
 import { loadInternalSecret } from '../../lib/internal-auth/secret';
 
 type Env = Record<string, string | undefined>;
@@ -39,7 +39,7 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
     port: portVar(env, 'KUBECOST_PORT', 4002),
     host: stringVar(env, 'KUBECOST_HOST', '127.0.0.1'),
     thanosQueryUrl: urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'),
-    queryTimeoutMs: durationVar(env, 'KUBECOST_QUERY_TIMEOUT', 15_000),
+    queryTimeoutMs: durationVar(env, 'KUBECOST_QUERY_TIMEOUT', 15_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     immutableAfterMs: durationVar(env, 'KUBECOST_IMMUTABLE_AFTER', 10 * 60_000),
     recentTtlMs,
     cacheBytes: intVar(env, 'KUBECOST_CACHE_BYTES', 64 * 1024 * 1024, 0),

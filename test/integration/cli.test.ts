@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,17 +7,10 @@ import { createCloudAccount, findCloudAccount, findOrganization } from '../../li
 import type { Database } from '../../lib/db/database';
 import { openDatabase } from '../../lib/db/open';
 import { verifySecret } from '../../lib/accounts/secret-hash';
+import { expectOneLineFailure, runCostgraph, type CliRun } from '../helpers/cli';
 import { createPostgresDatabase, databaseBackends, type TestDatabase } from '../helpers/databases';
 
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'costgraph');
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface Target {
   dataDir: string;
@@ -26,30 +18,8 @@ interface Target {
   databaseUrl?: string;
 }
 
-/** Runs `bin/costgraph` as an operator would: a real child process with its own environment. */
-function costgraph(target: Target, args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: target.dataDir, PUBLIC_INGEST_URL: 'https://ingest.example.com/api/v1/write' };
-  delete env.DATABASE_URL;
-  // jest's --experimental-vm-modules must not leak into the CLI.
-  delete env.NODE_OPTIONS;
-  if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** A failure as the issue defines it: non-zero exit, one line naming the reason, nothing on stdout. */
-function expectOneLineFailure(run: Run, reason: RegExp): void {
-  expect(run.status).not.toBe(0);
-  expect(run.stdout).toBe('');
-  const lines = run.stderr.split('\n');
-  expect(lines).toHaveLength(2);
-  expect(lines[1]).toBe('');
-  expect(lines[0]).toMatch(/^costgraph: /);
-  expect(lines[0]).toMatch(reason);
+function costgraph(target: Target, args: string[]): Promise<CliRun> {
+  return runCostgraph(args, { DATA_DIR: target.dataDir, PUBLIC_INGEST_URL: 'https://ingest.example.com/api/v1/write', DATABASE_URL: target.databaseUrl });
 }
 
 const engines = databaseBackends().map((backend) => backend.name);
