@@ -24,6 +24,14 @@ export class OnboardingError extends Error {
   }
 }
 
+/** The organization already has a live cluster of that name (compared ignoring case and surrounding spaces). */
+export class ClusterNameTakenError extends OnboardingError {
+  constructor(organizationId: string, holder: string) {
+    super('BAD_USER_INPUT', `organization ${organizationId} already has a cluster named "${holder}"`);
+    this.name = 'ClusterNameTakenError';
+  }
+}
+
 /** An id as it appears in an error: cut and escaped, since a caller can send any string (10 KB, newlines). */
 function quoted(id: string): string {
   return JSON.stringify(id.slice(0, 100)).slice(1, -1);
@@ -92,7 +100,7 @@ export async function createKubernetesCluster(
       `SELECT name FROM cloud_accounts WHERE organization_id = $1 AND type = 'kubernetes' AND deleted_at IS NULL AND lower(btrim(name)) = lower($2)`,
       [organizationId, clusterName],
     );
-    throw new OnboardingError('BAD_USER_INPUT', `organization ${organizationId} already has a cluster named "${holder?.name ?? clusterName}"`);
+    throw new ClusterNameTakenError(organizationId, holder?.name ?? clusterName);
   }
 }
 
