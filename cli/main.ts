@@ -1,5 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, type HelpContext } from 'commander';
-import { ConfigError } from '../lib/config/env';
 import { registerClusterCommands } from './commands/cluster';
 import { registerComposeCommand } from './commands/compose';
 import { registerDemoCommand } from './commands/demo';
@@ -7,6 +8,7 @@ import { registerImportCommands } from './commands/import';
 import { registerOrgCommands } from './commands/org';
 import { registerTokenCommands } from './commands/token';
 import { registerUpCommand } from './commands/up';
+import { PACKAGE_ROOT } from './data-dir';
 import { CliError } from './errors';
 
 /**
@@ -42,8 +44,11 @@ function oneLine(message: string): string {
     .join(' ');
 }
 
+const { version } = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+
 const program = new CliCommand('costgraph')
   .description('Kubernetes costs beside cloud expenses')
+  .version(version, '-V, --version', 'print the costgraph version')
   .showHelpAfterError(false)
   .configureOutput({ outputError: (message, write) => write(`costgraph: ${oneLine(message)}\n`) })
   .exitOverride();
@@ -56,10 +61,27 @@ registerTokenCommands(program);
 registerComposeCommand(program);
 registerDemoCommand(program);
 
-function fail(message: string): never {
-  process.stderr.write(`costgraph: ${oneLine(message)}\n`);
+/**
+ * The reason to print for anything thrown. Some errors carry no message (Node's AggregateError
+ * for a refused connection to every address of a host): their code or first cause stands in.
+ */
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return oneLine(String(error)) || 'failed';
+  const line = oneLine(error.message);
+  if (line) return line;
+  const code = (error as NodeJS.ErrnoException).code;
+  const first = error instanceof AggregateError ? (error.errors as unknown[])[0] : undefined;
+  return first !== undefined ? reason(first) : (code ?? error.name);
+}
+
+function fail(error: unknown): never {
+  process.stderr.write(`costgraph: ${reason(error)}\n`);
   process.exit(1);
 }
+
+// A failure outside the command's own promise (a socket error after the answer) still ends in one line.
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
@@ -67,6 +89,5 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     if (error.exitCode === 0) process.exit(0);
     process.exit(error.exitCode || 1);
   }
-  if (error instanceof CliError || error instanceof ConfigError) fail(error.message);
-  fail(error instanceof Error ? error.message : String(error));
+  fail(error);
 });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { loadCommonConfig } from '../../lib/config/common';
 import { runDemo } from '../../dev/demo/run-demo';
-import { print, withDatabase } from '../context';
+import { loadCliConfig, print, withDatabase } from '../context';
 import { CliError } from '../errors';
 
 export function registerDemoCommand(program: Command): void {
@@ -12,7 +11,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--ingest-url <url>', 'the ingest worker (default: PUBLIC_INGEST_URL without /api/v1/write)')
     .option('--json', 'print JSON')
     .action(async (options: { ingestUrl?: string; json?: boolean }) => {
-      const common = loadCommonConfig();
+      const common = loadCliConfig();
       const ingestUrl = (options.ingestUrl ?? common.publicIngestUrl).replace(/\/api\/v1\/write$/, '');
       const ready = await request(`${ingestUrl}/readyz`, { headersTimeout: 3000 }).then(
         async (r) => (await r.body.dump(), r.statusCode === 200),

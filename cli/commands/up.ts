@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadCommonConfig } from '../../lib/config/common';
 import { createLogger } from '../../lib/log';
 import { runUntilSignal } from '../../lib/process/signals';
+import { loadCliConfig } from '../context';
 import { startStack } from '../stack';
 
 export function registerUpCommand(program: Command): void {
@@ -9,7 +9,7 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run the whole stack with embedded defaults until Ctrl-C')
     .action(async () => {
-      const logger = createLogger('costgraph', loadCommonConfig().logLevel);
+      const logger = createLogger('costgraph', loadCliConfig({ always: true }).logLevel);
       const stack = await startStack(logger);
       const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
       process.stdout.write(

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { listCloudAccounts } from '../../lib/accounts/repository';
 import type { Database } from '../../lib/db/database';
 import { importFocusFile, type ImportResult } from '../../subgraphs/expenses/import/import-focus';
-import { createKubernetesCluster, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
-import { DEMO_CLUSTERS } from './demo-clusters';
+import { ClusterNameTakenError, createKubernetesCluster, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
+import type { CloudAccount } from '../../lib/accounts/types';
+import { DEMO_CLUSTERS, type DemoCluster } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from './local-organization';
 import { FOCUS_SAMPLE_CSV } from '../fixtures';
@@ -35,11 +36,31 @@ export interface DemoResult {
 }
 
 /**
+ * The demo's own clusters carry this as their provider account id: unlike the name, nobody
+ * changes it, so renaming a demo cluster or naming another cluster like it confuses nothing.
+ */
+const demoMarker = (demo: DemoCluster) => `costgraph-demo:${demo.name}`;
+
+/** The demo cluster's connection with a new credential, created when the demo has none live. */
+async function demoConnection(db: Database, organizationId: string, demo: DemoCluster, existing: readonly CloudAccount[], publicIngestUrl: string): Promise<ClusterConnection> {
+  const found = existing.find((account) => account.providerAccountId === demoMarker(demo));
+  if (found) return rotateClusterCredential(db, found.id, publicIngestUrl, [organizationId]);
+  // Someone's own cluster may hold the name: the first free one of name, name-2, name-3...
+  for (let n = 1; ; n++) {
+    try {
+      return await createKubernetesCluster(db, organizationId, n === 1 ? demo.name : `${demo.name}-${n}`, publicIngestUrl, { providerAccountId: demoMarker(demo) });
+    } catch (error) {
+      if (!(error instanceof ClusterNameTakenError)) throw error;
+    }
+  }
+}
+
+/**
  * Fills the local organization through the real paths: three clusters onboarded like a
  * customer's, their last 14 days of Kubecost metrics remote-written through the ingest worker
  * with each cluster's own credential, and the FOCUS fixture imported as the 30 days before the
- * first run. Running it again reuses the clusters (new credentials), adds no expense twice,
- * and writes each sample with the value it had.
+ * first run. Running it again reuses the clusters it created (found by their marker, with new
+ * credentials), adds no expense twice, and writes each sample with the value it had.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { db } = options;
@@ -51,14 +72,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const slotEnd = (ms: number) => Math.floor(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS + FIVE_MINUTES_MS;
   const endMs = slotEnd(now);
   const connections: ClusterConnection[] = [];
-  for (const demo of DEMO_CLUSTERS) {
-    const found = existing.find((a) => a.name === demo.name);
-    connections.push(
-      found
-        ? await rotateClusterCredential(db, found.id, options.publicIngestUrl, [organizationId])
-        : await createKubernetesCluster(db, organizationId, demo.name, options.publicIngestUrl),
-    );
-  }
+  for (const demo of DEMO_CLUSTERS) connections.push(await demoConnection(db, organizationId, demo, existing, options.publicIngestUrl));
   // Everything that must come out the same on a later run hangs on the first run, which
   // created the oldest cluster: the clusters' events and counter origins (the store refuses
   // another value at a series' newest timestamp) and the billing month's days (other days
@@ -79,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const to = new Date(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS);
     return {
       organizationId,
-      clusters: DEMO_CLUSTERS.map((demo, i) => ({ id: connections[i].cloudAccount.id, name: demo.name, samples: samples[i] })),
+      clusters: connections.map((c, i) => ({ id: c.cloudAccount.id, name: c.cloudAccount.name, samples: samples[i] })),
       expenses,
       range: { from: new Date(to.getTime() - 31 * DAY_MS).toISOString(), to: to.toISOString() },
     };

@@ -25,6 +25,14 @@ export class OnboardingError extends Error {
   }
 }
 
+/** The organization already has a live cluster of that name (compared ignoring case and surrounding spaces). */
+export class ClusterNameTakenError extends OnboardingError {
+  constructor(organizationId: string, holder: string) {
+    super('BAD_USER_INPUT', `organization ${organizationId} already has a cluster named "${holder}"`);
+    this.name = 'ClusterNameTakenError';
+  }
+}
+
 /** An id as it appears in an error: cut and escaped, since a caller can send any string (10 KB, newlines). */
 function quoted(id: string): string {
   return JSON.stringify(id.slice(0, 100)).slice(1, -1);
@@ -51,14 +59,50 @@ export function validateClusterName(name: string): string {
   return trimmed;
 }
 
-export async function createKubernetesCluster(db: Database, organizationId: string, name: string, remoteWriteUrl: string): Promise<ClusterConnection> {
+/** The unique index over the live clusters' names of an organization, compared as `lower(btrim(name))`. */
+const CLUSTER_NAME_KEY = 'cloud_accounts_cluster_name_key';
+
+function isClusterNameTaken(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, constraint, message } = error as { code?: unknown; constraint?: unknown; message?: unknown };
+  // Both drivers report the index as `constraint`; the message names it as well, should a proxy drop the field.
+  return code === '23505' && (constraint === CLUSTER_NAME_KEY || (typeof message === 'string' && message.includes(`"${CLUSTER_NAME_KEY}"`)));
+}
+
+export interface CreateClusterOptions {
+  /** An id the caller keeps to find this cluster again whatever it is renamed to (the demo's marker). */
+  providerAccountId?: string;
+}
+
+/**
+ * Names are unique among the organization's live clusters, ignoring case and surrounding
+ * spaces. The database decides (a unique index), so of two creates racing for a name exactly one
+ * succeeds; the other gets the same refusal as a create after it.
+ */
+export async function createKubernetesCluster(
+  db: Database,
+  organizationId: string,
+  name: string,
+  remoteWriteUrl: string,
+  options: CreateClusterOptions = {},
+): Promise<ClusterConnection> {
   const clusterName = validateClusterName(name);
-  return db.transaction(async (tx) => {
-    if (!(await findOrganization(tx, organizationId))) throw new OnboardingError('NOT_FOUND', `organization ${quoted(organizationId)} not found`);
-    const account = await createCloudAccount(tx, { organizationId, name: clusterName, type: 'kubernetes' });
-    const password = await issueClusterCredential(tx, account.id);
-    return connection(account, password, remoteWriteUrl);
-  });
+  try {
+    return await db.transaction(async (tx) => {
+      if (!(await findOrganization(tx, organizationId))) throw new OnboardingError('NOT_FOUND', `organization ${quoted(organizationId)} not found`);
+      const account = await createCloudAccount(tx, { organizationId, name: clusterName, type: 'kubernetes', providerAccountId: options.providerAccountId });
+      const password = await issueClusterCredential(tx, account.id);
+      return connection(account, password, remoteWriteUrl);
+    });
+  } catch (error) {
+    if (!isClusterNameTaken(error)) throw error;
+    // Name the cluster that holds it, which may be spelled in another case.
+    const [holder] = await db.query<{ name: string }>(
+      `SELECT name FROM cloud_accounts WHERE organization_id = $1 AND type = 'kubernetes' AND deleted_at IS NULL AND lower(btrim(name)) = lower($2)`,
+      [organizationId, clusterName],
+    );
+    throw new ClusterNameTakenError(organizationId, holder?.name ?? clusterName);
+  }
 }
 
 async function findCluster(db: Database, cloudAccountId: string, organizationIds?: readonly string[]): Promise<CloudAccount> {
