@@ -11,7 +11,7 @@ import { createKubernetesCluster } from '../../../lib/accounts/kubernetes-cluste
 import { createApiToken } from '../../../lib/accounts/api-tokens';
 import { HEADLINE_QUERY_FILE } from '../../../gateway/server';
 import { createPostgresDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '../../helpers/databases';
-import { FIXTURES } from '../../helpers/fixtures';
+import { FOCUS_CSV_TEXT, FOCUS_ROWS } from '../../helpers/focus-fixture';
 import { startPromqlProxy, type PromqlProxy } from '../../helpers/promql-proxy';
 import { basicAuth, post, REMOTE_WRITE_HEADERS, writeBody } from '../../helpers/remote-write';
 import { startServiceProcess } from '../../helpers/service-process';
@@ -69,7 +69,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     org = (await createOrganization(t.db, 'Reliability org')).id;
     token = (await createApiToken(t.db, org)).token;
     const focus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-rel-')), 'focus.csv');
-    fs.writeFileSync(focus, shiftFocusDates(fs.readFileSync(path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'), 'utf8'), daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));
+    fs.writeFileSync(focus, shiftFocusDates(FOCUS_CSV_TEXT, daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));
     await importFocusFile(t.db, org, focus);
     stack = await startTestStack(t.db, { KUBECOST_QUERY_TIMEOUT: '1s' }, { queryUrl: async (store) => (proxy = await startPromqlProxy(store)).url });
     const created = await createKubernetesCluster(t.db, org, 'prod', 'http://127.0.0.1/api/v1/write');
@@ -103,7 +103,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
       // The 1 s PromQL timeout bounds the answer (with room for a loaded machine), never the 5 s delay.
       expect(elapsed).toBeLessThan(4500);
       expect(res.status).toBe(200);
-      expect(res.data!.organization!.expenses.count).toBe(1000);
+      expect(res.data!.organization!.expenses.count).toBe(FOCUS_ROWS.length);
       expect(res.data!.organization!.kubernetesCosts).toBeNull();
       expect(res.errors!.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', serviceName: 'kubecost' }));
     }
@@ -133,7 +133,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
       const during = await callGateway<Headline>(gateway.url, HEADLINE, { org, range: RANGE }, token);
       figures.subgraph_killed_answer_ms = Date.now() - started;
       expect(during.status).toBe(200);
-      expect(during.data!.organization!.expenses.count).toBe(1000);
+      expect(during.data!.organization!.expenses.count).toBe(FOCUS_ROWS.length);
       expect(during.data!.organization!.kubernetesCosts).toBeNull();
       expect(during.errors!.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'kubecost' }));
       await kubecost.restart();
