@@ -129,8 +129,7 @@ describe('the ingest worker as a separate process', () => {
     expect(stored.storedRequests).toBe(acked);
     // No growth after warm-up: the last third of the run within 15% (+16 MiB) of the first.
     expect(lastThird).toBeLessThanOrEqual(firstThird * 1.15 + 16 * MiB);
-    // A bound, not a target: far below the forward timeout (5 s), after which the store is "unavailable".
-    expect(report.p99Ms).toBeLessThan(5000);
+    // Latency is reported, not asserted: a forward slower than its 5 s timeout is a 503, counted above.
   }, LOAD_MS + 90_000);
 
   it('loses no acknowledged sample when killed with SIGKILL under load, and the senders\' retries fill the rest', async () => {

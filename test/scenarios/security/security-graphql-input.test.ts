@@ -6,8 +6,8 @@ import { callGateway, startTestStack, type TestStack } from '../../helpers/stack
 const DAY_MS = 86_400_000;
 const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const RANGE = { from: new Date(END - 30 * DAY_MS).toISOString(), to: new Date(END).toISOString() };
-/** A hang guard, not a performance figure: every answer must come well within this. */
-const BOUND_MS = 5000;
+/** A hang guard, not a performance figure: a request still unanswered after this fails. */
+const HANG_MS = 20_000;
 /** Codes a client can act on. INTERNAL_SERVER_ERROR and 5xx are failures of costgraph itself. */
 const TYPED = new Set([
   'BAD_USER_INPUT',
@@ -64,7 +64,7 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       method: init.method ?? 'POST',
       headers: { ...(init.auth === false ? {} : { Authorization: `Bearer ${token}` }), ...(init.headers ?? { 'Content-Type': 'application/json' }) },
       body: init.body,
-      signal: AbortSignal.timeout(BOUND_MS * 4),
+      signal: AbortSignal.timeout(HANG_MS),
     });
     const text = await response.text();
     const ms = performance.now() - started;
@@ -84,16 +84,17 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       bytes: text.length,
     };
     observed.push({ name, status: answer.status, codes: answer.codes, ms, bytes: answer.bytes });
+    // A 5xx is costgraph failing, whatever was sent.
+    if (answer.status >= 500) throw new Error(`${name}: answered ${answer.status}`);
     return answer;
   }
 
   const gql = (name: string, query: string, variables: Record<string, unknown> = {}) => send(name, { body: JSON.stringify({ query, variables }) });
 
-  /** Refused with a typed error: a 4xx, or 200 with errors; never 5xx, never masked, in bounded time. */
+  /** Refused with a typed error: a 4xx, or 200 with errors; never 5xx, never masked. */
   function expectTyped(answer: Answer, code?: string) {
     const verdict = {
       name: answer.name,
-      inTime: answer.ms < BOUND_MS,
       not5xx: answer.status < 500,
       refused: answer.codes.length > 0,
       untyped: answer.codes.filter((c) => !TYPED.has(c)),
@@ -101,7 +102,7 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       // Errors quote at most a little of what was sent.
       longMessages: answer.messages.filter((m) => m.length >= 1000).map((m) => m.slice(0, 100)),
     };
-    expect(verdict).toEqual({ name: answer.name, inTime: true, not5xx: true, refused: true, untyped: [], expectedCode: true, longMessages: [] });
+    expect(verdict).toEqual({ name: answer.name, not5xx: true, refused: true, untyped: [], expectedCode: true, longMessages: [] });
   }
 
   it('refuses depth, alias, token, directive and fragment bombs', async () => {
@@ -120,7 +121,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       fragment X on Organization { cloudAccounts { ...Y ...Y ...Y } }
       fragment Y on CloudAccount { organization { id name } }`;
     const wideAnswer = await gql('fragment fan-out within the limits (one fragment spread 600 times)', wide);
-    expect(wideAnswer.ms).toBeLessThan(BOUND_MS);
     expect(wideAnswer.status).toBe(200);
     expect(wideAnswer.codes).toEqual([]);
     const nested = Array.from({ length: 60 }, (_, i) => `fragment N${i} on Organization { id ${i < 59 ? `...N${i + 1}` : ''} }`);
@@ -256,7 +256,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
         `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { id } cloudAccount(id: $id) { id kubernetesCost(range: $range) { totalCost } } }`,
         { id, range: RANGE },
       );
-      expect(read.ms).toBeLessThan(BOUND_MS);
       expect({ label, status: read.status, codes: read.codes, data: read.data }).toEqual({ label, status: 200, codes: [], data: { organization: null, cloudAccount: null } });
       for (const mutation of [
         `mutation($id: ID!) { rotateClusterCredential(cloudAccountId: $id) { password } }`,
@@ -305,7 +304,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expect(huge.status).toBe(413);
     const bigUnauthenticated = await send('8 MiB body without a token', { auth: false, body: 'z'.repeat(8 * 1024 * 1024) });
     expect([401, 413]).toContain(bigUnauthenticated.status);
-    expect(bigUnauthenticated.ms).toBeLessThan(BOUND_MS);
 
     const batch = await send('batched request (JSON array)', { body: JSON.stringify([{ query: '{ organizations { id } }' }, { query: '{ organizations { id } }' }]) });
     expect(batch.status).toBe(400);
@@ -366,15 +364,16 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expect(after.data!.organization.cloudAccounts).toEqual([]);
   }, 120_000);
 
-  it('still answers a normal query afterwards, quickly', async () => {
-    const started = performance.now();
+  it('still answers a normal query right after bad input', async () => {
+    // Its own bad input, so that the test does not lean on the ones before it having run.
+    const fanOut = Array.from({ length: 150 }, (_, i) => (i < 149 ? `fragment F${i} on Organization { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Organization { id }`));
+    expectTyped(await gql('fragment fan-out bomb, again', `{ organizations { ...F0 } }\n${fanOut.join('\n')}`), 'QUERY_TOO_COMPLEX');
+    expectTyped(await send('broken JSON, again', { body: '{"query": "{ organizations { id } }"' }));
+    expect((await send('8 MiB body, again', { body: JSON.stringify({ query: '{ organizations { id } }', variables: { x: 'y'.repeat(8 * 1024 * 1024) } }) })).status).toBe(413);
+
     const res = await callGateway<{ organizations: Array<{ id: string }> }>(url, '{ organizations { id } }', {}, token);
-    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(res.status).toBe(200);
     expect(res.data!.organizations).toEqual([{ id: org }]);
     expect((await fetch(url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
-    // Every bad request above was answered within the bound (no request reached it).
-    expect(observed.filter((o) => o.ms >= BOUND_MS)).toEqual([]);
-    expect(observed.filter((o) => o.status >= 500)).toEqual([]);
   });
 });
