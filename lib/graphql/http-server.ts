@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { ErrorCode } from './errors';
@@ -87,6 +88,8 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
     if (req.method === 'POST') {
       const raw = await readBody(req, maxBody);
       if ((headers.get('content-type') ?? '').includes('application/json')) {
+        // JSON is UTF-8 (RFC 8259): decoding other bytes as U+FFFD would act on a value never sent.
+        if (!isUtf8(raw)) throw new HttpError(400, 'request body is not valid UTF-8');
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { createCloudAccount, createOrganization, listCloudAccounts, softDeleteCloudAccount } from '../../lib/accounts/repository';
 import { binaryCopyToText } from '../../lib/db/copy-binary';
 import type { Database, Queryable, Transaction } from '../../lib/db/database';
@@ -10,24 +9,15 @@ import { listMigrations, migrate } from '../../lib/db/migrate';
 import { PgliteDatabase } from '../../lib/db/pglite';
 import { FocusImportError, importFocusFile, SAVEPOINT_BUDGET } from '../../subgraphs/expenses/import/import-focus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
-import { FIXTURES } from '../helpers/fixtures';
-
-const CSV_PATH = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
-const CSV_TEXT = fs.readFileSync(CSV_PATH, 'utf8');
-
-type CsvRow = Record<string, string | null>;
-
-/** The fixture read independently of the importer: bare NULL is null, quoted strings stay strings. */
-const HEADER = (parse(CSV_TEXT, { to_line: 1 }) as string[][])[0];
-const ROWS = parse(CSV_TEXT, { columns: true, cast: (value, context) => (value === 'NULL' && !context.quoting && !context.header ? null : value) }) as CsvRow[];
-
-/** Exact decimals as integers of 10^-30 (the fixture has at most 11 decimals, other tests 22). */
-const SCALE = 30;
-function units(text: string): bigint {
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!match || (match[3] ?? '').length > SCALE) throw new Error(`unexpected decimal ${text}`);
-  return BigInt(`${match[1]}${match[2]}${(match[3] ?? '').padEnd(SCALE, '0')}`);
-}
+import {
+  FOCUS_CSV_PATH as CSV_PATH,
+  FOCUS_CSV_TEXT as CSV_TEXT,
+  FOCUS_HEADER as HEADER,
+  FOCUS_ROWS as ROWS,
+  sumColumnBy,
+  units,
+  type FocusRow as CsvRow,
+} from '../helpers/focus-fixture';
 
 const PROVIDER_TYPES: Record<string, string> = { AWS: 'aws', Microsoft: 'azure', Oracle: 'oracle', 'Google Cloud': 'gcp' };
 
@@ -37,11 +27,7 @@ function csvLine(values: readonly (string | null)[]): string {
 }
 const rowLine = (row: CsvRow) => csvLine(HEADER.map((column) => row[column]));
 
-function totalsByProvider(rows: CsvRow[]): Map<string, bigint> {
-  const totals = new Map<string, bigint>();
-  for (const row of rows) totals.set(row.ProviderName!, (totals.get(row.ProviderName!) ?? 0n) + units(row.BilledCost!));
-  return totals;
-}
+const totalsByProvider = (rows: CsvRow[]) => sumColumnBy(rows, 'BilledCost', 'ProviderName');
 
 async function counts(db: Queryable): Promise<{ expenses: number; accounts: number }> {
   const [row] = await db.query<{ expenses: number; accounts: number }>(

@@ -17,6 +17,8 @@ export interface PromqlProxy {
   mode: ProxyMode;
   /** Query requests (`/api/v1/query`, `/api/v1/query_range`) received, whatever the mode. */
   queries: number;
+  /** Query requests answered so far (a delayed one counts once its answer is sent). */
+  answered: number;
   /** Stops listening and drops open connections: the port is closed until reopen(). */
   close(): Promise<void>;
   reopen(): Promise<void>;
@@ -33,6 +35,7 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     url: '',
     mode: { kind: 'forward' },
     queries: 0,
+    answered: 0,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -59,7 +62,10 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) proxy.queries++;
+      if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) {
+        proxy.queries++;
+        res.on('finish', () => proxy.answered++);
+      }
       const mode = proxy.mode;
       const fail = (error: unknown) => {
         if (!res.headersSent) res.writeHead(502);

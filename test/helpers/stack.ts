@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadCommonConfig } from '../../lib/config/common';
 import type { Database } from '../../lib/db/database';
-import { silentLogger } from '../../lib/log';
+import { silentLogger, type Logger } from '../../lib/log';
 import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
@@ -42,6 +42,8 @@ export interface TestStackOptions {
   graphiqlOrganizationId?: string;
   /** Puts something (a fault-injecting proxy) between the kubecost subgraph and the store. */
   queryUrl?: (storeUrl: string) => Promise<string>;
+  /** The gateway's logger, for tests that observe what it logs. @default silent */
+  gatewayLogger?: Logger;
 }
 
 export async function startTestStack(db: Database, extraEnv: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
@@ -51,7 +53,7 @@ export async function startTestStack(db: Database, extraEnv: Record<string, stri
   const cleanups: Array<() => Promise<void>> = [() => store.stop()];
   try {
     const queryUrl = options.queryUrl ? await options.queryUrl(store.url) : store.url;
-    return await startServices(db, dir, secret, store, { THANOS_QUERY_URL: queryUrl, ...extraEnv }, cleanups, options.graphiqlOrganizationId);
+    return await startServices(db, dir, secret, store, { THANOS_QUERY_URL: queryUrl, ...extraEnv }, cleanups, options);
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -66,7 +68,7 @@ async function startServices(
   store: LocalPrometheus,
   extraEnv: Record<string, string>,
   cleanups: Array<() => Promise<void>>,
-  graphiqlOrganizationId: string | undefined,
+  { graphiqlOrganizationId, gatewayLogger = silentLogger }: TestStackOptions,
 ): Promise<TestStack> {
   const env = { DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: store.url, ...extraEnv };
   const common = loadCommonConfig(env);
@@ -86,7 +88,7 @@ async function startServices(
   ports.expenses = new URL(running.expenses.url).port;
   ports.kubecost = new URL(running.kubecost.url).port;
   const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', EXPENSES_URL: running.expenses.url, KUBECOST_URL: running.kubecost.url });
-  const gateway = await startGateway({ config: gatewayConfig, db, logger: silentLogger, graphiqlOrganizationId });
+  const gateway = await startGateway({ config: gatewayConfig, db, logger: gatewayLogger, graphiqlOrganizationId });
   const stopped = new Set<string>();
   const stack: TestStack = {
     dir,

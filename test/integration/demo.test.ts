@@ -1,6 +1,7 @@
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { runDemo } from '../../dev/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
+import { FOCUS_ROWS, sumColumn, unitsToNumber } from '../helpers/focus-fixture';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
 
 const QUERY = `query($org: ID!, $range: DateRangeInput!) {
@@ -81,13 +82,14 @@ describe('costgraph demo', () => {
     // Written side by side, no cluster fell behind the others into the store's out-of-order path.
     expect(await storeCounter(stack.store.url, 'prometheus_tsdb_head_out_of_order_samples_appended_total')).toBe(0);
     expect(result.clusters.map((c) => c.name)).toEqual(['prod-eu-west-1', 'staging-us-east-1', 'dev-sandbox']);
-    expect(result.expenses.inserted).toBe(1000);
+    expect(result.expenses.inserted).toBe(FOCUS_ROWS.length);
     const token = (await createApiToken(t.db, result.organizationId)).token;
     const res = await callGateway<Result>(stack.gateway.url, QUERY, { org: result.organizationId, range: result.range }, token);
     expect(res.errors).toBeUndefined();
     const o = res.data!.organization;
-    expect(o.expenses.count).toBe(1000);
-    expect(o.expenses.totalCost).toBeCloseTo(20.52022672899, 6);
+    // The demo imports the whole fixture into the range: its BilledCost sum, computed from the file.
+    expect(o.expenses.count).toBe(FOCUS_ROWS.length);
+    expect(o.expenses.totalCost).toBeCloseTo(unitsToNumber(sumColumn(FOCUS_ROWS, 'BilledCost')), 6);
     const byName = new Map(o.kubernetesCosts.clusters.map((c) => [c.cloudAccount.name, c]));
     const prod = byName.get('prod-eu-west-1')!;
     const staging = byName.get('staging-us-east-1')!;

@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FIXTURES } from '../helpers/fixtures';
+import { FOCUS_CSV_PATH as CSV_PATH, FOCUS_ROWS, subAccountCount, sumColumnBy, units } from '../helpers/focus-fixture';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'costgraph');
-const CSV_PATH = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
 
 interface Run {
   status: number;
@@ -46,17 +45,16 @@ describe('costgraph import focus', () => {
     expect(first).toMatchObject({ status: 0, stderr: '' });
     const result = JSON.parse(first.stdout);
     expect(Object.keys(result)).toEqual(['rows', 'inserted', 'duplicates', 'accountsCreated', 'totalsByProvider']);
-    expect(result).toEqual({
-      rows: 1000,
-      inserted: 1000,
-      duplicates: 0,
-      accountsCreated: 73,
-      totalsByProvider: { AWS: '18.0066386184', Microsoft: '1.97651418586', Oracle: '0.53707392473' },
-    });
+    // Expected figures come from the file: rows, one account per sub-account, exact BilledCost sums.
+    const rows = FOCUS_ROWS.length;
+    const { totalsByProvider, ...counts } = result as { totalsByProvider: Record<string, string> };
+    expect(counts).toEqual({ rows, inserted: rows, duplicates: 0, accountsCreated: subAccountCount(FOCUS_ROWS) });
+    const printed = new Map(Object.entries(totalsByProvider).map(([provider, total]) => [provider, units(total)]));
+    expect(printed).toEqual(sumColumnBy(FOCUS_ROWS, 'BilledCost', 'ProviderName'));
 
     const second = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', orgId, '--json']);
     expect(second.status).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ rows: 1000, inserted: 0, duplicates: 1000, accountsCreated: 0 });
+    expect(JSON.parse(second.stdout)).toMatchObject({ rows, inserted: 0, duplicates: rows, accountsCreated: 0 });
   }, 180_000);
 
   it('fails with one line naming the file and line of a malformed row or a row in another currency, and a missing file', async () => {

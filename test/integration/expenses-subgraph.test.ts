@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,25 +10,20 @@ import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
 import type { RunningService } from '../../lib/graphql/http-server';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
-import { FIXTURES } from '../helpers/fixtures';
+import { FOCUS_CSV_PATH as CSV, FOCUS_ROWS } from '../helpers/focus-fixture';
 import { callSubgraph } from '../helpers/subgraph-client';
 
 const SECRET = crypto.randomBytes(32).toString('hex');
-const CSV = path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv');
 const RANGE = { from: '2000-01-01T00:00:00Z', to: '2001-01-01T00:00:00Z' };
 
 /** The fixture's rows by charge period start, read from the CSV itself. */
-const STARTS = (parse(fs.readFileSync(CSV, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>).map((row) =>
-  Date.parse(row.ChargePeriodStart.includes('T') || row.ChargePeriodStart.endsWith('Z') ? row.ChargePeriodStart : `${row.ChargePeriodStart.replace(' ', 'T')}Z`),
+const STARTS = FOCUS_ROWS.map((row) => row.ChargePeriodStart!).map((start) =>
+  Date.parse(start.includes('T') || start.endsWith('Z') ? start : `${start.replace(' ', 'T')}Z`),
 );
 const FIXTURE_RANGE = { from: new Date(Math.min(...STARTS)).toISOString(), to: new Date(Math.max(...STARTS) + 1).toISOString() };
 const FIXTURE_ROWS_IN_RANGE = STARTS.length;
 /** Region columns of every fixture row, with a bare NULL read as null. */
-const REGIONS = (
-  parse(fs.readFileSync(CSV, 'utf8'), { columns: true, cast: (value, context) => (value === 'NULL' && !context.quoting && !context.header ? null : value) }) as Array<
-    Record<string, string | null>
-  >
-).map((row) => ({ provider: row.ProviderName!, regionId: row.RegionId || null, regionName: row.RegionName || null }));
+const REGIONS = FOCUS_ROWS.map((row) => ({ provider: row.ProviderName!, regionId: row.RegionId || null, regionName: row.RegionName || null }));
 
 function countBy(keys: Array<string | null>): Map<string | null, number> {
   const counts = new Map<string | null, number>();

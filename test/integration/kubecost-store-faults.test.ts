@@ -9,7 +9,7 @@ import { analyticClusterCosts, clusterSeries, GIB, HOUR_MS, writeSeries, type Sy
  * proxy that injects each fault; its result cache is off so every request reaches the store.
  */
 
-/** The PromQL timeout. "At once" below means before it: a busy host still answers a refusal well within 2 s. */
+/** The PromQL timeout. "At once" below means the error is the store's own answer, not the timeout's. */
 const TIMEOUT_MS = 2000;
 const TO = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
 const FROM = TO - 4 * HOUR_MS;
@@ -91,20 +91,22 @@ describe('kubecost subgraph when the metrics store is slow, failing or gone', ()
     expect(k.proxy.queries).toBeGreaterThan(before);
   });
 
-  it('a store slower than the PromQL timeout: typed error after about the timeout, not after the store answers', async () => {
+  it('a store slower than the PromQL timeout: typed error after the timeout, not after the store answers', async () => {
     k.proxy.mode = { kind: 'delay', ms: 10 * TIMEOUT_MS };
+    const answeredBefore = k.proxy.answered;
     const { res, ms } = await ask();
     expectFieldErrors(res, /did not answer in time/);
+    // Not sooner than the timeout (load only adds time), and before the store answered anything.
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
-    expect(ms).toBeLessThan(3 * TIMEOUT_MS);
+    expect(k.proxy.answered).toBe(answeredBefore);
     await expectHealthyAnswer();
   });
 
   it('a store answering 503: typed error at once', async () => {
     k.proxy.mode = { kind: 'status', status: 503 };
-    const { res, ms } = await ask();
-    expectFieldErrors(res, /metrics store/);
-    expect(ms).toBeLessThan(TIMEOUT_MS);
+    const { res } = await ask();
+    // The store's refusal itself, not a timeout that followed it.
+    expectFieldErrors(res, /^metrics store(?! did not answer in time)/);
     await expectHealthyAnswer();
   });
 
@@ -124,9 +126,9 @@ describe('kubecost subgraph when the metrics store is slow, failing or gone', ()
   it('a closed port: typed error at once', async () => {
     await k.proxy.close();
     try {
-      const { res, ms } = await ask();
+      const { res } = await ask();
+      // The refused connection itself, not a timeout that followed it.
       expectFieldErrors(res, /metrics store unreachable/);
-      expect(ms).toBeLessThan(TIMEOUT_MS);
     } finally {
       await k.proxy.reopen();
     }

@@ -80,10 +80,9 @@ describe('CSV reader', () => {
   it('reads a record far longer than any chunk in linear time', () => {
     const long = 'x'.repeat(3_000_000);
     const text = `a,b\n"${long}",2\n`;
-    const started = Date.now();
+    // Re-scanning the partial record on every 1,000-character chunk would take minutes: the
+    // test's timeout, not a measured time, is what fails a quadratic reader.
     const records = readAll(splitEvery(text, 1_000));
     expect(records[1].fields).toEqual([long, '2']);
-    // Re-scanning the partial record on every 1,000-character chunk would take minutes.
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

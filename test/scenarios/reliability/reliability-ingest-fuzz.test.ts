@@ -1,14 +1,10 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { loadIngestConfig } from '../../../ingest/config';
-import { startIngest, type RunningIngest } from '../../../ingest/start';
+import type { RunningIngest } from '../../../ingest/start';
 import { createOrganization } from '../../../lib/accounts/repository';
-import { silentLogger } from '../../../lib/log';
 import { createKubernetesCluster, type ClusterConnection } from '../../../lib/accounts/kubernetes-clusters';
-import { startLocalPrometheus, type LocalPrometheus } from '../../../dev/local-prometheus';
+import type { LocalPrometheus } from '../../../dev/local-prometheus';
 import { createPgliteDatabase, type TestDatabase } from '../../helpers/databases';
+import { startIngestStore, type IngestStore } from '../../helpers/ingest-store';
 import { waitFor } from '../../helpers/promql';
 import { basicAuth, REMOTE_WRITE_HEADERS, writeBody } from '../../helpers/remote-write';
 import { mutatedCase, seededRandom, specialCases, validBodies, type FuzzCase } from '../../helpers/remote-write-fuzz';
@@ -42,32 +38,25 @@ function send(agent: http.Agent, url: URL, body: Buffer, headers: Record<string,
 }
 
 describe(`remote-write fuzz: ${BODIES} hostile bodies against a running worker (seed ${SEED})`, () => {
-  let dir: string;
   let t: TestDatabase;
+  let stack: IngestStore;
   let store: LocalPrometheus;
   let ingest: RunningIngest;
   let a: ClusterConnection;
   let b: ClusterConnection;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-fuzz-'));
     t = await createPgliteDatabase();
     const org = await createOrganization(t.db, 'Fuzz Test');
     a = await createKubernetesCluster(t.db, org.id, 'cluster-hostile', 'http://unused');
     b = await createKubernetesCluster(t.db, org.id, 'cluster-honest', 'http://unused');
-    store = await startLocalPrometheus({ dataDir: path.join(dir, 'store'), port: 0 });
-    ingest = await startIngest({
-      config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, INGEST_FORWARD_TIMEOUT: '5s' }),
-      db: t.db,
-      logger: silentLogger,
-    });
+    stack = await startIngestStore(t.db, { prefix: 'fuzz', env: { INGEST_FORWARD_TIMEOUT: '5s' } });
+    ({ store, ingest } = stack);
   }, 60_000);
 
   afterAll(async () => {
-    await ingest?.close();
-    await store?.stop();
+    await stack?.close();
     await t?.drop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('answers every body 2xx or 4xx, never 5xx, in bounded memory, and stores every interleaved valid write of another cluster', async () => {

@@ -123,14 +123,14 @@ describe('the ingest worker as a separate process', () => {
     const fiveHundreds = Object.entries(run.statuses).filter(([status]) => status.startsWith('5') || status === 'error' || status === 'timeout');
     expect(fiveHundreds).toEqual([]);
     expect(acked).toBe(run.requests.length);
-    expect(rss.length).toBeGreaterThanOrEqual(Math.floor(LOAD_MS / 1000) - 2);
+    // Enough readings after warm-up for thirds to compare (a loaded machine may skip some ticks).
+    expect(steady.length).toBeGreaterThanOrEqual(6);
     expect(stored.missingAcked).toEqual([]);
     expect(stored.storedSamples).toBe(stored.expectedSamples);
     expect(stored.storedRequests).toBe(acked);
     // No growth after warm-up: the last third of the run within 15% (+16 MiB) of the first.
     expect(lastThird).toBeLessThanOrEqual(firstThird * 1.15 + 16 * MiB);
-    // A bound, not a target: far below the forward timeout (5 s), after which the store is "unavailable".
-    expect(report.p99Ms).toBeLessThan(5000);
+    // Latency is reported, not asserted: a forward slower than its 5 s timeout is a 503, counted above.
   }, LOAD_MS + 90_000);
 
   it('loses no acknowledged sample when killed with SIGKILL under load, and the senders\' retries fill the rest', async () => {

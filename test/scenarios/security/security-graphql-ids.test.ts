@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { createOrganization, listCloudAccounts } from '../../../lib/accounts/repository';
 import { importFocusFile } from '../../../subgraphs/expenses/import/import-focus';
 import { createKubernetesCluster } from '../../../lib/accounts/kubernetes-clusters';
 import { createApiToken } from '../../../lib/accounts/api-tokens';
 import { databaseBackends, type TestDatabase } from '../../helpers/databases';
-import { FIXTURES } from '../../helpers/fixtures';
+import { FOCUS_CSV_PATH } from '../../helpers/focus-fixture';
 import { basicAuth } from '../../helpers/remote-write';
 import { callGateway, startTestStack, type TestStack } from '../../helpers/stack';
 import { callSubgraph } from '../../helpers/subgraph-client';
@@ -47,7 +46,7 @@ describe(`ids in any letter case (${backend.name})`, () => {
     stack = await startTestStack(t.db);
     org = (await createOrganization(t.db, 'Ids')).id;
     token = (await createApiToken(t.db, org, 'ids')).token;
-    await importFocusFile(t.db, org, path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'));
+    await importFocusFile(t.db, org, FOCUS_CSV_PATH);
     account = (await listCloudAccounts(t.db, [org])).find((a) => a.type !== 'kubernetes')!.id;
     const created = await createKubernetesCluster(t.db, org, 'ids', 'http://127.0.0.1/api/v1/write');
     cluster = created.cloudAccount.id;

@@ -6,8 +6,8 @@ import { callGateway, startTestStack, type TestStack } from '../../helpers/stack
 const DAY_MS = 86_400_000;
 const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const RANGE = { from: new Date(END - 30 * DAY_MS).toISOString(), to: new Date(END).toISOString() };
-/** A hang guard, not a performance figure: every answer must come well within this. */
-const BOUND_MS = 5000;
+/** A hang guard, not a performance figure: a request still unanswered after this fails. */
+const HANG_MS = 20_000;
 /** Codes a client can act on. INTERNAL_SERVER_ERROR and 5xx are failures of costgraph itself. */
 const TYPED = new Set([
   'BAD_USER_INPUT',
@@ -58,13 +58,13 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
   });
 
   /** Sends a raw request and records status, error codes and time. */
-  async function send(name: string, init: { method?: string; headers?: Record<string, string>; body?: string; search?: string; auth?: boolean }): Promise<Answer> {
+  async function send(name: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer>; search?: string; auth?: boolean }): Promise<Answer> {
     const started = performance.now();
     const response = await fetch(`${url}${init.search ?? ''}`, {
       method: init.method ?? 'POST',
       headers: { ...(init.auth === false ? {} : { Authorization: `Bearer ${token}` }), ...(init.headers ?? { 'Content-Type': 'application/json' }) },
       body: init.body,
-      signal: AbortSignal.timeout(BOUND_MS * 4),
+      signal: AbortSignal.timeout(HANG_MS),
     });
     const text = await response.text();
     const ms = performance.now() - started;
@@ -84,16 +84,17 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       bytes: text.length,
     };
     observed.push({ name, status: answer.status, codes: answer.codes, ms, bytes: answer.bytes });
+    // A 5xx is costgraph failing, whatever was sent.
+    if (answer.status >= 500) throw new Error(`${name}: answered ${answer.status}`);
     return answer;
   }
 
   const gql = (name: string, query: string, variables: Record<string, unknown> = {}) => send(name, { body: JSON.stringify({ query, variables }) });
 
-  /** Refused with a typed error: a 4xx, or 200 with errors; never 5xx, never masked, in bounded time. */
+  /** Refused with a typed error: a 4xx, or 200 with errors; never 5xx, never masked. */
   function expectTyped(answer: Answer, code?: string) {
     const verdict = {
       name: answer.name,
-      inTime: answer.ms < BOUND_MS,
       not5xx: answer.status < 500,
       refused: answer.codes.length > 0,
       untyped: answer.codes.filter((c) => !TYPED.has(c)),
@@ -101,7 +102,7 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       // Errors quote at most a little of what was sent.
       longMessages: answer.messages.filter((m) => m.length >= 1000).map((m) => m.slice(0, 100)),
     };
-    expect(verdict).toEqual({ name: answer.name, inTime: true, not5xx: true, refused: true, untyped: [], expectedCode: true, longMessages: [] });
+    expect(verdict).toEqual({ name: answer.name, not5xx: true, refused: true, untyped: [], expectedCode: true, longMessages: [] });
   }
 
   it('refuses depth, alias, token, directive and fragment bombs', async () => {
@@ -120,7 +121,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       fragment X on Organization { cloudAccounts { ...Y ...Y ...Y } }
       fragment Y on CloudAccount { organization { id name } }`;
     const wideAnswer = await gql('fragment fan-out within the limits (one fragment spread 600 times)', wide);
-    expect(wideAnswer.ms).toBeLessThan(BOUND_MS);
     expect(wideAnswer.status).toBe(200);
     expect(wideAnswer.codes).toEqual([]);
     const nested = Array.from({ length: 60 }, (_, i) => `fragment N${i} on Organization { id ${i < 59 ? `...N${i + 1}` : ''} }`);
@@ -256,7 +256,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
         `query($id: ID!, $range: DateRangeInput!) { organization(id: $id) { id } cloudAccount(id: $id) { id kubernetesCost(range: $range) { totalCost } } }`,
         { id, range: RANGE },
       );
-      expect(read.ms).toBeLessThan(BOUND_MS);
       expect({ label, status: read.status, codes: read.codes, data: read.data }).toEqual({ label, status: 200, codes: [], data: { organization: null, cloudAccount: null } });
       for (const mutation of [
         `mutation($id: ID!) { rotateClusterCredential(cloudAccountId: $id) { password } }`,
@@ -305,7 +304,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
     expect(huge.status).toBe(413);
     const bigUnauthenticated = await send('8 MiB body without a token', { auth: false, body: 'z'.repeat(8 * 1024 * 1024) });
     expect([401, 413]).toContain(bigUnauthenticated.status);
-    expect(bigUnauthenticated.ms).toBeLessThan(BOUND_MS);
 
     const batch = await send('batched request (JSON array)', { body: JSON.stringify([{ query: '{ organizations { id } }' }, { query: '{ organizations { id } }' }]) });
     expect(batch.status).toBe(400);
@@ -343,7 +341,6 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       ['two operations, no name', 'application/json', '{"query": "query A { organizations { id } } query B { organizations { id } }"}'],
       ['persisted query hash', 'application/json', '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}'],
       ['deeply nested JSON variables', 'application/json', `{"query": "query($x: [ID!]) { organizations { id } }", "variables": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`],
-      ['invalid UTF-8', 'application/json; charset=utf-8', Buffer.from([0x7b, 0x22, 0x71, 0xff, 0xfe, 0x22, 0x7d]).toString('latin1')],
     ] as const) {
       const answer = await send(name, { headers: contentType ? { 'Content-Type': contentType } : {}, body });
       // 4xx, or 200 with errors where the protocol says so (persisted-query negotiation).
@@ -351,17 +348,32 @@ describe(`gateway under bad GraphQL input (${backend.name})`, () => {
       expectTyped(answer);
     }
     expect((await send('PUT', { method: 'PUT', body: '{}' })).status).toBe(405);
+
+    // Well-formed JSON whose string holds bytes that are not UTF-8. Sent as bytes: a JS string
+    // would be re-encoded by fetch as valid UTF-8. Decoding would turn them into U+FFFD, so the
+    // server would act on a value the client never sent; it refuses the body instead.
+    const notUtf8 = new Uint8Array(Buffer.concat([
+      Buffer.from(`{"query":"mutation($org: ID!, $name: String!) { createKubernetesCluster(organizationId: $org, name: $name) { password } }","variables":{"org":"${org}","name":"a`),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('b"}}'),
+    ]));
+    const invalid = await send('invalid UTF-8 inside a JSON string', { headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: notUtf8 });
+    expect({ status: invalid.status, codes: invalid.codes, data: invalid.data }).toEqual({ status: 400, codes: ['BAD_REQUEST'], data: undefined });
+    expectTyped(invalid);
+    const after = await callGateway<{ organization: { cloudAccounts: unknown[] } }>(url, `{ organization(id: "${org}") { cloudAccounts { id } } }`, {}, token);
+    expect(after.data!.organization.cloudAccounts).toEqual([]);
   }, 120_000);
 
-  it('still answers a normal query afterwards, quickly', async () => {
-    const started = performance.now();
+  it('still answers a normal query right after bad input', async () => {
+    // Its own bad input, so that the test does not lean on the ones before it having run.
+    const fanOut = Array.from({ length: 150 }, (_, i) => (i < 149 ? `fragment F${i} on Organization { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on Organization { id }`));
+    expectTyped(await gql('fragment fan-out bomb, again', `{ organizations { ...F0 } }\n${fanOut.join('\n')}`), 'QUERY_TOO_COMPLEX');
+    expectTyped(await send('broken JSON, again', { body: '{"query": "{ organizations { id } }"' }));
+    expect((await send('8 MiB body, again', { body: JSON.stringify({ query: '{ organizations { id } }', variables: { x: 'y'.repeat(8 * 1024 * 1024) } }) })).status).toBe(413);
+
     const res = await callGateway<{ organizations: Array<{ id: string }> }>(url, '{ organizations { id } }', {}, token);
-    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(res.status).toBe(200);
     expect(res.data!.organizations).toEqual([{ id: org }]);
     expect((await fetch(url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
-    // Every bad request above was answered within the bound (no request reached it).
-    expect(observed.filter((o) => o.ms >= BOUND_MS)).toEqual([]);
-    expect(observed.filter((o) => o.status >= 500)).toEqual([]);
   });
 });

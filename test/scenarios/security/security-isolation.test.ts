@@ -8,7 +8,7 @@ import { createKubernetesCluster } from '../../../lib/accounts/kubernetes-cluste
 import { createApiToken } from '../../../lib/accounts/api-tokens';
 import { escapeLabelValue, escapeRegex } from '../../../subgraphs/kubecost/promql/matchers';
 import { databaseBackends, type TestDatabase } from '../../helpers/databases';
-import { FIXTURES } from '../../helpers/fixtures';
+import { FOCUS_CSV_TEXT } from '../../helpers/focus-fixture';
 import { instantQuery } from '../../helpers/promql';
 import { startPromqlRecorder, tenantMatchers, type PromqlRecorder } from '../../helpers/promql-recorder';
 import { basicAuth, post, REMOTE_WRITE_HEADERS } from '../../helpers/remote-write';
@@ -110,7 +110,7 @@ describe(`tenant isolation and PromQL injection (${backend.name})`, () => {
     token.b = (await createApiToken(t.db, org.b, 'b')).token;
 
     // Disjoint halves of the FOCUS fixture, so A's and B's expenses differ.
-    const lines = fs.readFileSync(path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'), 'utf8').trimEnd().split('\n');
+    const lines = FOCUS_CSV_TEXT.trimEnd().split('\n');
     const shift = daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END));
     for (const [key, rows] of [['a', lines.slice(1, 401)], ['b', lines.slice(401)]] as const) {
       const file = path.join(stack.dir, `focus-${key}.csv`);
