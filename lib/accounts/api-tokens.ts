@@ -3,6 +3,7 @@ import { isId } from './ids';
 import type { Queryable } from '../db/database';
 import { generateSecret, hashSecret, verifySecret } from './secret-hash';
 import { ErrorCode } from '../graphql/errors';
+import { AccountError } from './errors';
 
 /**
  * API tokens read `cg_<lookupId>_<secret>`. The lookup id finds the row without a scan; only
@@ -23,15 +24,8 @@ export interface TokenOwner {
   organizationId: string;
 }
 
-export class TokenError extends Error {
-  constructor(
-    readonly code: typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TokenError';
-  }
-}
+/** Creating or revoking a token was refused. */
+export class TokenError extends AccountError {}
 
 export async function createApiToken(db: Queryable, organizationId: string, name = 'api'): Promise<IssuedToken> {
   if (!isId(organizationId)) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);

@@ -4,6 +4,7 @@ import { createCloudAccount, findCloudAccount, findOrganization, softDeleteCloud
 import type { CloudAccount } from './types';
 import { kubecostHelmValuesYaml, prometheusRemoteWriteYaml } from './onboarding-snippets';
 import { ErrorCode } from '../graphql/errors';
+import { AccountError } from './errors';
 
 /** What a customer needs to connect a cluster; `password` exists only in this object. */
 export interface ClusterConnection {
@@ -15,21 +16,13 @@ export interface ClusterConnection {
   kubecostHelmValues: string;
 }
 
-export class OnboardingError extends Error {
-  constructor(
-    readonly code: typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OnboardingError';
-  }
-}
+/** Connecting, rotating or deleting a cluster was refused. */
+export class OnboardingError extends AccountError {}
 
 /** The organization already has a live cluster of that name (compared ignoring case and surrounding spaces). */
 export class ClusterNameTakenError extends OnboardingError {
   constructor(organizationId: string, holder: string) {
-    super('BAD_USER_INPUT', `organization ${organizationId} already has a cluster named "${holder}"`);
-    this.name = 'ClusterNameTakenError';
+    super(ErrorCode.BAD_USER_INPUT, `organization ${organizationId} already has a cluster named "${holder}"`);
   }
 }
 
