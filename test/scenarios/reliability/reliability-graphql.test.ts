@@ -71,7 +71,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     const focus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-rel-')), 'focus.csv');
     fs.writeFileSync(focus, shiftFocusDates(FOCUS_CSV_TEXT, daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));
     await importFocusFile(t.db, org, focus);
-    stack = await startTestStack(t.db, { KUBECOST_QUERY_TIMEOUT: '1s' }, { queryUrl: async (store) => (proxy = await startPromqlProxy(store)).url });
+    stack = await startTestStack(t.db, { KUBECOST_QUERY_TIMEOUT: '5s' }, { queryUrl: async (store) => (proxy = await startPromqlProxy(store)).url });
     const created = await createKubernetesCluster(t.db, org, 'prod', 'http://127.0.0.1/api/v1/write');
     cluster = { id: created.cloudAccount.id, username: created.username, password: created.password };
     const series = clusterSeries({
