@@ -6,6 +6,7 @@ import { registerComposeCommand } from './commands/compose';
 import { registerDemoCommand } from './commands/demo';
 import { registerImportCommands } from './commands/import';
 import { registerOrgCommands } from './commands/org';
+import { registerServeCommands } from './commands/serve';
 import { registerTokenCommands } from './commands/token';
 import { registerUpCommand } from './commands/up';
 import { PACKAGE_ROOT } from './data-dir';
@@ -60,6 +61,7 @@ registerImportCommands(program);
 registerTokenCommands(program);
 registerComposeCommand(program);
 registerDemoCommand(program);
+registerServeCommands(program);
 
 /**
  * The reason to print for anything thrown. Some errors carry no message (Node's AggregateError
