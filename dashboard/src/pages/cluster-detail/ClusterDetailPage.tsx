@@ -1,0 +1,3 @@
+export default function ClusterDetailPage(_: { id?: string }) {
+  return <h1>ClusterDetailPage</h1>;
+}

@@ -1,0 +1,3 @@
+export default function ConnectPage(_: { id?: string }) {
+  return <h1>ConnectPage</h1>;
+}

@@ -1,0 +1,3 @@
+export default function ExpensesPage(_: { id?: string }) {
+  return <h1>ExpensesPage</h1>;
+}
