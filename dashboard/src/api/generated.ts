@@ -118,6 +118,14 @@ export type ClusterPageQueryVariables = Exact<{
 
 export type ClusterPageQuery = { cloudAccount: { id: string, name: string, type: CloudAccountType, createdAt: string, organization: { id: string, currency: string }, kubernetesCost: { totalCost: number, hasData: boolean, lastSampleAt: string | null, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, namespaces: Array<{ namespace: string, totalCost: number, cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number }>, series: Array<{ start: string, totalCost: number, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number, clusterManagement: number } }>, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null, savings: Array<{ kind: SavingsKind, target: string, monthlySavings: number, explanation: string }> } | null, recent: { lastSampleAt: string | null } | null } | null };
 
+export type ClusterStatusQueryVariables = Exact<{
+  id: string | number;
+  recent: DateRangeInput;
+}>;
+
+
+export type ClusterStatusQuery = { cloudAccount: { id: string, name: string, kubernetesCost: { hasData: boolean, lastSampleAt: string | null } | null } | null };
+
 export type ClustersQueryVariables = Exact<{
   range: DateRangeInput;
   recent: DateRangeInput;
@@ -125,15 +133,6 @@ export type ClustersQueryVariables = Exact<{
 
 
 export type ClustersQuery = { organizations: Array<{ id: string, currency: string, kubernetesClusterIds: Array<string>, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, lastSampleAt: string | null, cloudAccount: { id: string, name: string, createdAt: string }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null }> } | null, recent: { clusters: Array<{ lastSampleAt: string | null, cloudAccount: { id: string } }> } | null }> };
-
-export type ConnectClusterQueryVariables = Exact<{
-  id: string | number;
-  withCluster: boolean;
-  recent: DateRangeInput;
-}>;
-
-
-export type ConnectClusterQuery = { organizations: Array<{ id: string, name: string }>, cloudAccount?: { id: string, name: string, kubernetesCost: { hasData: boolean, lastSampleAt: string | null } | null } | null };
 
 export type CreateKubernetesClusterMutationVariables = Exact<{
   organizationId: string | number;
@@ -337,6 +336,18 @@ export const ClusterPageDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClusterPageQuery, ClusterPageQueryVariables>;
+export const ClusterStatusDocument = new TypedDocumentString(`
+    query ClusterStatus($id: ID!, $recent: DateRangeInput!) {
+  cloudAccount(id: $id) {
+    id
+    name
+    kubernetesCost(range: $recent) {
+      hasData
+      lastSampleAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ClusterStatusQuery, ClusterStatusQueryVariables>;
 export const ClustersDocument = new TypedDocumentString(`
     query Clusters($range: DateRangeInput!, $recent: DateRangeInput!) {
   organizations {
@@ -381,22 +392,6 @@ export const ClustersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClustersQuery, ClustersQueryVariables>;
-export const ConnectClusterDocument = new TypedDocumentString(`
-    query ConnectCluster($id: ID!, $withCluster: Boolean!, $recent: DateRangeInput!) {
-  organizations {
-    id
-    name
-  }
-  cloudAccount(id: $id) @include(if: $withCluster) {
-    id
-    name
-    kubernetesCost(range: $recent) {
-      hasData
-      lastSampleAt
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<ConnectClusterQuery, ConnectClusterQueryVariables>;
 export const CreateKubernetesClusterDocument = new TypedDocumentString(`
     mutation CreateKubernetesCluster($organizationId: ID!, $name: String!) {
   createKubernetesCluster(organizationId: $organizationId, name: $name) {

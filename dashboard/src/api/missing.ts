@@ -9,6 +9,8 @@ const PARTS: Array<[RegExp, string]> = [
 ];
 
 const SERVICES: Record<string, string> = { kubecost: 'the Kubernetes cost service', expenses: 'the expenses service' };
+/** What a subgraph's failure takes away when the error carries no path. */
+const SERVICE_PARTS: Record<string, string> = { kubecost: 'Kubernetes costs', expenses: 'cloud expenses and accounts' };
 
 function partOf(error: GraphQLErrorEntry): string {
   const segments = [...(error.path ?? [])].reverse().filter((s): s is string => typeof s === 'string');
@@ -16,7 +18,7 @@ function partOf(error: GraphQLErrorEntry): string {
     const found = PARTS.find(([pattern]) => pattern.test(segment));
     if (found) return found[1];
   }
-  return 'part of the data';
+  return SERVICE_PARTS[error.extensions?.serviceName ?? ''] ?? 'part of the data';
 }
 
 /** One sentence per missing part, naming what is missing and why (service or metrics store). */

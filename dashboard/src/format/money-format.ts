@@ -23,6 +23,8 @@ export function fullPrecision(value: number, currency: string): string {
 export function formatChange(current: number, previous: number): string | undefined {
   if (previous === 0) return undefined;
   const change = (current - previous) / previous;
+  // Beyond ten-fold a percentage is unreadable (+104103%); a factor says the same.
+  if (change >= 10 && previous > 0) return `${Math.round(current / previous).toLocaleString("en-US")}×`;
   return `${change >= 0 ? '+' : '−'}${Math.abs(change * 100).toFixed(1)}%`;
 }
 

@@ -71,7 +71,7 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
               <p className="figure-change">
                 {change ? (
                   <>
-                    {change} vs previous {days.length} days (<Money value={f.before} currency={currency} />)
+                    {change} vs the previous {days.length} days (<Money value={f.before} currency={currency} />)
                   </>
                 ) : (
                   'no earlier data to compare'
@@ -168,10 +168,12 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
               label="Kubernetes cost by category across all clusters"
               option={{
                 tooltip: { trigger: 'item', valueFormatter: (v: unknown) => (typeof v === 'number' ? formatMoney(v, currency) : '') },
+                legend: { bottom: 0 },
                 series: [
                   {
                     type: 'pie',
-                    radius: ['45%', '75%'],
+                    radius: ['38%', '62%'],
+                    center: ['50%', '42%'],
                     label: { show: false },
                     data: categories.filter((c) => c.cost > 0).map((c) => ({ name: c.label, value: c.cost, itemStyle: { color: CATEGORIES.find((x) => x.key === c.key)!.color } })),
                   },
