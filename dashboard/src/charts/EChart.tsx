@@ -19,6 +19,8 @@ function themed(option: EChartsCoreOption): EChartsCoreOption {
     textStyle: { color: text, fontFamily: 'system-ui, sans-serif' },
     legend: { textStyle: { color: text } },
     ...option,
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the CSP refuses.
+    ...(option.tooltip ? { tooltip: { renderMode: 'richText', ...(option.tooltip as object) } } : {}),
     ...(option.xAxis ? { xAxis: { axisLine: { lineStyle: { color: line } }, axisLabel: { color: text }, ...(option.xAxis as object) } } : {}),
     ...(option.yAxis ? { yAxis: { splitLine: { lineStyle: { color: line } }, axisLabel: { color: text }, ...(option.yAxis as object) } } : {}),
   };
@@ -26,19 +28,27 @@ function themed(option: EChartsCoreOption): EChartsCoreOption {
 
 export default function EChart({ option, label }: { option: EChartsCoreOption; label: string }) {
   const element = useRef<HTMLDivElement>(null);
+  const chart = useRef<echarts.ECharts>();
+  const current = useRef(option);
+  current.current = option;
+  // One chart per element for its lifetime: a page that asks again (partial answers) redraws in place.
   useEffect(() => {
-    const chart = echarts.init(element.current!, undefined, { renderer: 'canvas' });
-    chart.setOption(themed(option));
-    const resize = new ResizeObserver(() => chart.resize());
+    const instance = echarts.init(element.current!, undefined, { renderer: 'canvas' });
+    chart.current = instance;
+    const resize = new ResizeObserver(() => instance.resize());
     resize.observe(element.current!);
     const scheme = window.matchMedia('(prefers-color-scheme: dark)');
-    const restyle = () => chart.setOption(themed(option), true);
+    const restyle = () => instance.setOption(themed(current.current), true);
     scheme.addEventListener('change', restyle);
     return () => {
       scheme.removeEventListener('change', restyle);
       resize.disconnect();
-      chart.dispose();
+      instance.dispose();
+      chart.current = undefined;
     };
+  }, []);
+  useEffect(() => {
+    chart.current?.setOption(themed(option), true);
   }, [option]);
   // The canvas is a picture of the table beside it, which is what assistive technology reads.
   return <div className="chart" ref={element} role="img" aria-label={label} />;
