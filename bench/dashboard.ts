@@ -3,7 +3,9 @@
  * stack (`costgraph up` in this process, filled by `costgraph demo`): navigation → overview
  * numbers painted and → cluster detail numbers painted, each run in a fresh browser profile
  * (cold HTTP cache), p50 and max; and the JavaScript each route loads, gzip bytes, initial
- * chunk apart. Prints figures, asserts nothing. Needs the dashboard built (scripts/setup).
+ * chunk apart; then Lighthouse's desktop scores of the overview and clusters pages
+ * (BENCH_LIGHTHOUSE=0 skips them). Prints figures, asserts nothing. Needs the dashboard built
+ * (scripts/setup).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -15,6 +17,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { startStack } from '../cli/stack';
 import { createLogger } from '../lib/log';
 import { machineBusySeconds } from './lib/cpu';
+import { lighthouseScores } from './lib/lighthouse';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const ROOT = path.join(__dirname, '..');
@@ -128,6 +131,15 @@ async function main(): Promise<void> {
     const chunks = fs.readdirSync(path.join(DIST, 'assets')).filter((f) => f.endsWith('.js'));
     process.stdout.write(`chunks: ${chunks.map((f) => `${f} ${kb(gzipBytes(`/assets/${f}`))}`).join(', ')}\n`);
     if (busy !== undefined) process.stdout.write(`machine busy during the runs: ${(busy / ((Date.now() - started) / 1000)).toFixed(2)} of ${os.cpus().length} CPUs\n`);
+    if (process.env.BENCH_LIGHTHOUSE !== '0') {
+      const pages = [
+        ['overview', `${origin}/#token=${stack.demo.token}`],
+        ['clusters', `${origin}/clusters#token=${stack.demo.token}`],
+      ] as const;
+      const scores = await lighthouseScores(CHROMIUM, pages.map(([, url]) => url));
+      process.stdout.write('\nLighthouse 12.2.3, desktop preset: performance / accessibility / best practices\n');
+      pages.forEach(([name], i) => process.stdout.write(`${name.padEnd(15)} ${scores[i].performance} / ${scores[i].accessibility} / ${scores[i].bestPractices}\n`));
+    }
   } finally {
     await browser?.close();
     await stack.stop();
