@@ -1,21 +1,19 @@
 /**
  * `npm run bench:dashboard`: the dashboard in Debian's headless Chromium against the whole
- * stack (`costgraph up` in this process, filled by `costgraph demo`): navigation → overview
+ * stack (`costgraph up` as a child process, as an operator runs it, filled by `costgraph demo`): navigation → overview
  * numbers painted and → cluster detail numbers painted, each run in a fresh browser profile
  * (cold HTTP cache), p50 and max; and the JavaScript each route loads, gzip bytes, initial
  * chunk apart; then Lighthouse's desktop scores of the overview and clusters pages
  * (BENCH_LIGHTHOUSE=0 skips them). Prints figures, asserts nothing. Needs the dashboard built
  * (scripts/setup).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { startStack } from '../cli/stack';
-import { createLogger } from '../lib/log';
 import { machineBusySeconds } from './lib/cpu';
 import { lighthouseScores } from './lib/lighthouse';
 
@@ -69,13 +67,35 @@ async function measure(browser: Browser, url: string, selector: string): Promise
   return { paintedMs, apiMs, scripts };
 }
 
+/** Starts `costgraph up` and reads its banner: the dashboard's origin, the token, the ingest URL. */
+function up(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; origin: string; token: string; ingest: string }> {
+  const child = spawn(path.join(ROOT, 'bin', 'costgraph'), ['up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`costgraph up printed no banner within 60 s:\n${output}\n${errors.slice(-2000)}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const link = /Open the dashboard at (\S+)/.exec(output)?.[1];
+      const ingest = /ingest\s+(\S+)/.exec(output)?.[1];
+      if (link && ingest && output.includes('Ctrl-C')) {
+        clearTimeout(timer);
+        const url = new URL(link);
+        resolve({ child, origin: url.origin, token: url.hash.replace('#token=', ''), ingest });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`costgraph up exited with ${code}:\n${errors.slice(-2000)}`)));
+  });
+}
+
 const gzipBytes = (urlPath: string) => fs.statSync(path.join(DIST, `${urlPath}.gz`)).size;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error('build the dashboard first: npm run build:dashboard');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-bench-dashboard-'));
-  const env: Record<string, string | undefined> = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
     GATEWAY_PORT: String(await freePort()),
@@ -83,16 +103,18 @@ async function main(): Promise<void> {
     KUBECOST_PORT: String(await freePort()),
     INGEST_PORT: String(await freePort()),
     THANOS_QUERY_URL: `http://127.0.0.1:${await freePort()}`,
+    DATABASE_URL: '',
     LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
   };
-  const stack = await startStack(createLogger('bench', 'warn'), env);
+  // Its own process: the browser driver here must not share an event loop with the gateway.
+  const stack = await up(env);
+  const { origin, token } = stack;
   let browser: Browser | undefined;
   try {
-    const origin = new URL(stack.endpoints.graphiql).origin;
     process.stdout.write('filling the stack with `costgraph demo`…\n');
-    // Asynchronously: the stack runs in this process and must keep answering the demo's writes.
-    const { stdout } = await promisify(execFile)(path.join(ROOT, 'bin', 'costgraph'), ['demo', '--json', '--ingest-url', stack.endpoints.ingest], {
-      env: { ...env, PUBLIC_INGEST_URL: stack.endpoints.ingest },
+    const { stdout } = await promisify(execFile)(path.join(ROOT, 'bin', 'costgraph'), ['demo', '--json', '--ingest-url', stack.ingest], {
+      env: { ...env, PUBLIC_INGEST_URL: stack.ingest },
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -110,10 +132,10 @@ async function main(): Promise<void> {
     const busyBefore = machineBusySeconds();
     const started = Date.now();
     const routes = [
-      { name: 'overview', url: `${origin}/#token=${stack.demo.token}`, selector: '[data-figure="total"] .money' },
-      { name: 'cluster detail', url: `${origin}/clusters/${prod.id}#token=${stack.demo.token}`, selector: '[data-figure="cluster-total"] .money' },
-      { name: 'clusters', url: `${origin}/clusters#token=${stack.demo.token}`, selector: 'tr[data-cluster] [data-column="total"] .money' },
-      { name: 'expenses', url: `${origin}/expenses#token=${stack.demo.token}`, selector: '[data-figure="expenses-total"] .money' },
+      { name: 'overview', url: `${origin}/#token=${token}`, selector: '[data-figure="total"] .money' },
+      { name: 'cluster detail', url: `${origin}/clusters/${prod.id}#token=${token}`, selector: '[data-figure="cluster-total"] .money' },
+      { name: 'clusters', url: `${origin}/clusters#token=${token}`, selector: 'tr[data-cluster] [data-column="total"] .money' },
+      { name: 'expenses', url: `${origin}/expenses#token=${token}`, selector: '[data-figure="expenses-total"] .money' },
     ];
     const results: Array<{ name: string; m: Measured }> = [];
     for (const route of routes) results.push({ name: route.name, m: await measure(browser, route.url, route.selector) });
@@ -133,8 +155,8 @@ async function main(): Promise<void> {
     if (busy !== undefined) process.stdout.write(`machine busy during the runs: ${(busy / ((Date.now() - started) / 1000)).toFixed(2)} of ${os.cpus().length} CPUs\n`);
     if (process.env.BENCH_LIGHTHOUSE !== '0') {
       const pages = [
-        ['overview', `${origin}/#token=${stack.demo.token}`],
-        ['clusters', `${origin}/clusters#token=${stack.demo.token}`],
+        ['overview', `${origin}/#token=${token}`],
+        ['clusters', `${origin}/clusters#token=${token}`],
       ] as const;
       const scores = await lighthouseScores(CHROMIUM, pages.map(([, url]) => url));
       process.stdout.write('\nLighthouse 12.2.3, desktop preset: performance / accessibility / best practices\n');
@@ -142,7 +164,10 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser?.close();
-    await stack.stop();
+    const exited = new Promise((resolve) => stack.child.once('exit', resolve));
+    stack.child.removeAllListeners('exit');
+    stack.child.kill('SIGINT');
+    await exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
