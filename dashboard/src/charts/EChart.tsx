@@ -17,8 +17,8 @@ function themed(option: EChartsCoreOption): EChartsCoreOption {
   return {
     backgroundColor: 'transparent',
     textStyle: { color: text, fontFamily: 'system-ui, sans-serif' },
-    legend: { textStyle: { color: text } },
     ...option,
+    ...(option.legend ? { legend: { textStyle: { color: text }, ...(option.legend as object) } } : {}),
     // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the CSP refuses.
     ...(option.tooltip ? { tooltip: { renderMode: 'richText', ...(option.tooltip as object) } } : {}),
     ...(option.xAxis ? { xAxis: { axisLine: { lineStyle: { color: line } }, axisLabel: { color: text }, ...(option.xAxis as object) } } : {}),

@@ -217,7 +217,8 @@ function ClusterBody({ cost, currency, step, freshness }: { cost: Cost; currency
                     <tr key={p.start}>
                       <th scope="row">{label(p.start)}</th>
                       <td className="num">
-                        <Money value={p.totalCost} currency={currency} />
+                        {/* A bucket at exactly 0 had no samples: a running cluster always costs something. */}
+                        <Money value={p.totalCost || null} currency={currency} />
                       </td>
                     </tr>
                   ))}

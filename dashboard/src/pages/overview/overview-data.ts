@@ -24,7 +24,9 @@ export function costPerDay(org: Organization, range: DayRange): DayCost[] {
   const rows: DayCost[] = [];
   for (let ms = Date.parse(`${range.from}T00:00:00Z`); ms < Date.parse(`${range.to}T00:00:00Z`); ms += 86_400_000) {
     const day = dayOf(ms);
-    rows.push({ day, cloud: cloud.get(day) ?? null, kubernetes: clusters.length > 0 ? (kubernetes.get(day) ?? null) : null });
+    // A running cluster always costs something (nodes, fees): a day at exactly 0 across every
+    // cluster is a day without samples, which reads as "no data", not $0.00.
+    rows.push({ day, cloud: cloud.get(day) ?? null, kubernetes: kubernetes.get(day) || null });
   }
   return rows;
 }
