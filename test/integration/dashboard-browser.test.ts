@@ -148,6 +148,12 @@ describe('dashboard in headless Chromium against the demo stack', () => {
     await page.getByRole('button', { name: 'Hourly' }).click();
     await page.waitForSelector('h2:text("Cost per hour")');
     expect(new URL(page.url()).searchParams.get('step')).toBe('hour');
+
+    // An id that is no cluster of this organization: said once, not retried.
+    for (const id of ['not-a-cluster', '0190c1e2-0000-7000-8000-000000000001']) {
+      await openSignedIn(page, d.origin, d.token, `/clusters/${id}`, 'Cluster');
+      await page.getByText('No cluster with this id is visible to your token.').waitFor();
+    }
     await context.close();
   }, 90_000);
 

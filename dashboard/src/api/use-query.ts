@@ -5,6 +5,10 @@ import { execute, Unauthenticated, type GraphQLErrorEntry } from './client';
 /** How long a page with missing parts waits before asking again by itself. */
 export const RETRY_MS = 10_000;
 
+/** Answers that asking again cannot change (a bad id, a refused argument). */
+const FINAL_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'QUERY_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED']);
+const worthRetrying = (errors: readonly GraphQLErrorEntry[]) => errors.some((e) => !FINAL_CODES.has(e.extensions?.code ?? ''));
+
 export type QueryState<T> =
   | { status: 'loading' }
   | { status: 'failed'; message: string }
@@ -37,10 +41,10 @@ export function useQuery<TResult, TVariables>(
         if (id !== latest.current) return;
         if (answer.data === null) {
           setState({ status: 'failed', message: answer.errors.map((e) => e.message).join('; ') || 'no data' });
-          again(RETRY_MS);
+          if (worthRetrying(answer.errors)) again(RETRY_MS);
         } else {
           setState({ status: 'done', data: answer.data, errors: answer.errors });
-          if (answer.errors.length > 0) again(RETRY_MS);
+          if (worthRetrying(answer.errors)) again(RETRY_MS);
           else if (options.pollMs) again(options.pollMs);
         }
       })
