@@ -20,7 +20,9 @@ function themed(option: EChartsCoreOption): EChartsCoreOption {
     ...option,
     ...(option.legend ? { legend: { textStyle: { color: text }, ...(option.legend as object) } } : {}),
     // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the CSP refuses.
-    ...(option.tooltip ? { tooltip: { renderMode: 'richText', ...(option.tooltip as object) } } : {}),
+    ...(option.tooltip
+      ? { tooltip: { renderMode: 'richText', backgroundColor: dark() ? '#161b22' : '#ffffff', borderColor: line, textStyle: { color: text }, ...(option.tooltip as object) } }
+      : {}),
     ...(option.xAxis ? { xAxis: { axisLine: { lineStyle: { color: line } }, axisLabel: { color: text }, ...(option.xAxis as object) } } : {}),
     ...(option.yAxis ? { yAxis: { splitLine: { lineStyle: { color: line } }, axisLabel: { color: text }, ...(option.yAxis as object) } } : {}),
   };
