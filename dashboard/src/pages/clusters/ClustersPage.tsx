@@ -111,6 +111,9 @@ function ClustersTable({ data, sort, descending, recentFrom, rangeFrom }: { data
                 <td className="num" title={c.efficiency ? `CPU ${formatPercent(c.efficiency.cpu)}, RAM ${formatPercent(c.efficiency.ram)}` : undefined}>
                   {c.efficiency ? (
                     <>
+                      {c.efficiency.total !== null && (
+                        <meter className="efficiency-meter" min={0} max={1} low={0.5} high={0.8} optimum={1} value={Math.min(c.efficiency.total, 1)} aria-hidden="true" />
+                      )}{' '}
                       {formatPercent(c.efficiency.total)}
                       <span className="muted small">
                         {' '}
