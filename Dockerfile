@@ -23,6 +23,7 @@ COPY subgraphs ./subgraphs
 COPY cli ./cli
 COPY dev ./dev
 COPY schema ./schema
+COPY dashboard ./dashboard
 RUN npm run build
 
 # Runtime: production dependencies from the lock file and the compiled dist/ only. No

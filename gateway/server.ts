@@ -16,6 +16,7 @@ import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
 import type { Logger } from '../lib/log';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
+import { createDashboard } from './dashboard/serve';
 import { createGraphiQL } from './graphiql/page';
 import { createGatewayMetrics } from './metrics';
 import { formatGatewayError } from './plugins/errors';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Pre-fills GraphiQL's variables (local stack: the demo organization). */
   graphiqlOrganizationId?: string;
+  /** Where the dashboard's build is (tests point it elsewhere). @default dashboard/dist */
+  dashboardDir?: string;
 }
 
 export interface Gateway {
@@ -45,7 +48,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function createGateway({ config, db, logger, graphiqlOrganizationId }: GatewayDeps): Promise<Gateway> {
+export async function createGateway({ config, db, logger, graphiqlOrganizationId, dashboardDir }: GatewayDeps): Promise<Gateway> {
   // A self-hosted, offline product never phones home: @apollo/gateway reports anonymous usage
   // to Apollo unless this is set, and reads it in its constructor.
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
@@ -102,6 +105,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     query: fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8'),
     variables: () => headlineVariables(graphiqlOrganizationId),
   });
+  const dashboard = createDashboard({ dir: dashboardDir });
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
@@ -111,7 +115,8 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       const exceeded = documentLimit(query, config.limits);
       if (exceeded) throw new HttpError(400, exceeded.message, ErrorCode.QUERY_TOO_COMPLEX, { limit: exceeded.limit });
     },
-    route: async (req, res) => graphiql(req, res),
+    // The dashboard owns / and its routes; GraphiQL keeps /graphql and /graphiql.
+    route: async (req, res) => dashboard(req, res) || graphiql(req, res),
     ready: () => subgraphsReachable([...sources.values()].map((s) => s.healthUrl)),
     context: async (req) => {
       let caller;

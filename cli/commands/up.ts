@@ -14,6 +14,8 @@ export function registerUpCommand(program: Command): void {
       const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
       process.stdout.write(
         `costgraph is up:\n${lines.join('\n')}\n` +
+          // The token rides in the fragment, which the browser never sends; the app stores and removes it.
+          `Open the dashboard at ${new URL('/', stack.endpoints.graphiql).origin}/#token=${stack.demo.token}\n` +
           `Open GraphiQL at ${stack.endpoints.graphiql} and set the header\n` +
           `  Authorization: Bearer ${stack.demo.token}\n` +
           `(organization ${stack.demo.organizationId}; a new token is issued at every start)\nPress Ctrl-C to stop.\n`,

@@ -1,0 +1,137 @@
+import { useMemo, useState } from 'react';
+import { ClustersDocument, type ClustersQuery } from '../../api/generated';
+import { describeMissing } from '../../api/missing';
+import { useQuery } from '../../api/use-query';
+import { Link, updateSearch, useLocation } from '../../app/router';
+import { Money } from '../../format/money';
+import { formatPercent } from '../../format/money-format';
+import { apiRange, recentWindow } from '../../range/range';
+import { RangePicker } from '../../range/RangePicker';
+import { useRange } from '../../range/use-range';
+import { Loading, MissingBanner, PageError, Panel } from '../../ui/Panel';
+import { CategoryBar, CategoryLegend } from './CategoryBar';
+import { FreshnessBadge } from './FreshnessBadge';
+import { freshnessOf, type Freshness } from './freshness';
+
+type SortKey = 'name' | 'total' | 'efficiency' | 'freshness';
+const SORTS: Record<SortKey, string> = { name: 'Cluster', total: 'Total', efficiency: 'Efficiency', freshness: 'Data' };
+const FRESHNESS_ORDER: Record<Freshness['state'], number> = { receiving: 0, stale: 1, silent: 2, never: 3 };
+
+/** Every cluster with its total, categories, efficiency and freshness: one request whatever their number. */
+export default function ClustersPage() {
+  const range = useRange();
+  const { search } = useLocation();
+  const [recent] = useState(() => recentWindow());
+  const variables = useMemo(() => ({ range: apiRange(range), recent }), [range.from, range.to, recent]);
+  const query = useQuery(ClustersDocument, variables);
+  const sort = (Object.keys(SORTS).includes(search.get('sort') ?? '') ? search.get('sort') : 'total') as SortKey;
+  const descending = (search.get('dir') ?? (sort === 'name' ? 'asc' : 'desc')) === 'desc';
+  return (
+    <>
+      <h1>Clusters</h1>
+      <RangePicker key={`${range.from}/${range.to}`} range={range} />
+      {query.status === 'loading' && <Loading what="the clusters" />}
+      {query.status === 'failed' && <PageError message={query.message} />}
+      {query.status === 'done' && (
+        <>
+          <MissingBanner lines={describeMissing(query.errors)} />
+          <ClustersTable data={query.data} sort={sort} descending={descending} recentFrom={recent.from} rangeFrom={apiRange(range).from} />
+        </>
+      )}
+    </>
+  );
+}
+
+function ClustersTable({ data, sort, descending, recentFrom, rangeFrom }: { data: ClustersQuery; sort: SortKey; descending: boolean; recentFrom: string; rangeFrom: string }) {
+  const org = data.organizations[0];
+  if (!org) return <p className="empty">This token sees no organization.</p>;
+  if (org.kubernetesClusterIds.length === 0)
+    return (
+      <p className="empty">
+        No clusters yet. <Link href="/connect">Connect a cluster</Link> or run <code>costgraph demo</code>.
+      </p>
+    );
+  if (!org.kubernetesCosts) return <Panel title="Clusters" failed="Kubernetes costs" />;
+  const recent = new Map((org.recent?.clusters ?? []).map((c) => [c.cloudAccount.id, c.lastSampleAt]));
+  // The earlier of the two windows looked at: a cluster created after it never sent anything.
+  const lookedBackTo = recentFrom < rangeFrom ? recentFrom : rangeFrom;
+  const rows = org.kubernetesCosts.clusters.map((c) => ({
+    ...c,
+    freshness: freshnessOf(recent.get(c.cloudAccount.id), c.lastSampleAt, c.cloudAccount.createdAt, lookedBackTo),
+  }));
+  const key = (r: (typeof rows)[number]): string | number =>
+    sort === 'name' ? r.cloudAccount.name.toLowerCase() : sort === 'total' ? (r.hasData ? r.totalCost : -1) : sort === 'efficiency' ? (r.efficiency?.total ?? -1) : FRESHNESS_ORDER[r.freshness.state];
+  rows.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return descending ? -order : order;
+  });
+  const header = (k: SortKey, numeric = false) => {
+    const active = sort === k;
+    const next = active ? (descending ? 'asc' : 'desc') : k === 'name' ? 'asc' : 'desc';
+    return (
+      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (descending ? 'descending' : 'ascending') : undefined}>
+        <button type="button" className="sort" onClick={() => updateSearch({ sort: k, dir: next }, { replace: true })}>
+          {SORTS[k]} {active ? (descending ? '▼' : '▲') : ''}
+        </button>
+      </th>
+    );
+  };
+  return (
+    <section className="panel" aria-labelledby="clusters-heading">
+      <h2 id="clusters-heading">
+        {rows.length} cluster{rows.length === 1 ? '' : 's'}, <Money value={org.kubernetesCosts.totalCost} currency={org.currency} /> in total
+      </h2>
+      <CategoryLegend />
+      <div className="table-scroll">
+        <table className="clusters">
+          <thead>
+            <tr>
+              {header('name')}
+              {header('total', true)}
+              <th scope="col">Categories</th>
+              <th scope="col" className="num">
+                Network
+              </th>
+              {header('efficiency', true)}
+              {header('freshness')}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((c) => (
+              <tr key={c.cloudAccount.id} data-cluster={c.cloudAccount.id}>
+                <th scope="row" className="text-cell">
+                  <Link href={`/clusters/${c.cloudAccount.id}${window.location.search}`}>{c.cloudAccount.name}</Link>
+                </th>
+                <td className="num" data-column="total">
+                  <Money value={c.hasData ? c.totalCost : null} currency={org.currency} />
+                </td>
+                <td className="bar-cell">{c.hasData ? <CategoryBar breakdown={c.breakdown} currency={org.currency} /> : <span className="no-data">no data</span>}</td>
+                <td className="num">{c.hasData ? <Money value={c.breakdown.network} currency={org.currency} empty="unknown" /> : <span className="no-data">no data</span>}</td>
+                <td className="num" title={c.efficiency ? `CPU ${formatPercent(c.efficiency.cpu)}, RAM ${formatPercent(c.efficiency.ram)}` : undefined}>
+                  {c.efficiency ? (
+                    <>
+                      {c.efficiency.total !== null && (
+                        <meter className="efficiency-meter" min={0} max={1} low={0.5} high={0.8} optimum={1} value={Math.min(c.efficiency.total, 1)} aria-hidden="true" />
+                      )}{' '}
+                      {formatPercent(c.efficiency.total)}
+                      <span className="muted small">
+                        {' '}
+                        (CPU {formatPercent(c.efficiency.cpu)}, RAM {formatPercent(c.efficiency.ram)})
+                      </span>
+                    </>
+                  ) : (
+                    <span className="no-data">no data</span>
+                  )}
+                </td>
+                <td>
+                  <FreshnessBadge freshness={c.freshness} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
