@@ -1,6 +1,8 @@
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { createKubernetesCluster, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
-import { createOrganization } from '../../lib/accounts/repository';
+import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
+import { createLoaders } from '../../subgraphs/expenses/loaders';
+import { countingDatabase } from '../helpers/counting-database';
 import type { LocalPrometheus } from '../../dev/local-prometheus';
 import { runCostgraph } from '../helpers/cli';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases';
@@ -43,6 +45,7 @@ describe('cluster ingest status through the API and the CLI (postgres)', () => {
   let org: string;
   let otherOrgToken: string;
   let token: string;
+  let aws: string;
 
   const cli = (args: string[], env: Record<string, string> = {}) => runCostgraph(args, { DATABASE_URL: t.url, DATA_DIR: stack.dir, ...env });
   const status = async (id: string, as = token) => {
@@ -56,6 +59,7 @@ describe('cluster ingest status through the API and the CLI (postgres)', () => {
     org = (await createOrganization(t.db, 'Ingest Status')).id;
     sending = await createKubernetesCluster(t.db, org, 'sending', 'http://unused');
     silent = await createKubernetesCluster(t.db, org, 'silent', 'http://unused');
+    aws = (await createCloudAccount(t.db, { organizationId: org, name: 'billing', type: 'aws', providerAccountId: '123456789012' })).id;
     token = (await createApiToken(t.db, org, 'test')).token;
     otherOrgToken = (await createApiToken(t.db, (await createOrganization(t.db, 'Other')).id, 'test')).token;
     stack = await startTestStack(t.db, { INGEST_STATUS_FLUSH_INTERVAL: '300ms' });
@@ -88,8 +92,10 @@ describe('cluster ingest status through the API and the CLI (postgres)', () => {
       expect.arrayContaining([
         [sending.cloudAccount.id, 'RECEIVING'],
         [silent.cloudAccount.id, 'NEVER'],
+        [aws, undefined],
       ]),
     );
+    expect(list.data!.organization.cloudAccounts.find((a) => a.id === aws)!.ingestStatus).toBeNull();
 
     const listed = await cli(['cluster', 'list', '--org', org, '--json']);
     expect(listed.stderr).toBe('');
@@ -103,6 +109,15 @@ describe('cluster ingest status through the API and the CLI (postgres)', () => {
     expect(table.stdout).toMatch(new RegExp(`^sending\\s+${sending.cloudAccount.id}\\s+receiving\\s+\\d{4}-`, 'm'));
     expect(table.stdout).toMatch(new RegExp(`^silent\\s+${silent.cloudAccount.id}\\s+never\\s+-$`, 'm'));
   }, 60_000);
+
+  it('loads the status of any number of clusters in one batch', async () => {
+    const counting = countingDatabase(t.db);
+    const loaders = createLoaders(counting, [org]);
+    const statuses = await Promise.all([sending, silent].map((c) => loaders.ingestStatus.load(c.cloudAccount.id)));
+    expect(statuses.map((s) => s.cloudAccountId)).toEqual([sending.cloudAccount.id, silent.cloudAccount.id]);
+    // The status row and the last hour's counts: two statements for the whole list.
+    expect(counting.statements).toHaveLength(2);
+  });
 
   it('shows the reason of a refused body', async () => {
     const refused = await post(`${stack.ingest.url}/api/v1/write`, 'not a remote-write body', { ...REMOTE_WRITE_HEADERS, Authorization: basicAuth(silent.username, silent.password) });
