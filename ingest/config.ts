@@ -31,6 +31,13 @@ export interface IngestConfig {
   allowList: string[] | '*';
   /** How long a cluster credential is trusted before re-reading it. @default 30s */
   credentialTtlMs: number;
+  /**
+   * Longest time between writes of the per-cluster ingest status to the database; each
+   * flush is one statement per cluster that sent, whatever the request rate. @default 5s
+   */
+  statusFlushIntervalMs: number;
+  /** How often the per-cluster metrics are refreshed from the database (creation times, deletions). @default 60s */
+  clusterMetricsRefreshMs: number;
 }
 
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
@@ -51,5 +58,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     maxLabelValueLength: intVar(env, 'INGEST_MAX_LABEL_VALUE_LENGTH', 4096, 1),
     allowList: allow.length === 1 && allow[0] === '*' ? '*' : allow,
     credentialTtlMs: durationVar(env, 'INGEST_CREDENTIAL_TTL', 30_000),
+    statusFlushIntervalMs: durationVar(env, 'INGEST_STATUS_FLUSH_INTERVAL', 5_000, 100, TIMEOUT_MAX_MS),
+    clusterMetricsRefreshMs: durationVar(env, 'INGEST_CLUSTER_METRICS_REFRESH', 60_000, 100, TIMEOUT_MAX_MS),
   };
 }

@@ -43,6 +43,23 @@ export function createIngestMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    clusterLastSample: new client.Gauge({
+      name: 'costgraph_ingest_cluster_last_sample_timestamp_seconds',
+      help: 'Newest sample timestamp accepted per live cluster (this worker and, after each refresh, every worker)',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    clusterCreated: new client.Gauge({
+      name: 'costgraph_cluster_created_timestamp_seconds',
+      help: 'Creation time of each live Kubernetes cluster, so a cluster that never sent can be told apart',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    statusWriteFailures: new client.Counter({
+      name: 'costgraph_ingest_status_write_failures_total',
+      help: 'Per-cluster ingest status writes that failed (retried on the next flush)',
+      registers: [registry],
+    }),
     inflightBytes: new client.Gauge({
       name: 'costgraph_ingest_inflight_bytes',
       help: 'Request bytes held by requests in progress',

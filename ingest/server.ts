@@ -10,6 +10,8 @@ import { describe, processWriteRequest } from './pipeline/process';
 import { compress, decompressSync } from '../lib/remote-write/snappy-block';
 import type { ValidationLimits } from './pipeline/validate';
 import type { Sink } from './sink/sink';
+import type { IngestStatusRecorder } from './status/accumulator';
+import { ClusterMetrics } from './status/cluster-metrics';
 
 export interface IngestDeps {
   config: IngestConfig;
@@ -17,12 +19,15 @@ export interface IngestDeps {
   sink: Sink;
   logger: Logger;
   metrics?: IngestMetrics;
+  /** Where per-cluster status goes (memory only: the request path never waits on it). */
+  status?: IngestStatusRecorder;
   now?: () => number;
 }
 
 export interface IngestServer {
   server: http.Server;
   metrics: IngestMetrics;
+  clusterMetrics: ClusterMetrics;
 }
 
 const WRITE_PATHS = new Set(['/api/v1/write', '/storage/api/v2/write']);
@@ -36,6 +41,8 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
   const rateLimiter = new TenantRateLimiter(config.samplesPerSecondPerTenant, 2, now);
   const inflight = new InflightBytes(config.maxInflightBytes);
   const allowList = config.allowList === '*' ? undefined : new Set(config.allowList);
+  const clusterMetrics = new ClusterMetrics(metrics);
+  const status: IngestStatusRecorder = deps.status ?? { accepted() {}, dropped() {}, refused() {} };
 
   const limits = (): ValidationLimits => {
     const t = now();
@@ -52,6 +59,16 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
   async function handleWrite(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new IngestError(405, 'use POST', { Allow: 'POST' });
     const tenant = await auth.authenticate(req.headers);
+    // Refusals are recorded only once the cluster is authenticated: anyone could name a tenant.
+    try {
+      await handleAuthenticatedWrite(req, res, tenant);
+    } catch (error) {
+      status.refused(tenant, asIngestError(error).message, now());
+      throw error;
+    }
+  }
+
+  async function handleAuthenticatedWrite(req: http.IncomingMessage, res: http.ServerResponse, tenant: string): Promise<void> {
     checkContentHeaders(req);
     const declaredLength = Number(req.headers['content-length'] ?? NaN);
     if (declaredLength > config.maxBodyBytes) throw new IngestError(413, `body of ${declaredLength} bytes exceeds the limit of ${config.maxBodyBytes} bytes`);
@@ -65,7 +82,10 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
       const decoded = decompressSync(body, config.maxDecodedBytes);
       const processed = processWriteRequest(decoded, tenant, limits());
       metrics.samplesReceived.inc({ tenant }, processed.receivedSamples);
-      for (const [reason, count] of processed.droppedSamples) metrics.samplesDropped.inc({ tenant, reason }, count);
+      for (const [reason, count] of processed.droppedSamples) {
+        metrics.samplesDropped.inc({ tenant, reason }, count);
+        status.dropped(tenant, reason, count);
+      }
       for (const [reason, count] of processed.droppedSeries) metrics.seriesDropped.inc({ tenant, reason }, count);
       if (processed.droppedSeries.size > 0) {
         logger.debug({ tenant, dropped: describe(processed.droppedSeries) }, 'series dropped');
@@ -82,9 +102,13 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
       switch (result.kind) {
         case 'accepted':
           metrics.samplesAccepted.inc({ tenant }, processed.acceptedSamples);
+          status.accepted(tenant, processed.acceptedSamples, processed.newestTimestamp, now());
+          if (processed.newestTimestamp !== undefined) clusterMetrics.sampleSeen(tenant, processed.newestTimestamp);
           res.writeHead(204).end();
           return;
         case 'rejected':
+          // The sender drops data answered with a 4xx: these samples are lost.
+          status.dropped(tenant, 'store_rejected', processed.acceptedSamples);
           throw new IngestError(400, `store rejected the data: ${result.message}`);
         case 'unavailable':
           logger.warn({ tenant, reason: result.message }, 'store unavailable');
@@ -137,7 +161,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
-  return { server, metrics };
+  return { server, metrics, clusterMetrics };
 }
 
 function checkContentHeaders(req: http.IncomingMessage): void {

@@ -7,18 +7,33 @@ import type { IngestConfig } from './config';
 import { createIngestServer, type IngestServer } from './server';
 import { RemoteWriteSink } from './sink/remote-write-sink';
 import type { Sink } from './sink/sink';
+import { IngestStatusAccumulator } from './status/accumulator';
+import { IngestStatusFlusher } from './status/flusher';
 
 export interface RunningIngest extends IngestServer {
   url: string;
+  /** Writes the per-cluster status gathered so far (tests; it also runs on its own timer and on close). */
+  flushStatus(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Wires the ingest worker to its database and store and starts listening. */
-export async function startIngest(deps: { config: IngestConfig; db: Database; logger: Logger; sink?: Sink }): Promise<RunningIngest> {
+export async function startIngest(deps: { config: IngestConfig; db: Database; logger: Logger; sink?: Sink; statusDb?: Database }): Promise<RunningIngest> {
   const { config, db, logger } = deps;
   const sink = deps.sink ?? new RemoteWriteSink({ url: config.receiveUrl, timeoutMs: config.forwardTimeoutMs });
   const auth = new ClusterAuthenticator((id) => findClusterCredential(db, id), { credentialTtlMs: config.credentialTtlMs });
-  const ingest = createIngestServer({ config, auth, sink, logger });
+  const status = new IngestStatusAccumulator();
+  const ingest = createIngestServer({ config, auth, sink, logger, status });
+  const flusher = new IngestStatusFlusher(deps.statusDb ?? db, status, logger, {
+    intervalMs: config.statusFlushIntervalMs,
+    onFailure: () => ingest.metrics.statusWriteFailures.inc(),
+  });
+  flusher.start();
+  const refreshClusters = () =>
+    ingest.clusterMetrics.refresh(db).catch((error: unknown) => logger.warn({ err: error }, 'cluster metrics refresh failed; keeping the last values'));
+  await refreshClusters();
+  const refresher = setInterval(() => void refreshClusters(), config.clusterMetricsRefreshMs);
+  refresher.unref();
   await new Promise<void>((resolve, reject) => {
     ingest.server.once('error', reject);
     ingest.server.listen(config.port, config.host, () => resolve());
@@ -29,9 +44,13 @@ export async function startIngest(deps: { config: IngestConfig; db: Database; lo
   return {
     ...ingest,
     url,
+    flushStatus: () => flusher.flush(),
     close: async () => {
+      clearInterval(refresher);
       ingest.server.closeAllConnections();
       await new Promise<void>((resolve) => ingest.server.close(() => resolve()));
+      // After the server stops taking writes, so nothing recorded is left behind.
+      await flusher.close();
       sink.close();
     },
   };

@@ -56,6 +56,8 @@ export interface PassThroughResult {
   encoded?: Uint8Array;
   receivedSamples: number;
   acceptedSamples: number;
+  /** The newest kept sample's timestamp (ms), when any was kept. */
+  newestTimestamp?: number;
   keptSeries: number;
   totalSeries: number;
   droppedSamples: Map<DropReason, number>;
@@ -233,6 +235,9 @@ class PassThrough {
       return;
     }
     this.result.acceptedSamples += keptSamples;
+    // filterSamples leaves the kept samples sorted by time: the last one is the newest.
+    const newest = samples[keptSamples - 1].timestamp;
+    if (this.result.newestTimestamp === undefined || newest > this.result.newestTimestamp) this.result.newestTimestamp = newest;
     this.kept.push(this.place(copyable && !this.reordered, samples, keptSamples));
   }
 

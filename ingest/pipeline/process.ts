@@ -8,6 +8,8 @@ export interface ProcessedRequest {
   encoded?: Uint8Array;
   receivedSamples: number;
   acceptedSamples: number;
+  /** The newest forwarded sample's timestamp (ms), when any is forwarded. */
+  newestTimestamp?: number;
   droppedSamples: Map<DropReason, number>;
   droppedSeries: Map<DropReason, number>;
   metadataOnly: boolean;
@@ -46,6 +48,7 @@ function reference(decoded: Uint8Array, tenant: string, limits: ValidationLimits
     encoded: forward ? encodeWriteRequest(validation.series, request.metadata) : undefined,
     receivedSamples,
     acceptedSamples: validation.samples,
+    newestTimestamp: validation.newestTimestamp,
     keptSeries: validation.series.length,
     totalSeries: request.timeseries.length,
     droppedSamples: validation.droppedSamples,
@@ -70,7 +73,7 @@ function finish(outcome: Outcome): ProcessedRequest {
     // Metadata alone is not forwarded: the Prometheus 2.42 receiver ignores remote-write metadata.
     return base;
   }
-  return { ...base, encoded: outcome.encoded };
+  return { ...base, encoded: outcome.encoded, newestTimestamp: outcome.newestTimestamp };
 }
 
 export function describe(counts: Map<DropReason, number>): string {

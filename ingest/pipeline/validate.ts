@@ -46,6 +46,8 @@ export interface ValidationLimits {
 export interface ValidationResult {
   series: TimeSeries[];
   samples: number;
+  /** The newest kept sample's timestamp (ms), when any was kept. */
+  newestTimestamp?: number;
   /** Samples dropped, by reason (a dropped series counts all its samples). */
   droppedSamples: Map<DropReason, number>;
   droppedSeries: Map<DropReason, number>;
@@ -126,6 +128,7 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
       continue;
     }
     result.samples += kept;
+    result.newestTimestamp = Math.max(result.newestTimestamp ?? Number.NEGATIVE_INFINITY, series.samples[kept - 1].timestamp);
     result.series.push(series);
   }
   return result;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { enumVar, optionalStringVar, stringVar, urlVar } from './env';
+import { durationVar, enumVar, optionalStringVar, stringVar, urlVar } from './env';
 import { LOG_LEVELS, type LogLevel } from '../log';
 
 type Env = Record<string, string | undefined>;
@@ -14,6 +14,11 @@ export interface CommonConfig {
   publicIngestUrl: string;
   /** @default info */
   logLevel: LogLevel;
+  /**
+   * A cluster whose last accepted write is older than this is reported stale, rather than
+   * receiving, by the API and the CLI. @default 15m
+   */
+  ingestStaleAfterMs: number;
 }
 
 export function loadCommonConfig(env: Env = process.env): CommonConfig {
@@ -22,5 +27,6 @@ export function loadCommonConfig(env: Env = process.env): CommonConfig {
     databaseUrl: optionalStringVar(env, 'DATABASE_URL'),
     publicIngestUrl: urlVar(env, 'PUBLIC_INGEST_URL', 'http://127.0.0.1:4100/api/v1/write'),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    ingestStaleAfterMs: durationVar(env, 'INGEST_STALE_AFTER', 15 * 60_000, 1_000),
   };
 }

@@ -7,8 +7,10 @@ export interface ExpensesContext {
   db: Database;
   loaders: Loaders;
   publicIngestUrl: string;
+  /** When a cluster's last accepted write makes it stale (INGEST_STALE_AFTER). */
+  ingestStaleAfterMs: number;
 }
 
-export function buildExpensesContext(db: Database, publicIngestUrl: string) {
-  return (caller: CallerContext): ExpensesContext => ({ caller, db, publicIngestUrl, loaders: createLoaders(db, caller.organizationIds) });
+export function buildExpensesContext(db: Database, settings: { publicIngestUrl: string; ingestStaleAfterMs: number }) {
+  return (caller: CallerContext): ExpensesContext => ({ caller, db, ...settings, loaders: createLoaders(db, caller.organizationIds) });
 }

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { findCloudAccounts, findOrganizations, listCloudAccounts } from '../../lib/accounts/repository';
 import type { CloudAccount, Organization } from '../../lib/accounts/types';
 import type { Database } from '../../lib/db/database';
+import { loadIngestStatuses, type IngestStatus } from '../../lib/accounts/ingest-status';
 import { breakdownWithSummary, summarize, type BreakdownEntry, type ExpenseDimension, type ExpenseScope } from './data/queries';
 
 /**
@@ -20,6 +21,12 @@ export function createLoaders(db: Database, organizationIds: readonly string[]) 
       const found = await findCloudAccounts(db, ids);
       const byId = new Map(found.filter((a) => allowed.has(a.organizationId)).map((a) => [a.id, a]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    // Keyed by clusters the caller was already allowed to load (CloudAccount's parent), so a
+    // list of clusters costs one batch; the resolver checks the organization again.
+    ingestStatus: new DataLoader<string, IngestStatus>(async (ids) => {
+      const statuses = await loadIngestStatuses(db, ids);
+      return ids.map((id) => statuses.get(id) ?? new Error(`no ingest status for ${id}`));
     }),
     accountsOfOrganization: new DataLoader<string, CloudAccount[]>(async (orgIds) => {
       const accounts = await listCloudAccounts(db, orgIds.filter((id) => allowed.has(id)));

@@ -1,6 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError } from 'graphql';
 import { isId } from '../../lib/accounts/ids';
+import { sendingState, type IngestStatus } from '../../lib/accounts/ingest-status';
 import type { CloudAccount, CloudAccountType, Organization } from '../../lib/accounts/types';
 import { ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from './data/queries';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
@@ -85,6 +86,11 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
     type: (account: CloudAccount) => account.type.toUpperCase(),
     provider: (account: CloudAccount) => PROVIDER_NAMES[account.type],
     organization: (account: CloudAccount, _: unknown, ctx: ExpensesContext) => ctx.loaders.organization.load(account.organizationId),
+    ingestStatus: (account: CloudAccount, _: unknown, ctx: ExpensesContext) =>
+      account.type === 'kubernetes' && ctx.caller.organizationIds.includes(account.organizationId) ? ctx.loaders.ingestStatus.load(account.id) : null,
+  },
+  IngestStatus: {
+    state: (status: IngestStatus, _: unknown, ctx: ExpensesContext) => sendingState(status, Date.now(), ctx.ingestStaleAfterMs).toUpperCase(),
   },
   ExpenseReport: {
     totalCost: async (report: ReportParent, _: unknown, ctx: ExpensesContext) => (await typed(() => ctx.loaders.summary.load(report.scope))).totalCost,

@@ -35,7 +35,7 @@ export async function createExpensesSubgraph({ config, db, logger }: ExpensesDep
         return false;
       }
     },
-    buildContext: buildExpensesContext(db, config.common.publicIngestUrl),
+    buildContext: buildExpensesContext(db, config.common),
   });
   return { server, close: () => apollo.stop() };
 }

@@ -19,14 +19,12 @@ const MONITORING = path.join(ROOT, 'deploy', 'monitoring');
 const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 
 /**
- * Metrics the alerts and the dashboard use before any service exports them: the per-cluster
- * ingest status (the newest sample received per cluster, and each live cluster's creation
- * time, so "stopped sending" and "never sent" can be told apart). While no service exports
- * any per-cluster status metric they are accepted as pending; as soon as one does (a name
- * matching PENDING_FAMILY), every name here must be exported exactly, so a misspelling on
- * either side fails this test, and the entries are then to be deleted from this list.
+ * Metrics the alerts and the dashboard may use before any service exports them, while no
+ * service exports any per-cluster status metric (a name matching PENDING_FAMILY). Ingest now
+ * exports the per-cluster status, so every name used must be exported exactly and the list is
+ * empty.
  */
-const PENDING = ['costgraph_ingest_cluster_last_sample_timestamp_seconds', 'costgraph_cluster_created_timestamp_seconds'];
+const PENDING: string[] = [];
 const PENDING_FAMILY = /^costgraph_(ingest_)?cluster_(?!data_age)/;
 
 /** Grafana's variables, replaced by what Grafana would send for a typical view. */

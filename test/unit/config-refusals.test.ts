@@ -44,6 +44,8 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['common', 'PUBLIC_INGEST_URL', 'not a url', /not a URL/],
   ['common', 'LOG_LEVEL', 'verbose', /expected one of fatal, error, warn, info, debug, trace, silent/],
   ['common', 'LOG_LEVEL', 'information', /expected one of/],
+  ['common', 'INGEST_STALE_AFTER', 'a while', /expected a duration/],
+  ['common', 'INGEST_STALE_AFTER', '0s', /expected a duration between/],
   // ingest/config.ts
   ['ingest', 'INGEST_PORT', '65536', /between 0 and 65535/],
   ['ingest', 'INGEST_PORT', '-1', /between 0 and 65535/],
@@ -67,6 +69,9 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['ingest', 'INGEST_MAX_LABEL_NAME_LENGTH', '0', /between 1 and/],
   ['ingest', 'INGEST_MAX_LABEL_VALUE_LENGTH', 'many', /expected an integer/],
   ['ingest', 'INGEST_CREDENTIAL_TTL', 'forever', /expected a duration/],
+  ['ingest', 'INGEST_STATUS_FLUSH_INTERVAL', 'often', /expected a duration/],
+  ['ingest', 'INGEST_STATUS_FLUSH_INTERVAL', '0s', /expected a duration between/],
+  ['ingest', 'INGEST_CLUSTER_METRICS_REFRESH', '1ms', /expected a duration between/],
   // A set but empty allow-list would drop every sample while answering 204.
   ['ingest', 'INGEST_ALLOWED_METRICS', ',', /expected a comma-separated list/],
   // gateway/config.ts

@@ -62,6 +62,8 @@ function compareWithReference(raw: Uint8Array, limits: ValidationLimits = LIMITS
     encoded: fast.keptSeries > 0 ? decodeWriteRequest(fast.encoded as Uint8Array) : undefined,
     receivedSamples: fast.receivedSamples,
     acceptedSamples: fast.acceptedSamples,
+    // Only reported with something to forward, as processWriteRequest does.
+    newestTimestamp: fast.keptSeries > 0 ? fast.newestTimestamp : undefined,
     droppedSamples: Object.fromEntries(fast.droppedSamples),
     droppedSeries: Object.fromEntries(fast.droppedSeries),
     metadataOnly: fast.totalSeries === 0,
