@@ -159,7 +159,7 @@ export interface SyntheticCluster {
   tenantId: string;
   startMs: number;
   endMs: number;
-  intervalSeconds: 60 | 300;
+  intervalSeconds: number;
   nodes: SyntheticNode[];
   volumes?: SyntheticVolume[];
   loadBalancers?: SyntheticLoadBalancer[];

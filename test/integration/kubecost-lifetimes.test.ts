@@ -52,7 +52,7 @@ function cluster(intervalSeconds: number): SyntheticCluster {
     startMs: D0 - HOUR_MS,
     endMs: D0 + 2 * DAY_MS + HOUR_MS,
     // The generator works at any interval; its type lists the demo's.
-    intervalSeconds: intervalSeconds as SyntheticCluster['intervalSeconds'],
+    intervalSeconds,
     nodes: [
       { name: 'base-1', cpuPrice: 0.031611, ramPrice: 0.004237, cores: 16, memoryBytes: 64 * GIB },
       // Leaves at 60% of the range.

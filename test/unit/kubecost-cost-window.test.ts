@@ -1,5 +1,6 @@
 import { costWindow, seriesBucketCount, seriesBuckets, subquery } from '../../subgraphs/kubecost/costs/window';
 import { seededRandom } from '../../dev/seeded-random';
+import { intervalInstants } from '../../subgraphs/kubecost/costs/scrape-interval';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -55,5 +56,18 @@ describe('series buckets', () => {
         count: buckets.length,
       });
     }
+  });
+});
+
+describe('scrape interval instants', () => {
+  it('are measured up to now when the range reaches into the future, floored to the minute', () => {
+    const now = D0 + 10 * DAY + 5 * HOUR + 123_456;
+    const instants = intervalInstants(D0, D0 + 30 * DAY, now);
+    const minute = Math.floor(now / 60_000) * 60_000;
+    expect(Math.max(...instants)).toBe(minute - 1);
+    expect(instants.every((t) => t >= D0 && t < minute)).toBe(true);
+    // A closed range, or one wholly in the future, keeps its own end.
+    expect(Math.max(...intervalInstants(D0, D0 + DAY, now))).toBe(D0 + DAY - 1);
+    expect(Math.max(...intervalInstants(now + DAY, now + 2 * DAY, now))).toBe(now + 2 * DAY - 1);
   });
 });
