@@ -198,6 +198,7 @@ async function main(): Promise<void> {
       });
       await writeSeries(prometheus.url, series, { concurrency: 2 });
     }
+    await prometheus.settled();
     const focus = path.join(dir, 'focus.csv');
     const csv = fs.readFileSync(path.join(FIXTURES, 'focus', 'focus-1.0-sample.csv'), 'utf8');
     fs.writeFileSync(focus, shiftFocusDates(csv, daysBetween(new Date('2024-10-01T00:00:00Z'), new Date(END))));

@@ -7,7 +7,6 @@ import {
   clusterSeriesSpecs,
   GIB,
   HOUR_MS,
-  MINUTE_MS,
   type SeriesSpec,
   type SyntheticCluster,
   type SyntheticSeries,
@@ -156,31 +155,4 @@ export async function backfill(url: string, clusters: readonly SyntheticCluster[
     agent.destroy();
   }
   return { samples, requests };
-}
-
-/** Waits until Prometheus has compacted its head down to the last few hours (2h blocks behind a 3h head). */
-export async function waitForCompaction(url: string, newestMs: number, timeoutMs = 15 * MINUTE_MS): Promise<number> {
-  const started = Date.now();
-  const gauge = async (name: string) => {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    return match ? Number(match[1]) : NaN;
-  };
-  let stableSince = 0;
-  let lastCompactions = -1;
-  while (Date.now() - started < timeoutMs) {
-    const headMin = await gauge('prometheus_tsdb_head_min_time');
-    const compactions = await gauge('prometheus_tsdb_compactions_total');
-    // The head keeps at most ~3h of in-order data once compaction has caught up.
-    if (headMin >= newestMs - 4 * HOUR_MS) {
-      if (compactions !== lastCompactions) {
-        lastCompactions = compactions;
-        stableSince = Date.now();
-      } else if (Date.now() - stableSince > 15_000) {
-        return Date.now() - started;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-  throw new Error(`Prometheus did not compact within ${timeoutMs} ms`);
 }

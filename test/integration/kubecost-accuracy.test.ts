@@ -376,6 +376,7 @@ describe('Kubecost cost model accuracy against a real Prometheus 2.42', () => {
     all.push(...replaySeries());
     const started = Date.now();
     const stats = await writeSeries(store.url, all, { maxSamplesPerRequest: 5000 });
+    await store.settled();
     if (process.env.ACCURACY_REPORT) seen.push(`wrote ${stats.samples} samples of ${all.length} series in ${stats.requests} requests, ${Date.now() - started} ms`);
   }, 120_000);
 

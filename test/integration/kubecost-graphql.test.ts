@@ -146,6 +146,7 @@ describe('kubecost GraphQL fields against a real Prometheus', () => {
     // the out-of-order head, whose compaction Prometheus 2.42 can race with a query; once in
     // CI a namespace's volume cost then came back 41 minutes short.
     await writeSeries(store.url, Object.values(clusters).flatMap(clusterSeries));
+    await store.settled();
     const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
   }, 60_000);

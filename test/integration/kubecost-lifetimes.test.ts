@@ -103,6 +103,7 @@ describe('Kubecost running time of objects that come and go, without stale marke
     const all = Object.values(clusters).flatMap((c) => withoutStaleMarkers(clusterSeries(c)));
     expect(all.some((s) => s.samples.some((x) => isStaleMarker(x.value)))).toBe(false);
     await writeSeries(store.url, all, { maxSamplesPerRequest: 20000, concurrency: 2 });
+    await store.settled();
   }, 180_000);
 
   afterAll(async () => {

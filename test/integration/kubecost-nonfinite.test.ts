@@ -82,6 +82,7 @@ describe('Kubecost costs with a non-finite price in the store', () => {
       ),
     );
     await writeSeries(store.url, series, { maxSamplesPerRequest: 20000 });
+    await store.settled();
     const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
   }, 120_000);

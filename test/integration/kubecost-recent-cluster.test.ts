@@ -42,6 +42,7 @@ describe('a recently connected cluster in ranges that end in the future', () => 
     client = new ThanosClient({ url: store.url, timeoutMs: 30000, immutableAfterMs: 600000, recentTtlMs: 60000, cacheBytes: 0, metrics: createKubecostMetrics() });
     // Still running: no stale marker ends its series.
     await writeClusters(store.url, [{ cluster }], { live: true });
+    await store.settled();
   }, 120_000);
 
   afterAll(async () => {

@@ -75,6 +75,7 @@ describe('kubecost subgraph over HTTP against a real Prometheus', () => {
     for (let i = 0; i < 100; i++) clustersA.push((await createCloudAccount(t.db, { organizationId: orgA, name: `a-${i}`, type: 'kubernetes' })).id);
     clusterB = (await createCloudAccount(t.db, { organizationId: orgB, name: 'b-0', type: 'kubernetes' })).id;
     await writeClusters(store.url, [...clustersA.slice(0, 10).map((tenant, i) => ({ tenant, cores: i + 1 })), { tenant: clusterB, cores: 64 }]);
+    await store.settled();
     const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
     metricsUrl = subgraph.url.replace(/\/graphql$/, '/metrics');

@@ -49,6 +49,7 @@ describe('Kubecost windows and buckets agree', () => {
     store = await startLocalPrometheus({ dataDir: dir, port: 0 });
     client = new ThanosClient({ url: store.url, timeoutMs: 30000, immutableAfterMs: 600000, recentTtlMs: 60000, cacheBytes: 0, metrics: createKubecostMetrics() });
     await writeSeries(store.url, clusterSeries(cluster), { maxSamplesPerRequest: 20000 });
+    await store.settled();
   }, 120_000);
 
   afterAll(async () => {
