@@ -50,7 +50,7 @@ export function registerServeCommands(program: Command): void {
     .addArgument(new Argument('<service>', 'the service to run').choices(SERVICE_NAMES))
     .action(async (name: string) => {
       const common = loadCliConfig();
-      const logger = createLogger(name, common.logLevel);
+      const logger = createLogger(name, { level: common.logLevel, format: common.logFormat });
       let db: Database | undefined;
       const open = async () => (db = await openServiceDatabase(common));
       let service: Running;

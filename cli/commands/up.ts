@@ -9,7 +9,8 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run the whole stack with embedded defaults until Ctrl-C')
     .action(async () => {
-      const logger = createLogger('costgraph', loadCliConfig({ always: true }).logLevel);
+      const config = loadCliConfig({ always: true });
+      const logger = createLogger('costgraph', { level: config.logLevel, format: config.logFormat });
       const stack = await startStack(logger);
       const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
       process.stdout.write(

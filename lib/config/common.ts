@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { durationVar, enumVar, optionalStringVar, stringVar, urlVar } from './env';
-import { LOG_LEVELS, type LogLevel } from '../log';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 
 type Env = Record<string, string | undefined>;
 
@@ -14,6 +14,8 @@ export interface CommonConfig {
   publicIngestUrl: string;
   /** @default info */
   logLevel: LogLevel;
+  /** JSON lines, or readable lines; `auto` picks readable when stderr is a terminal. @default auto */
+  logFormat: LogFormat;
   /**
    * A cluster whose last accepted write is older than this is reported stale, rather than
    * receiving, by the API and the CLI. @default 15m
@@ -27,6 +29,7 @@ export function loadCommonConfig(env: Env = process.env): CommonConfig {
     databaseUrl: optionalStringVar(env, 'DATABASE_URL'),
     publicIngestUrl: urlVar(env, 'PUBLIC_INGEST_URL', 'http://127.0.0.1:4100/api/v1/write'),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: enumVar(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     ingestStaleAfterMs: durationVar(env, 'INGEST_STALE_AFTER', 15 * 60_000, 1_000),
   };
 }

@@ -9,7 +9,7 @@ import { runUntilSignal } from './signals';
 export function runService(name: string, start: (logger: Logger, common: CommonConfig) => Promise<() => Promise<void>>): void {
   const run = async () => {
     const common = loadCommonConfig();
-    const logger = createLogger(name, common.logLevel);
+    const logger = createLogger(name, { level: common.logLevel, format: common.logFormat });
     const stop = await start(logger, common);
     await runUntilSignal(logger, stop);
   };

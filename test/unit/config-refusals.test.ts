@@ -44,6 +44,7 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['common', 'PUBLIC_INGEST_URL', 'not a url', /not a URL/],
   ['common', 'LOG_LEVEL', 'verbose', /expected one of fatal, error, warn, info, debug, trace, silent/],
   ['common', 'LOG_LEVEL', 'information', /expected one of/],
+  ['common', 'LOG_FORMAT', 'yaml', /expected one of auto, json, pretty/],
   ['common', 'INGEST_STALE_AFTER', 'a while', /expected a duration/],
   ['common', 'INGEST_STALE_AFTER', '0s', /expected a duration between/],
   // ingest/config.ts
