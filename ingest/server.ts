@@ -21,6 +21,11 @@ export interface IngestDeps {
   metrics?: IngestMetrics;
   /** Where per-cluster status goes (memory only: the request path never waits on it). */
   status?: IngestStatusRecorder;
+  /**
+   * Records samples older than a closed hour before the write is acknowledged, so the
+   * cluster's cost rollups from that hour on are recomputed (lib/cost-rollups/late-samples.ts).
+   */
+  markLateSamples?: (tenant: string, oldestSampleMs: number) => Promise<unknown>;
   now?: () => number;
 }
 
@@ -101,6 +106,13 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
       metrics.forwardDuration.observe({ outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);
       switch (result.kind) {
         case 'accepted':
+          if (deps.markLateSamples && processed.oldestTimestamp !== undefined) {
+            // Stored before the 204: a sender that is told "written" must see its late data counted.
+            await deps.markLateSamples(tenant, processed.oldestTimestamp).catch((error: unknown) => {
+              logger.warn({ err: error, tenant }, 'could not record late samples');
+              throw new IngestError(503, 'could not record late samples, retry later', { 'Retry-After': '1' });
+            });
+          }
           metrics.samplesAccepted.inc({ tenant }, processed.acceptedSamples);
           status.accepted(tenant, processed.acceptedSamples, processed.newestTimestamp, now());
           if (processed.newestTimestamp !== undefined) clusterMetrics.sampleSeen(tenant, processed.newestTimestamp);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { findClusterCredential } from '../lib/accounts/cluster-credentials';
+import { markLateSamples } from '../lib/cost-rollups/late-samples';
 import type { Database } from '../lib/db/database';
 import type { Logger } from '../lib/log';
 import { ClusterAuthenticator } from './auth/cluster-auth';
@@ -23,7 +24,7 @@ export async function startIngest(deps: { config: IngestConfig; db: Database; lo
   const sink = deps.sink ?? new RemoteWriteSink({ url: config.receiveUrl, timeoutMs: config.forwardTimeoutMs });
   const auth = new ClusterAuthenticator((id) => findClusterCredential(db, id), { credentialTtlMs: config.credentialTtlMs });
   const status = new IngestStatusAccumulator();
-  const ingest = createIngestServer({ config, auth, sink, logger, status });
+  const ingest = createIngestServer({ config, auth, sink, logger, status, markLateSamples: (tenant, oldestMs) => markLateSamples(db, tenant, oldestMs) });
   const flusher = new IngestStatusFlusher(deps.statusDb ?? db, status, logger, {
     intervalMs: config.statusFlushIntervalMs,
     onFailure: () => ingest.metrics.statusWriteFailures.inc(),

@@ -58,6 +58,8 @@ export interface PassThroughResult {
   acceptedSamples: number;
   /** The newest kept sample's timestamp (ms), when any was kept. */
   newestTimestamp?: number;
+  /** The oldest forwarded sample's timestamp (ms): late data reopens a closed hour's cost. */
+  oldestTimestamp?: number;
   keptSeries: number;
   totalSeries: number;
   droppedSamples: Map<DropReason, number>;
@@ -238,6 +240,7 @@ class PassThrough {
     // filterSamples leaves the kept samples sorted by time: the last one is the newest.
     const newest = samples[keptSamples - 1].timestamp;
     if (this.result.newestTimestamp === undefined || newest > this.result.newestTimestamp) this.result.newestTimestamp = newest;
+    if (this.result.oldestTimestamp === undefined || samples[0].timestamp < this.result.oldestTimestamp) this.result.oldestTimestamp = samples[0].timestamp;
     this.kept.push(this.place(copyable && !this.reordered, samples, keptSamples));
   }
 

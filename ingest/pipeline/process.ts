@@ -10,6 +10,8 @@ export interface ProcessedRequest {
   acceptedSamples: number;
   /** The newest forwarded sample's timestamp (ms), when any is forwarded. */
   newestTimestamp?: number;
+  /** The oldest forwarded sample's timestamp (ms), when any is forwarded. */
+  oldestTimestamp?: number;
   droppedSamples: Map<DropReason, number>;
   droppedSeries: Map<DropReason, number>;
   metadataOnly: boolean;
@@ -49,6 +51,7 @@ function reference(decoded: Uint8Array, tenant: string, limits: ValidationLimits
     receivedSamples,
     acceptedSamples: validation.samples,
     newestTimestamp: validation.newestTimestamp,
+    oldestTimestamp: validation.oldestTimestamp,
     keptSeries: validation.series.length,
     totalSeries: request.timeseries.length,
     droppedSamples: validation.droppedSamples,
@@ -73,7 +76,7 @@ function finish(outcome: Outcome): ProcessedRequest {
     // Metadata alone is not forwarded: the Prometheus 2.42 receiver ignores remote-write metadata.
     return base;
   }
-  return { ...base, encoded: outcome.encoded, newestTimestamp: outcome.newestTimestamp };
+  return { ...base, encoded: outcome.encoded, newestTimestamp: outcome.newestTimestamp, oldestTimestamp: outcome.oldestTimestamp };
 }
 
 export function describe(counts: Map<DropReason, number>): string {

@@ -48,6 +48,7 @@ export interface ValidationResult {
   samples: number;
   /** The newest kept sample's timestamp (ms), when any was kept. */
   newestTimestamp?: number;
+  oldestTimestamp?: number;
   /** Samples dropped, by reason (a dropped series counts all its samples). */
   droppedSamples: Map<DropReason, number>;
   droppedSeries: Map<DropReason, number>;
@@ -129,6 +130,7 @@ export function validateSeries(timeseries: TimeSeries[], limits: ValidationLimit
     }
     result.samples += kept;
     result.newestTimestamp = Math.max(result.newestTimestamp ?? Number.NEGATIVE_INFINITY, series.samples[kept - 1].timestamp);
+    result.oldestTimestamp = Math.min(result.oldestTimestamp ?? Number.POSITIVE_INFINITY, series.samples[0].timestamp);
     result.series.push(series);
   }
   return result;

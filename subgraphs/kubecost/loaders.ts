@@ -13,6 +13,7 @@ import {
   type UnclaimedVolume,
 } from './costs/cluster-costs';
 import type { ThanosClient } from './promql/thanos-client';
+import type { RollupStore } from './rollups/rollup-store';
 
 /** A cluster and a range, the unit every cost loader batches by. */
 export interface ClusterRangeKey {
@@ -56,18 +57,18 @@ function rangeBatched<T>(load: (ids: string[], sample: ClusterRangeKey) => Promi
   );
 }
 
-export function createLoaders(directory: ClusterDirectory, client: ThanosClient, organizationIds: readonly string[]) {
+export function createLoaders(directory: ClusterDirectory, client: ThanosClient, rollups: RollupStore, organizationIds: readonly string[]) {
   const allowed = new Set(organizationIds);
   return {
     /** True only for live Kubernetes accounts of the caller's organizations. */
     ownedCluster: new DataLoader<string, boolean>(async (ids) =>
       (await directory.organizationsOf(ids)).map((organizationId) => organizationId !== null && allowed.has(organizationId)),
     ),
-    clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to)),
+    clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to, { rollups })),
     namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to)),
     usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to)),
     unclaimedVolumes: rangeBatched<UnclaimedVolume[]>((ids, k) => loadUnclaimedVolumes(client, ids, k.to)),
-    series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!)),
+    series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups })),
   };
 }
 

@@ -9,6 +9,7 @@ import { buildKubecostContext, type KubecostContext } from './context';
 import { createKubecostMetrics } from './metrics';
 import { ThanosClient } from './promql/thanos-client';
 import { resolvers } from './resolvers';
+import { RollupStore } from './rollups/rollup-store';
 
 export const KUBECOST_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'kubecost.graphql');
 
@@ -39,7 +40,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     logger,
     registry: metrics.registry,
     ready: () => client.ready(),
-    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, metrics),
+    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, new RollupStore(db), metrics),
   });
   return { server, close: () => apollo.stop() };
 }

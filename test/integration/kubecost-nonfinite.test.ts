@@ -16,7 +16,8 @@ import { analyticClusterCosts, clusterSeries, DAY_MS, GIB, HOUR_MS, writeSeries,
 /*
  * Data written before the ingest worker dropped non-finite prices: one node whose CPU price
  * holds a +Inf or NaN sample, beside healthy nodes. That series is left out of its category
- * (instead of turning the category, and the total, into 0) and the answer says so.
+ * for the hour that holds the bad sample (instead of turning the category, and the total, into
+ * 0; a range costs the sum of its hours) and the answer says so.
  */
 
 const SECRET = crypto.randomBytes(32).toString('hex');
@@ -101,15 +102,17 @@ describe('Kubecost costs with a non-finite price in the store', () => {
   ])('a %s CPU price leaves that node out of cpu only, and says so', async (_name, index) => {
     const { id, definition } = clusters[index];
     const answer = await ask(id, DAY);
-    const healthy = analyticClusterCosts({ ...definition, nodes: definition.nodes.filter((n) => n.name !== 'bad') }, D0, D0 + DAY_MS);
     const all = analyticClusterCosts(definition, D0, D0 + DAY_MS);
+    const badHour = Math.floor(BAD_AT / HOUR_MS) * HOUR_MS;
+    const leftOut = analyticClusterCosts({ ...definition, nodes: definition.nodes.filter((n) => n.name === 'bad') }, badHour, badHour + HOUR_MS);
+    expect(leftOut.cpu).toBeGreaterThan(0);
     expect(answer.hasData).toBe(true);
-    expect(answer.breakdown.cpu).toBeCloseTo(healthy.cpu, 6);
+    expect(answer.breakdown.cpu).toBeCloseTo(all.cpu - leftOut.cpu, 6);
     // Its RAM price is fine: RAM keeps the node.
     expect(answer.breakdown.ram).toBeCloseTo(all.ram, 6);
     expect(answer.breakdown.persistentVolumes).toBeCloseTo(all.persistentVolumes, 6);
     expect(answer.breakdown.clusterManagement).toBeCloseTo(all.clusterManagement, 6);
-    expect(answer.totalCost).toBeCloseTo(healthy.cpu + all.ram + all.persistentVolumes + all.clusterManagement, 6);
+    expect(answer.totalCost).toBeCloseTo(all.cpu - leftOut.cpu + all.ram + all.persistentVolumes + all.clusterManagement, 6);
     expect(answer.warnings).toEqual([expect.stringMatching(/^cpu: 1 node left out.*NaN or infinite/)]);
   });
 

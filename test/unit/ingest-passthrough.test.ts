@@ -64,6 +64,7 @@ function compareWithReference(raw: Uint8Array, limits: ValidationLimits = LIMITS
     acceptedSamples: fast.acceptedSamples,
     // Only reported with something to forward, as processWriteRequest does.
     newestTimestamp: fast.keptSeries > 0 ? fast.newestTimestamp : undefined,
+    oldestTimestamp: fast.keptSeries > 0 ? fast.oldestTimestamp : undefined,
     droppedSamples: Object.fromEntries(fast.droppedSamples),
     droppedSeries: Object.fromEntries(fast.droppedSeries),
     metadataOnly: fast.totalSeries === 0,

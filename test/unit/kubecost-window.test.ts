@@ -1,4 +1,5 @@
-import { assetCosts, clusterCostQuery, scrapeIntervalQuery } from '../../subgraphs/kubecost/costs/queries';
+import { assetCosts, scrapeIntervalQuery } from '../../subgraphs/kubecost/costs/queries';
+import { networkQuery, pieceQuery } from '../../subgraphs/kubecost/costs/pieces';
 import { intervalInstants, scrapeIntervalSeconds } from '../../subgraphs/kubecost/costs/scrape-interval';
 import { costWindow } from '../../subgraphs/kubecost/costs/window';
 
@@ -53,7 +54,14 @@ describe('kubecost running time by samples', () => {
   });
 
   it('egress counters are read over the whole range, at its end', () => {
-    const window = costWindow(new Date(D0), new Date(D0 + 86_400_000));
-    expect(clusterCostQuery(T, window)).toContain(`kubecost_pod_network_egress_bytes_total{${T}}[86400000ms] @ ${((D0 + 86_400_000) / 1000).toFixed(3)}`);
+    expect(networkQuery(T, D0, D0 + 86_400_000)).toContain(`kubecost_pod_network_egress_bytes_total{${T}}[86400000ms] @ ${((D0 + 86_400_000) / 1000).toFixed(3)}`);
+  });
+
+  it('an hourly piece is half-open: its selectors reach 1 ms short of the hour, pinned to its last millisecond', () => {
+    const at = ` @ ${((D0 + 3_600_000 - 1) / 1000).toFixed(3)}`;
+    const query = pieceQuery(T, 3_600_000, at);
+    expect(query).toContain(`count_over_time(node_cpu_hourly_cost{${T}}[3599999ms]${at})`);
+    expect(query).not.toContain('[3600000ms]');
+    expect(query).not.toContain('kubecost_pod_network_egress_bytes_total');
   });
 });

@@ -1,17 +1,9 @@
-import type { ThanosClient, VectorPoint } from '../promql/thanos-client';
+import type { ThanosClient } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
-import {
-  ASSET_CATEGORIES,
-  clusterCostQuery,
-  efficiencyQuery,
-  namespaceCostQuery,
-  NON_FINITE_LABEL,
-  seriesPartialQuery,
-  seriesQuery,
-  unclaimedVolumesQuery,
-  type AssetCategory,
-} from './queries';
-import { DEFAULT_SCRAPE_INTERVAL_SECONDS, intervalInstants, scrapeIntervalSeconds } from './scrape-interval';
+import { ASSET_CATEGORIES, efficiencyQuery, namespaceCostQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
+import type { PieceCosts } from './pieces';
+import { loadRangePieces, type RangePiecesOptions } from './range-pieces';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, scrapeIntervalSeconds } from './scrape-interval';
 import { costWindow, seriesBuckets } from './window';
 
 export interface CostBreakdown {
@@ -69,20 +61,6 @@ export function breakdownTotal(b: CostBreakdown): number {
 /** NaN and ±Inf (bad price samples, empty joins) never become money. */
 const finite = (value: number) => (Number.isFinite(value) ? value : 0);
 
-function byTenant(points: VectorPoint[]): Map<string, VectorPoint[]> {
-  const grouped = new Map<string, VectorPoint[]>();
-  for (const point of points) {
-    const tenant = point.labels.tenant_id;
-    if (!tenant) continue;
-    const list = grouped.get(tenant) ?? [];
-    list.push(point);
-    grouped.set(tenant, list);
-  }
-  return grouped;
-}
-
-const isAssetCategory = (category: string | undefined): category is AssetCategory => (ASSET_CATEGORIES as readonly string[]).includes(category ?? '');
-
 const OBJECTS: Record<AssetCategory, string> = {
   cpu: 'node',
   ram: 'node',
@@ -92,80 +70,68 @@ const OBJECTS: Record<AssetCategory, string> = {
   clusterManagement: 'management fee series',
 };
 
+/** The scrape interval, or the default with a warning when there was something to charge but no interval. */
+function intervalOf(measured: readonly number[], pieces: readonly PieceCosts[], warnings: string[]): number {
+  const interval = scrapeIntervalSeconds(measured);
+  if (interval !== null) return interval;
+  if (pieces.some((p) => ASSET_CATEGORIES.some((c) => p.sampleCosts[c] !== 0))) {
+    warnings.push(`The cluster's scrape interval could not be measured in this range; running time assumes ${DEFAULT_SCRAPE_INTERVAL_SECONDS} s per sample.`);
+  }
+  return DEFAULT_SCRAPE_INTERVAL_SECONDS;
+}
+
+/** Pieces summed into money: samples become hours at `intervalSeconds`. */
+function sumPieces(pieces: readonly PieceCosts[], intervalSeconds: number): CostBreakdown {
+  const breakdown = emptyBreakdown();
+  for (const piece of pieces) {
+    for (const category of ASSET_CATEGORIES) breakdown[category] += piece.sampleCosts[category];
+  }
+  for (const category of ASSET_CATEGORIES) breakdown[category] = finite((breakdown[category] * intervalSeconds) / 3600);
+  return breakdown;
+}
+
 /**
- * One tenant's asset points (price × quantity × samples per category, objects left out for
- * non-finite inputs, the scrape interval measured at a few instants) turned into money.
+ * What was left out, in words. Pieces count objects per hour; the most in any hour is what the
+ * range left out at least (one bad series stays one node, not one per hour it was bad in).
  */
-class AssetAccumulator {
-  readonly sampleCosts = new Map<AssetCategory, number>();
-  readonly nonFinite = new Map<AssetCategory, number>();
-  readonly intervals: number[] = [];
-
-  add(point: VectorPoint): void {
-    const { category } = point.labels;
-    if (point.labels.interval !== undefined) this.intervals.push(point.value);
-    else if (!isAssetCategory(category)) return;
-    else if (point.labels[NON_FINITE_LABEL] !== undefined) this.nonFinite.set(category, (this.nonFinite.get(category) ?? 0) + point.value);
-    else this.sampleCosts.set(category, (this.sampleCosts.get(category) ?? 0) + finite(point.value));
+function nonFiniteWarnings(pieces: readonly PieceCosts[]): string[] {
+  const most = new Map<AssetCategory, number>();
+  for (const piece of pieces) {
+    for (const [category, count] of Object.entries(piece.nonFinite) as Array<[AssetCategory, number]>) most.set(category, Math.max(most.get(category) ?? 0, count));
   }
-
-  /** The scrape interval, or the default with a warning when there was something to charge but no interval. */
-  interval(warnings: string[]): number {
-    const measured = scrapeIntervalSeconds(this.intervals);
-    if (measured !== null) return measured;
-    if ([...this.sampleCosts.values()].some((v) => v !== 0)) {
-      warnings.push(`The cluster's scrape interval could not be measured in this range; running time assumes ${DEFAULT_SCRAPE_INTERVAL_SECONDS} s per sample.`);
-    }
-    return DEFAULT_SCRAPE_INTERVAL_SECONDS;
-  }
-
-  /** Fills `breakdown`'s asset categories; warnings for what was left out. */
-  fill(breakdown: CostBreakdown, intervalSeconds: number, warnings: string[]): void {
-    for (const [category, value] of this.sampleCosts) breakdown[category] = (value * intervalSeconds) / 3600;
-    for (const [category, count] of this.nonFinite) {
-      warnings.push(`${category}: ${count} ${OBJECTS[category]}${count === 1 ? '' : 's'} left out, a price or quantity in this range is NaN or infinite.`);
-    }
-  }
+  return ASSET_CATEGORIES.filter((c) => most.has(c)).map((category) => {
+    const count = most.get(category)!;
+    return `${category}: ${count} ${OBJECTS[category]}${count === 1 ? '' : 's'} left out, a price or quantity in this range is NaN or infinite.`;
+  });
 }
 
-/** Egress GiB by kind × its price; the exporter labels each pod's traffic internet / same_region / same_zone. */
-function networkCost(points: VectorPoint[]): number | null {
-  const egress = points.filter((p) => p.labels.category === 'egress_bytes');
-  if (egress.length === 0) return null;
-  const price = (kind: string) => finite(points.find((p) => p.labels.category === `egress_price_${kind}`)?.value ?? 0);
-  let cost = 0;
-  for (const point of egress) {
-    const gib = finite(point.value) / 1073741824;
-    const { internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
-    if (internet === 'true') cost += gib * price('internet');
-    else if (sameRegion === 'false') cost += gib * price('region');
-    else if (sameZone === 'false') cost += gib * price('zone');
-  }
-  return cost;
-}
-
-/** Costs of a batch of clusters over one window: one PromQL request, whatever the batch size. */
-export async function loadClusterCosts(client: ThanosClient, ids: readonly string[], from: Date, to: Date): Promise<Map<string, ClusterCostData>> {
-  const window = costWindow(from, to);
-  const points = await client.instant(clusterCostQuery(tenantSelector(ids), window), window.evalMs);
-  const grouped = byTenant(points);
+/**
+ * Costs of a batch of clusters over one range: the sum of its hourly pieces (pieces.ts), closed
+ * hours from the rollup store when there is one. At most two PromQL requests whatever the batch
+ * size, one whatever the range's length once its closed hours are rolled up.
+ */
+export async function loadClusterCosts(
+  client: ThanosClient,
+  ids: readonly string[],
+  from: Date,
+  to: Date,
+  options: RangePiecesOptions = {},
+): Promise<Map<string, ClusterCostData>> {
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
   const result = new Map<string, ClusterCostData>();
   for (const id of ids) {
-    const mine = grouped.get(id) ?? [];
-    const breakdown = emptyBreakdown();
-    const assets = new AssetAccumulator();
-    for (const point of mine) assets.add(point);
+    const pieces = range.costs.get(id)!;
     const warnings: string[] = [];
-    assets.fill(breakdown, assets.interval(warnings), warnings);
-    breakdown.network = networkCost(mine);
-    const last = mine.find((p) => p.labels.category === 'last_sample');
-    const missing = mine.find((p) => p.labels.category === 'capacity_missing');
+    const breakdown = sumPieces(pieces, intervalOf(range.intervals.get(id) ?? [], pieces, warnings));
+    breakdown.network = range.network.get(id) ?? null;
+    warnings.push(...nonFiniteWarnings(pieces));
+    const lastSampleMs = range.lastSampleMs.get(id) ?? null;
     result.set(id, {
       cloudAccountId: id,
       breakdown,
       totalCost: breakdownTotal(breakdown),
-      lastSampleAt: last && Number.isFinite(last.value) ? new Date(Math.round(last.value * 1000)) : null,
-      capacityComplete: !missing || missing.value === 0,
+      lastSampleAt: lastSampleMs === null ? null : new Date(lastSampleMs),
+      capacityComplete: pieces.every((p) => p.capacityMissing === 0),
       warnings,
     });
   }
@@ -255,12 +221,10 @@ export interface CostPointData {
 }
 
 /**
- * Asset costs per UTC hour or day, for charts. Whole buckets come from one range query; the
- * clipped first and last bucket (when the range does not start or end on a boundary) from one
- * instant query with `@`. Every bucket counts its own samples and uses the cluster's scrape
- * interval, measured over the whole range, so a bucket costs what a query for that bucket
- * alone would, and the buckets add up to the cluster's total for the range. Two requests at
- * most, whatever the number of clusters.
+ * Costs per UTC hour or day, for charts: each bucket sums its hourly pieces (the first and last
+ * clipped to the range), at the cluster's scrape interval measured over the whole range, so a
+ * bucket costs what a query for that bucket alone would and the buckets add up to the range's
+ * total. The same requests as loadClusterCosts.
  */
 export async function loadCostSeries(
   client: ThanosClient,
@@ -268,47 +232,28 @@ export async function loadCostSeries(
   from: Date,
   to: Date,
   stepSeconds: number,
+  options: RangePiecesOptions = {},
 ): Promise<Map<string, CostPointData[]>> {
-  const window = costWindow(from, to);
   const stepMs = stepSeconds * 1000;
   const buckets = seriesBuckets(from.getTime(), to.getTime(), stepMs);
-  const whole = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs === stepMs);
-  const partial = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.endMs - b.startMs !== stepMs);
-  const instants = intervalInstants(window.fromMs, window.toMs);
-  const T = tenantSelector(ids);
-  const accumulators = new Map(ids.map((id) => [id, buckets.map(() => new AssetAccumulator())]));
-  const intervals = new Map(ids.map((id) => [id, new AssetAccumulator()]));
-  const add = (tenant: string, index: number | undefined, point: VectorPoint) => {
-    if (point.labels.interval !== undefined) intervals.get(tenant)?.add(point);
-    else if (index !== undefined) accumulators.get(tenant)?.[index]?.add(point);
-  };
-  await Promise.all([
-    whole.length === 0
-      ? undefined
-      : client.range(seriesQuery(T, stepSeconds, instants), whole[0].endMs - 1, whole[whole.length - 1].endMs - 1, stepSeconds).then((series) => {
-          for (const s of series) {
-            // The interval is pinned with `@`: the same value at every step.
-            if (s.labels.interval !== undefined) {
-              if (s.points.length > 0) add(s.labels.tenant_id, undefined, { labels: s.labels, value: s.points[0].value });
-              continue;
-            }
-            for (const p of s.points) add(s.labels.tenant_id, whole[0].index + Math.round((p.time - (whole[0].endMs - 1)) / stepMs), { labels: s.labels, value: p.value });
-          }
-        }),
-    partial.length === 0
-      ? undefined
-      : client.instant(seriesPartialQuery(T, partial, whole.length === 0 ? instants : []), window.evalMs).then((points) => {
-          for (const p of points) add(p.labels.tenant_id, p.labels.bucket === undefined ? undefined : partial[Number(p.labels.bucket)]?.index, p);
-        }),
-  ]);
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
+  // Hours and days both start on hour boundaries: every piece falls in exactly one bucket.
+  let b = 0;
+  const bucketOf = range.pieces.map((piece) => {
+    while (piece.startMs >= buckets[b].endMs) b++;
+    return b;
+  });
   const result = new Map<string, CostPointData[]>();
   for (const id of ids) {
-    const interval = intervals.get(id)!.interval([]);
+    const pieces = range.costs.get(id)!;
+    const interval = intervalOf(range.intervals.get(id) ?? [], pieces, []);
+    const grouped = buckets.map(() => [] as PieceCosts[]);
+    pieces.forEach((piece, i) => grouped[bucketOf[i]].push(piece));
     result.set(
       id,
-      accumulators.get(id)!.map((acc, i) => {
-        const breakdown = emptyBreakdown();
-        acc.fill(breakdown, interval, []);
+      grouped.map((group, i) => {
+        // Charts show asset costs: network is a counter's growth over the whole range (pieces.ts).
+        const breakdown = sumPieces(group, interval);
         return { start: new Date(buckets[i].startMs), breakdown, totalCost: breakdownTotal(breakdown) };
       }),
     );

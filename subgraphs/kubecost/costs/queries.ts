@@ -1,5 +1,4 @@
-import { intervalInstants } from './scrape-interval';
-import { subquery, type Bucket, type Window } from './window';
+import { subquery, type Window } from './window';
 
 /*
  * PromQL for OpenCost's asset model (REFERENCE.md §5): cost = average price over the window ×
@@ -95,60 +94,6 @@ export function scrapeIntervalQuery(T: string, atMs: readonly number[]): string 
 
 const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;
 
-/** Metrics whose presence means the cluster is sending cost data. */
-const PRESENCE = ['node_cpu_hourly_cost', 'node_total_hourly_cost', 'kubecost_cluster_management_cost', 'kubecost_cluster_info', 'pv_hourly_cost'];
-
-/**
- * Newest sample time per tenant among the presence metrics, in two parts:
- *
- * - exact: `timestamp()` of the raw series at the window's end, which sees the newest sample of
- *   a cluster still sending when the window closes (the usual case);
- * - otherwise (the cluster stopped, or paused, inside the window): the last subquery point at
- *   which any presence series existed, to the window's resolution.
- *
- * The fallback applies `timestamp()` to an aggregation, never to a bare selector: over a bare
- * selector Prometheus 2.x re-reads every series at every subquery step (hundreds of ms per
- * cluster-day), while an aggregation is evaluated once over the range. `timestamp()` also drops
- * the metric name, so each metric keeps its own `presence` label or `or` would merge them.
- */
-const lastSampleTimestamps = (T: string, window: Window) => {
-  const exact = PRESENCE.map((metric) => `label_replace(max by (tenant_id) (timestamp(${metric}{${T}})), "presence", "${metric}", "", "")`).join(' or ');
-  const present = PRESENCE.map((metric) => `count by (tenant_id) (${metric}{${T}})`).join(' or ');
-  return `max by (tenant_id) (${exact}) or max_over_time(timestamp(${present})${subquery(window)})`;
-};
-
-/**
- * Nodes that had a price in the window but never a CPU or memory capacity: their asset cost
- * is unknown (counted as 0), so idle cost cannot be known either. Cheap range functions only.
- */
-const capacityMissing = (T: string, window: Window) => {
-  const priced = `max by (tenant_id, node) (max_over_time(node_cpu_hourly_cost{${T}}[${window.range}]))`;
-  const lacking = ['kube_node_status_capacity_cpu_cores', 'kube_node_status_capacity_memory_bytes'].map(
-    (capacity) => `(${priced} unless on (tenant_id, node) max by (tenant_id, node) (max_over_time(${capacity}{${T}}[${window.range}])))`,
-  );
-  return `count by (tenant_id) (${lacking.join(' or ')})`;
-};
-
-/**
- * One instant query for a batch of clusters: every asset category's cost, the scrape interval
- * that turns its samples into hours, the last sample time, and the network inputs (egress
- * bytes by kind and the three egress prices).
- */
-export function clusterCostQuery(T: string, window: Window): string {
-  const parts = [assetCosts(T, window.range), scrapeIntervalQuery(T, intervalInstants(window.fromMs, window.toMs))];
-  parts.push(tag(`max by (tenant_id) (${lastSampleTimestamps(T, window)})`, 'last_sample'));
-  parts.push(tag(capacityMissing(T, window), 'capacity_missing'));
-  // A counter's growth over [from, to] is the whole window's: both ends belong to it (and to
-  // the neighbouring windows, which is right for differences), and `increase` extrapolates to
-  // the range it is given, so a range 1 ms short would come out 1 ms short.
-  const egress = `kubecost_pod_network_egress_bytes_total{${T}}[${window.toMs - window.fromMs}ms] @ ${(window.toMs / 1000).toFixed(3)}`;
-  parts.push(tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(${egress}))`, 'egress_bytes'));
-  for (const kind of ['internet', 'region', 'zone']) {
-    parts.push(tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${window.range}]))`, `egress_price_${kind}`));
-  }
-  return parts.join(' or ');
-}
-
 /**
  * Namespace allocation, OpenCost style: allocated cores/bytes are max(request, usage) as the
  * exporter reports them, priced at the CPU/RAM/GPU price of the node the container ran on;
@@ -191,25 +136,4 @@ export function efficiencyQuery(T: string, window: Window): string {
 /** Persistent volumes that exist at the window's end but no pod claims: their hourly cost. */
 export function unclaimedVolumesQuery(T: string): string {
   return `max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) * on (tenant_id, persistentvolume) (max by (tenant_id, persistentvolume) (kube_persistentvolume_capacity_bytes{${T}}) unless on (tenant_id, persistentvolume) max by (tenant_id, persistentvolume) (pod_pvc_allocation{${T}})) / ${GIB}`;
-}
-
-/**
- * Asset costs per bucket of `stepSeconds`, as a range query evaluated at each bucket's last
- * millisecond, with the scrape interval measured at `intervalAtMs` (pinned, so the same at
- * every step).
- */
-export function seriesQuery(T: string, stepSeconds: number, intervalAtMs: readonly number[]): string {
-  return `${assetCosts(T, `${stepSeconds * 1000 - 1}ms`)} or ${scrapeIntervalQuery(T, intervalAtMs)}`;
-}
-
-/**
- * Asset costs of clipped buckets in one instant query: each bucket's selectors are pinned to
- * the bucket's last millisecond with `@` and tagged with its position in `buckets`; and the
- * scrape interval measured at `intervalAtMs` (none when the range query measures it).
- */
-export function seriesPartialQuery(T: string, buckets: readonly Bucket[], intervalAtMs: readonly number[]): string {
-  const costs = buckets.map(
-    (bucket, i) => `label_replace(${assetCosts(T, `${bucket.endMs - bucket.startMs - 1}ms`, ` @ ${((bucket.endMs - 1) / 1000).toFixed(3)}`)}, "bucket", "${i}", "", "")`,
-  );
-  return [...costs, ...(intervalAtMs.length > 0 ? [scrapeIntervalQuery(T, intervalAtMs)] : [])].join(' or ');
 }

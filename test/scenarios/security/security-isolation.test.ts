@@ -481,8 +481,9 @@ describe(`tenant isolation and PromQL injection (${backend.name})`, () => {
     expect(summary.summaryKubernetesCost).toBeCloseTo(aTotal, 9);
     expect(direct.data!._entities.slice(2 + hostile.length)).toEqual(Array(10).fill(null));
 
-    // Every PromQL query that was sent names only A's cluster, with an equality matcher.
-    expect(recorder.recorded.length).toBeGreaterThan(3);
+    // Every PromQL query that was sent names only A's cluster, with an equality matcher. (Few
+    // are sent: closed hours come from rollups after the first answer.)
+    expect(recorder.recorded.length).toBeGreaterThan(0);
     const matchers = recorder.recorded.flatMap((r) => tenantMatchers(r.query));
     expect(matchers.length).toBeGreaterThanOrEqual(recorder.recorded.length);
     const bad = matchers.filter((m) => !((m.op === '=' || m.op === '=~') && m.value.split('|').every((v) => clusters.a.includes(v))));

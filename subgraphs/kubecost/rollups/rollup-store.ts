@@ -1,0 +1,164 @@
+import type { Database } from '../../../lib/db/database';
+import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
+import type { PieceCosts } from '../costs/pieces';
+
+/*
+ * Closed hours of cluster costs in PostgreSQL, where every kubecost replica sees them
+ * (migration 013). Staleness: ingest marks a cluster's `stale_from` when it receives samples
+ * for a closed hour (lib/cost-rollups/late-samples.ts). A reader that finds a mark throws away
+ * the rows from that hour on and bumps the cluster's generation, in one transaction; rows
+ * computed by anyone who started before the bump are then refused, so a computation that read
+ * the store before the late samples arrived can never put its numbers back.
+ */
+
+const COLUMNS: Record<AssetCategory, string> = {
+  cpu: 'cpu',
+  ram: 'ram',
+  gpu: 'gpu',
+  persistentVolumes: 'persistent_volumes',
+  loadBalancers: 'load_balancers',
+  clusterManagement: 'cluster_management',
+};
+
+interface StateRow {
+  cloud_account_id: string;
+  stale_from: Date | null;
+  generation: string;
+}
+
+interface Row {
+  cloud_account_id: string;
+  hour_start: Date;
+  cpu: number;
+  ram: number;
+  gpu: number;
+  persistent_volumes: number;
+  load_balancers: number;
+  cluster_management: number;
+  non_finite: Partial<Record<AssetCategory, number>> | null;
+  capacity_missing: number;
+  last_sample_at: Date | null;
+  samples: number;
+}
+
+export interface StoredHours {
+  /** Per cluster, its valid rolled-up hours by start (ms). */
+  hours: Map<string, Map<number, PieceCosts>>;
+  /** Per cluster, the generation the rows were read at: what `save` checks. */
+  generations: Map<string, number>;
+}
+
+const fromRow = (row: Row): PieceCosts => ({
+  sampleCosts: Object.fromEntries(ASSET_CATEGORIES.map((c) => [c, Number(row[COLUMNS[c] as keyof Row])])) as Record<AssetCategory, number>,
+  nonFinite: row.non_finite ?? {},
+  capacityMissing: row.capacity_missing,
+  lastSampleMs: row.last_sample_at === null ? null : new Date(row.last_sample_at).getTime(),
+  samples: Number(row.samples),
+});
+
+export class RollupStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * The rolled-up hours of `ids` in [fromMs, toMs), after throwing away what late samples made
+   * stale. Clusters that are not live accounts are left out (nothing is kept for them).
+   */
+  async load(ids: readonly string[], fromMs: number, toMs: number): Promise<StoredHours> {
+    const state = await this.db.query<StateRow>('SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
+    const generations = new Map<string, number>(ids.map((id) => [id, 0]));
+    for (const row of state) generations.set(row.cloud_account_id, Number(row.generation));
+    const stale = state.filter((row) => row.stale_from !== null).map((row) => row.cloud_account_id);
+    if (stale.length > 0) {
+      // Locked, so that a mark ingest sets meanwhile is either seen here or left for the next reader.
+      await this.db.transaction(async (tx) => {
+        const locked = await tx.query<StateRow>(
+          'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+          [stale],
+        );
+        for (const row of locked) {
+          if (row.stale_from === null) continue;
+          await tx.query('DELETE FROM kubecost_hourly_costs WHERE cloud_account_id = $1 AND hour_start >= $2', [row.cloud_account_id, row.stale_from]);
+          await tx.query('UPDATE kubecost_rollup_state SET stale_from = NULL, generation = generation + 1 WHERE cloud_account_id = $1', [row.cloud_account_id]);
+          generations.set(row.cloud_account_id, Number(row.generation) + 1);
+        }
+      });
+    }
+    const rows = await this.db.query<Row>(
+      `SELECT cloud_account_id, hour_start, cpu, ram, gpu, persistent_volumes, load_balancers, cluster_management,
+              non_finite, capacity_missing, last_sample_at, samples
+         FROM kubecost_hourly_costs
+        WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start >= $2 AND hour_start < $3`,
+      [ids, new Date(fromMs), new Date(toMs)],
+    );
+    const hours = new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
+    for (const row of rows) hours.get(row.cloud_account_id)?.set(new Date(row.hour_start).getTime(), fromRow(row));
+    return { hours, generations };
+  }
+
+  /**
+   * Keeps newly computed hours of the clusters whose generation is still the one `load` saw
+   * (for the others, late samples arrived meanwhile: their numbers may be stale). Hours someone
+   * else stored meanwhile are left as they are: both computed the same samples.
+   */
+  async save(computed: Map<string, Map<number, PieceCosts>>, generations: Map<string, number>): Promise<void> {
+    const ids = [...computed.keys()].filter((id) => computed.get(id)!.size > 0);
+    if (ids.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      // Creates missing state rows (live accounts only), then locks them against invalidation.
+      await tx.query(
+        `INSERT INTO kubecost_rollup_state (cloud_account_id)
+         SELECT id FROM cloud_accounts WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
+         ON CONFLICT (cloud_account_id) DO NOTHING`,
+        [ids],
+      );
+      const state = await tx.query<StateRow>(
+        'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+        [ids],
+      );
+      const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (const { cloud_account_id: id } of current) {
+        for (const [hour, piece] of computed.get(id)!) {
+          const base = values.length;
+          values.push(
+            id,
+            new Date(hour),
+            ...ASSET_CATEGORIES.map((c) => piece.sampleCosts[c]),
+            Object.keys(piece.nonFinite).length > 0 ? JSON.stringify(piece.nonFinite) : null,
+            piece.capacityMissing,
+            piece.lastSampleMs === null ? null : new Date(piece.lastSampleMs),
+            piece.samples,
+          );
+          tuples.push(`(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+          if (values.length > 60_000) await flush();
+        }
+      }
+      await flush();
+
+      async function flush(): Promise<void> {
+        if (tuples.length === 0) return;
+        await tx.query(
+          `INSERT INTO kubecost_hourly_costs (cloud_account_id, hour_start, cpu, ram, gpu, persistent_volumes, load_balancers,
+                                             cluster_management, non_finite, capacity_missing, last_sample_at, samples)
+           VALUES ${tuples.join(', ')} ON CONFLICT (cloud_account_id, hour_start) DO NOTHING`,
+          values,
+        );
+        values.length = 0;
+        tuples.length = 0;
+      }
+    });
+  }
+
+  /**
+   * Keeps the exact last sample time found for a rolled-up hour in which the cluster stopped
+   * sending (its end sees no sample; finding it again would cost a query per request).
+   */
+  async saveLastSample(cloudAccountId: string, hourStartMs: number, lastSampleMs: number): Promise<void> {
+    await this.db.query('UPDATE kubecost_hourly_costs SET last_sample_at = $3 WHERE cloud_account_id = $1 AND hour_start = $2', [
+      cloudAccountId,
+      new Date(hourStartMs),
+      new Date(lastSampleMs),
+    ]);
+  }
+}
