@@ -42,6 +42,9 @@ function pick(extensions: Record<string, unknown>): Record<string, unknown> {
   return argument === undefined ? {} : { argument };
 }
 
+/** Every subgraph's request context starts from the verified caller. */
+export type SubgraphContext = BaseContext & { caller: CallerContext };
+
 /**
  * Read-only callers run queries only. The check lives here, in the server every subgraph is
  * built with, and not in each mutation resolver: a mutation added later is covered without
@@ -49,7 +52,7 @@ function pick(extensions: Record<string, unknown>): Record<string, unknown> {
  * them runs (nothing is half done), and a caller reaching a subgraph directly with a signed
  * read-only context gets the same refusal as through the gateway.
  */
-export function readOnlyRunsQueriesOnly<C extends SubgraphContext>(): ApolloServerPlugin<C> {
+function readOnlyRunsQueriesOnly<C extends SubgraphContext>(): ApolloServerPlugin<C> {
   return {
     requestDidStart: async () => ({
       didResolveOperation: async ({ operation, contextValue }) => {
@@ -60,9 +63,6 @@ export function readOnlyRunsQueriesOnly<C extends SubgraphContext>(): ApolloServ
     }),
   };
 }
-
-/** Every subgraph's request context starts from the verified caller. */
-export type SubgraphContext = BaseContext & { caller: CallerContext };
 
 export interface SubgraphOptions<C extends SubgraphContext> {
   name: string;
