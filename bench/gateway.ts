@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     children.push(services.child);
     const subgraphs = { expenses: poster(services.info.expenses), kubecost: poster(services.info.kubecost) };
     const gatewayEnv = { ...env, EXPENSES_URL: services.info.expenses, KUBECOST_URL: services.info.kubecost };
-    const signed = () => ({ [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [org] }, secret) });
+    const signed = () => ({ [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [org], role: 'read-only' }, secret) });
 
     // The three fetches of the headline's query plan, issued by the client itself.
     const direct = async (): Promise<boolean> => {

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     const gql = async (query: string, variables: Record<string, unknown>) => {
       const response = await fetch(graphqlUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [org.id] }, secret) },
+        headers: { 'Content-Type': 'application/json', [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [org.id], role: 'read-only' }, secret) },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as { data?: unknown; errors?: unknown[] };

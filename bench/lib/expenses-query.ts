@@ -49,7 +49,7 @@ export function summarizeLatencies(ms: readonly number[]): Latencies {
 export async function runOverview(url: string, secret: string, organizationId: string, range: { from: string; to: string }): Promise<OverviewResult> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [organizationId] }, secret) },
+    headers: { 'Content-Type': 'application/json', [CONTEXT_HEADER]: signContext({ subject: 'bench', organizationIds: [organizationId], role: 'read-only' }, secret) },
     body: JSON.stringify({ query: OVERVIEW_QUERY, variables: { id: organizationId, range } }),
   });
   const body = (await response.json()) as {

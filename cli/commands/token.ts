@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
 import { createApiToken, revokeApiToken, TokenError } from '../../lib/accounts/api-tokens';
+import { isRole, ROLES } from '../../lib/accounts/roles';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
 
@@ -11,13 +12,20 @@ export function registerTokenCommands(program: Command): void {
     .description("create an API token for an organization (printed once; only a hash is kept)")
     .requiredOption('--org <id>', 'organization id')
     .option('--name <name>', 'what the token is for', 'api')
+    .option('--role <role>', 'what the token may do: admin (queries and mutations) or read-only (queries only)', 'admin')
     .option('--json', 'print JSON')
-    .action(async (options: { org: string; name: string; json?: boolean }) => {
+    .action(async (options: { org: string; name: string; role: string; json?: boolean }) => {
       if (!isId(options.org)) throw new CliError(`--org: "${options.org}" is not an organization id`);
-      const issued = await withDatabase((db) => createApiToken(db, options.org, options.name)).catch((error: unknown) => {
+      const role = options.role;
+      if (!isRole(role)) throw new CliError(`--role: "${role}" is not a role (${ROLES.join(', ')})`);
+      const issued = await withDatabase((db) => createApiToken(db, options.org, options.name, role)).catch((error: unknown) => {
         throw error instanceof TokenError ? new CliError(error.message) : error;
       });
-      print(!!options.json, { id: issued.id, organizationId: issued.organizationId, token: issued.token }, `token ${issued.id}: ${issued.token}\n(shown once; use it as Authorization: Bearer <token>)`);
+      print(
+        !!options.json,
+        { id: issued.id, organizationId: issued.organizationId, role: issued.role, token: issued.token },
+        `token ${issued.id} (${issued.role}): ${issued.token}\n(shown once; use it as Authorization: Bearer <token>)`,
+      );
     });
   token
     .command('revoke')

@@ -43,6 +43,6 @@ export class TokenVerifier {
 
   private async lookup(token: string): Promise<Verdict> {
     const owner = await authenticateToken(this.db, token);
-    return owner ? { caller: { subject: `token:${owner.tokenId}`, organizationIds: [owner.organizationId] } } : { caller: null };
+    return owner ? { caller: { subject: `token:${owner.tokenId}`, organizationIds: [owner.organizationId], role: owner.role } } : { caller: null };
   }
 }

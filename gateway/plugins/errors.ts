@@ -4,7 +4,13 @@ import { ErrorCode } from '../../lib/graphql/errors';
 import type { Logger } from '../../lib/log';
 
 /** Codes a client can act on; anything else from a subgraph is reported as that subgraph failing. */
-const SUBGRAPH_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.UPSTREAM_UNAVAILABLE, ErrorCode.DOWNSTREAM_SERVICE_ERROR]);
+const SUBGRAPH_CODES = new Set<string>([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.UPSTREAM_UNAVAILABLE,
+  ErrorCode.DOWNSTREAM_SERVICE_ERROR,
+]);
 
 /** Errors the gateway itself raises about a request (parsing, validation, limits, variables). */
 const REQUEST_CODES = new Set<string>([

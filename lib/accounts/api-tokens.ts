@@ -4,6 +4,7 @@ import type { Queryable } from '../db/database';
 import { generateSecret, hashSecret, verifySecret } from './secret-hash';
 import { ErrorCode } from '../graphql/errors';
 import { AccountError } from './errors';
+import { isRole, ROLES, type Role } from './roles';
 
 /**
  * API tokens read `cg_<lookupId>_<secret>`. The lookup id finds the row without a scan; only
@@ -14,6 +15,7 @@ const TOKEN_SHAPE = /^cg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 export interface IssuedToken {
   id: string;
   organizationId: string;
+  role: Role;
   /** Shown once; never stored. */
   token: string;
 }
@@ -22,13 +24,15 @@ export interface TokenOwner {
   /** The token's id: who is calling, for logs and the signed context. */
   tokenId: string;
   organizationId: string;
+  role: Role;
 }
 
 /** Creating or revoking a token was refused. */
 export class TokenError extends AccountError {}
 
-export async function createApiToken(db: Queryable, organizationId: string, name = 'api'): Promise<IssuedToken> {
+export async function createApiToken(db: Queryable, organizationId: string, name = 'api', role: Role = 'admin'): Promise<IssuedToken> {
   if (!isId(organizationId)) throw new TokenError('NOT_FOUND', `organization ${organizationId} not found`);
+  if (!isRole(role)) throw new TokenError(ErrorCode.BAD_USER_INPUT, `role must be one of ${ROLES.join(', ')}`);
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw new TokenError(ErrorCode.BAD_USER_INPUT, 'token name must be 1-200 characters');
   const org = await db.query('SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
@@ -36,14 +40,15 @@ export async function createApiToken(db: Queryable, organizationId: string, name
   const id = crypto.randomUUID();
   const lookupId = crypto.randomBytes(8).toString('hex');
   const token = `cg_${lookupId}_${generateSecret()}`;
-  await db.query('INSERT INTO api_tokens (id, organization_id, lookup_id, token_hash, name) VALUES ($1, $2, $3, $4, $5)', [
+  await db.query('INSERT INTO api_tokens (id, organization_id, lookup_id, token_hash, name, role) VALUES ($1, $2, $3, $4, $5, $6)', [
     id,
     organizationId,
     lookupId,
     await hashSecret(token),
     trimmed,
+    role,
   ]);
-  return { id, organizationId, token };
+  return { id, organizationId, role, token };
 }
 
 /** Revokes by token id; false when no live token has that id. */
@@ -60,13 +65,14 @@ export async function revokeApiToken(db: Queryable, id: string): Promise<boolean
 export async function authenticateToken(db: Queryable, token: string): Promise<TokenOwner | undefined> {
   const match = TOKEN_SHAPE.exec(token);
   if (!match) return undefined;
-  const rows = await db.query<{ id: string; organization_id: string; token_hash: string }>(
-    `SELECT t.id, t.organization_id, t.token_hash
+  const rows = await db.query<{ id: string; organization_id: string; token_hash: string; role: string }>(
+    `SELECT t.id, t.organization_id, t.token_hash, t.role
        FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
       WHERE t.lookup_id = $1 AND t.revoked_at IS NULL AND o.deleted_at IS NULL`,
     [match[1]],
   );
   const row = rows[0];
   if (!row || !(await verifySecret(token, row.token_hash))) return undefined;
-  return { tokenId: row.id, organizationId: row.organization_id };
+  // The column's CHECK admits only known roles; anything else would be a bug, so it gets the least.
+  return { tokenId: row.id, organizationId: row.organization_id, role: isRole(row.role) ? row.role : 'read-only' };
 }

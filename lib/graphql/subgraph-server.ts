@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type http from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -11,7 +11,7 @@ import { canonicalId } from '../accounts/ids';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
 import type { Logger } from '../log';
 import { canonicalizeIds } from './canonical-ids';
-import { ErrorCode } from './errors';
+import { ErrorCode, forbidden } from './errors';
 import { roundFloatFields } from './float-precision';
 import { createGraphQLHttpServer, HttpError } from './http-server';
 
@@ -42,7 +42,29 @@ function pick(extensions: Record<string, unknown>): Record<string, unknown> {
   return argument === undefined ? {} : { argument };
 }
 
-export interface SubgraphOptions<C extends BaseContext> {
+/** Every subgraph's request context starts from the verified caller. */
+export type SubgraphContext = BaseContext & { caller: CallerContext };
+
+/**
+ * Read-only callers run queries only. The check lives here, in the server every subgraph is
+ * built with, and not in each mutation resolver: a mutation added later is covered without
+ * anyone remembering a guard, a document with several mutation fields is refused before any of
+ * them runs (nothing is half done), and a caller reaching a subgraph directly with a signed
+ * read-only context gets the same refusal as through the gateway.
+ */
+function readOnlyRunsQueriesOnly<C extends SubgraphContext>(): ApolloServerPlugin<C> {
+  return {
+    requestDidStart: async () => ({
+      didResolveOperation: async ({ operation, contextValue }) => {
+        if (operation?.operation === 'mutation' && contextValue.caller.role !== 'admin') {
+          throw forbidden(`a ${contextValue.caller.role} token cannot run mutations`);
+        }
+      },
+    }),
+  };
+}
+
+export interface SubgraphOptions<C extends SubgraphContext> {
   name: string;
   schemaFile: string;
   resolvers: GraphQLResolverMap<C>;
@@ -57,13 +79,13 @@ export interface SubgraphOptions<C extends BaseContext> {
   roundFloats?: boolean;
 }
 
-export interface Subgraph<C extends BaseContext> {
+export interface Subgraph<C extends SubgraphContext> {
   apollo: ApolloServer<C>;
   server: http.Server;
 }
 
 /** A federated subgraph that refuses (401) any request without a valid gateway signature. */
-export async function createSubgraph<C extends BaseContext>(options: SubgraphOptions<C>): Promise<Subgraph<C>> {
+export async function createSubgraph<C extends SubgraphContext>(options: SubgraphOptions<C>): Promise<Subgraph<C>> {
   const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
   // Ids are made canonical here, for every operation of every subgraph, and nowhere else.
   const schema = canonicalizeIds(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]), canonicalId);
@@ -81,7 +103,7 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
     // Federated tracing (ftv1) is for Apollo's hosted reporting, which a self-hosted product never uses.
     // Cache-control hints are unused (nothing sets them) but the default plugin hooks every
     // field's resolution: about a third of execution time for a 100-cluster report.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), readOnlyRunsQueriesOnly<C>()],
   });
   await apollo.start();
   const server = createGraphQLHttpServer<C>({

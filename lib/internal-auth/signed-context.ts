@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { isRole, type Role } from '../accounts/roles';
 
 /**
  * The gateway tells subgraphs who is calling in one signed header. Subgraphs trust nothing
@@ -11,11 +12,14 @@ export interface CallerContext {
   subject: string;
   /** The organizations the caller may see. Everything else behaves as if it did not exist. */
   organizationIds: string[];
+  /** What the caller may do: subgraphs refuse every mutation of a `read-only` caller. */
+  role: Role;
 }
 
 interface Payload {
   sub: string;
   orgs: string[];
+  role?: string;
   /** Expiry, ms since epoch: a captured header stops working soon after. */
   exp: number;
 }
@@ -30,7 +34,7 @@ export class ContextSignatureError extends Error {
 const mac = (secret: string, payload: string) => crypto.createHmac('sha256', secret).update(payload).digest();
 
 export function signContext(context: CallerContext, secret: string, ttlMs = 60_000, now = Date.now()): string {
-  const payload: Payload = { sub: context.subject, orgs: context.organizationIds, exp: now + ttlMs };
+  const payload: Payload = { sub: context.subject, orgs: context.organizationIds, role: context.role, exp: now + ttlMs };
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return `${encoded}.${mac(secret, encoded).toString('base64url')}`;
 }
@@ -52,5 +56,7 @@ export function verifyContext(header: string | undefined, secret: string, now = 
   if (typeof payload.sub !== 'string' || !Array.isArray(payload.orgs) || !payload.orgs.every((o) => typeof o === 'string')) {
     throw new ContextSignatureError('malformed internal context');
   }
-  return { subject: payload.sub, organizationIds: payload.orgs };
+  // A context without a known role (signed by a gateway older than roles, during a rolling
+  // deploy) may still read but never write: the least a signature can be trusted with.
+  return { subject: payload.sub, organizationIds: payload.orgs, role: isRole(payload.role) ? payload.role : 'read-only' };
 }

@@ -6,7 +6,9 @@ import type { CloudAccount, CloudAccountType, Organization } from '../../lib/acc
 import { ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from './data/queries';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { DateRange } from '../../lib/graphql/date-range';
-import { badInput, notFound } from '../../lib/graphql/errors';
+import { badInput, ErrorCode, notFound } from '../../lib/graphql/errors';
+import type { CallerContext } from '../../lib/internal-auth/signed-context';
+import type { Role } from '../../lib/accounts/roles';
 import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { checkFirst, toAccountType, toScope, type ExpenseFilterInput } from './args';
 import { costSummaryResolvers } from './cost-summary';
@@ -20,6 +22,8 @@ const PROVIDER_NAMES: Record<CloudAccountType, string> = {
   alibaba: 'Alibaba Cloud',
   kubernetes: 'Kubernetes',
 };
+
+const ROLE_NAMES: Record<Role, string> = { admin: 'ADMIN', 'read-only': 'READ_ONLY' };
 
 interface ReportParent {
   scope: ExpenseScope;
@@ -41,6 +45,13 @@ function requireOrganization(ctx: ExpensesContext, id: string): string {
   return id;
 }
 
+/** An API token belongs to exactly one organization; a context without one names no viewer. */
+function viewer(caller: CallerContext) {
+  const [organizationId] = caller.organizationIds;
+  if (caller.organizationIds.length !== 1) throw new GraphQLError('this caller is not one API token', { extensions: { code: ErrorCode.FORBIDDEN } });
+  return { organizationId, role: ROLE_NAMES[caller.role] };
+}
+
 function connection(c: ClusterConnection) {
   return { ...c, cloudAccount: c.cloudAccount };
 }
@@ -57,6 +68,7 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
     },
     organization: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.organization.load(args.id),
     cloudAccount: (_: unknown, args: { id: string }, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(args.id),
+    viewer: (_: unknown, __: unknown, ctx: ExpensesContext) => viewer(ctx.caller),
   },
   Mutation: {
     createKubernetesCluster: (_: unknown, args: { organizationId: string; name: string }, ctx: ExpensesContext) =>

@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { runDemo, type DemoResult } from '../../dev/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from './databases';
+import { waitFor } from './promql';
 import { startTestStack, type TestStack } from './stack';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -38,8 +39,17 @@ export async function startDashboardStack(): Promise<DashboardStack> {
   assertDashboardBuilt();
   const t = await createPgliteDatabase();
   // Verdicts cached for a second: a revoked token is refused without a long wait.
-  const stack = await startTestStack(t.db, { TOKEN_CACHE_TTL: '1s' });
+  // Ingest status flushed often, so the demo's clusters read "receiving" right after it.
+  const stack = await startTestStack(t.db, { TOKEN_CACHE_TTL: '1s', INGEST_STATUS_FLUSH_INTERVAL: '300ms' });
   const demo = await runDemo({ db: t.db, ingestUrl: stack.ingest.url, publicIngestUrl: `${stack.ingest.url}/api/v1/write` });
+  await waitFor('the demo clusters\' ingest status', async () => {
+    const [{ waiting }] = await t.db.query<{ waiting: number }>(
+      `SELECT count(*)::int AS waiting FROM cloud_accounts a LEFT JOIN ingest_status s ON s.cloud_account_id = a.id
+        WHERE a.organization_id = $1 AND a.type = 'kubernetes' AND a.deleted_at IS NULL AND s.last_received_at IS NULL`,
+      [demo.organizationId],
+    );
+    return waiting === 0 ? true : undefined;
+  });
   const token = (await createApiToken(t.db, demo.organizationId, 'dashboard test')).token;
   const browser = await launchChromium();
   return {

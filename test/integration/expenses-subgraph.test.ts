@@ -168,6 +168,6 @@ describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backen
     const ids = await callSubgraph<{ organization: { kubernetesClusterIds: string[] } }>(subgraph.url, `query($id: ID!) { organization(id: $id) { kubernetesClusterIds } }`, { id: orgA }, auth);
     expect(ids.data!.organization.kubernetesClusterIds).toEqual([ok.data!.createKubernetesCluster.cloudAccount.id]);
     // The signing helper is shared with the gateway: the same header shape works for any org list.
-    expect(signContext({ subject: 's', organizationIds: [] }, SECRET)).toMatch(/^[\w-]+\.[\w-]+$/);
+    expect(signContext({ subject: 's', organizationIds: [], role: 'admin' }, SECRET)).toMatch(/^[\w-]+\.[\w-]+$/);
   });
 });

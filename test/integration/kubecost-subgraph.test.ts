@@ -173,12 +173,12 @@ describe('kubecost subgraph over HTTP against a real Prometheus', () => {
   it('refuses unsigned, expired and tampered requests with 401', async () => {
     const reps = { reps: [{ __typename: 'Organization', id: orgA, kubernetesClusterIds: [] }], range: RANGE };
     expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, {})).status).toBe(401);
-    expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, { header: signContext({ subject: 's', organizationIds: [orgA] }, SECRET, -1000) })).status).toBe(401);
-    const valid = signContext({ subject: 's', organizationIds: [orgA] }, SECRET);
+    expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, { header: signContext({ subject: 's', organizationIds: [orgA], role: 'admin' }, SECRET, -1000) })).status).toBe(401);
+    const valid = signContext({ subject: 's', organizationIds: [orgA], role: 'admin' }, SECRET);
     const [payload, signature] = valid.split('.');
     const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), orgs: [orgA, orgB] })).toString('base64url');
     expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, { header: `${widened}.${signature}` })).status).toBe(401);
-    expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, { header: signContext({ subject: 's', organizationIds: [orgA] }, 'another-secret') })).status).toBe(401);
+    expect((await callSubgraph(subgraph.url, ORG_COSTS, reps, { header: signContext({ subject: 's', organizationIds: [orgA], role: 'admin' }, 'another-secret') })).status).toBe(401);
   });
 
   it('answers bad ranges with BAD_USER_INPUT', async () => {

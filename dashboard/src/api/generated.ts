@@ -82,6 +82,22 @@ export type TagFilter = {
   value?: string | null | undefined;
 };
 
+/** What an API token may do. */
+export type Role =
+  /** Queries and every mutation (clusters, credentials, deletions). */
+  | 'ADMIN'
+  /** Queries only: every mutation answers FORBIDDEN and changes nothing. */
+  | 'READ_ONLY';
+
+/** Whether a cluster is sending, judged by its last accepted write. */
+export type IngestState =
+  /** A write was accepted within the stale threshold (INGEST_STALE_AFTER, 15 minutes by default). */
+  | 'RECEIVING'
+  /** Writes were accepted once, but none within the stale threshold. */
+  | 'STALE'
+  /** No write from the cluster was ever accepted. */
+  | 'NEVER';
+
 /** Bucket size of a cost time series. */
 export type CostStep =
   /** One point per hour. */
@@ -111,28 +127,25 @@ export type ClusterDetailQuery = { cloudAccount: { id: string, name: string, typ
 export type ClusterPageQueryVariables = Exact<{
   id: string | number;
   range: DateRangeInput;
-  recent: DateRangeInput;
   step: CostStep;
 }>;
 
 
-export type ClusterPageQuery = { cloudAccount: { id: string, name: string, type: CloudAccountType, createdAt: string, organization: { id: string, currency: string }, kubernetesCost: { totalCost: number, hasData: boolean, lastSampleAt: string | null, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, namespaces: Array<{ namespace: string, totalCost: number, cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number }>, series: Array<{ start: string, totalCost: number, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number, clusterManagement: number } }>, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null, savings: Array<{ kind: SavingsKind, target: string, monthlySavings: number, explanation: string }> } | null, recent: { lastSampleAt: string | null } | null } | null };
+export type ClusterPageQuery = { cloudAccount: { id: string, name: string, type: CloudAccountType, createdAt: string, ingestStatus: { state: IngestState, lastSampleAt: string | null, droppedSamplesLastHour: Array<{ reason: string, count: number }>, lastError: { message: string, at: string } | null } | null, organization: { id: string, currency: string }, kubernetesCost: { totalCost: number, hasData: boolean, lastSampleAt: string | null, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, namespaces: Array<{ namespace: string, totalCost: number, cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number }>, series: Array<{ start: string, totalCost: number, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, loadBalancers: number, clusterManagement: number } }>, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null, savings: Array<{ kind: SavingsKind, target: string, monthlySavings: number, explanation: string }> } | null } | null };
 
 export type ClusterStatusQueryVariables = Exact<{
   id: string | number;
-  recent: DateRangeInput;
 }>;
 
 
-export type ClusterStatusQuery = { cloudAccount: { id: string, name: string, kubernetesCost: { hasData: boolean, lastSampleAt: string | null } | null } | null };
+export type ClusterStatusQuery = { cloudAccount: { id: string, name: string, ingestStatus: { state: IngestState, lastSampleAt: string | null, lastError: { message: string, at: string } | null } | null } | null };
 
 export type ClustersQueryVariables = Exact<{
   range: DateRangeInput;
-  recent: DateRangeInput;
 }>;
 
 
-export type ClustersQuery = { organizations: Array<{ id: string, currency: string, kubernetesClusterIds: Array<string>, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, lastSampleAt: string | null, cloudAccount: { id: string, name: string, createdAt: string }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null }> } | null, recent: { clusters: Array<{ lastSampleAt: string | null, cloudAccount: { id: string } }> } | null }> };
+export type ClustersQuery = { organizations: Array<{ id: string, currency: string, kubernetesClusterIds: Array<string>, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string, ingestStatus: { state: IngestState, lastSampleAt: string | null, droppedSamplesLastHour: Array<{ reason: string, count: number }>, lastError: { message: string, at: string } | null } | null }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null }> } | null }> };
 
 export type CreateKubernetesClusterMutationVariables = Exact<{
   organizationId: string | number;
@@ -197,6 +210,11 @@ export type OverviewQueryVariables = Exact<{
 
 
 export type OverviewQuery = { organizations: Array<{ id: string, name: string, currency: string, costSummary: { cloudCost: number, kubernetesCost: number | null, totalCost: number | null }, previousSummary: { cloudCost: number, kubernetesCost: number | null, totalCost: number | null }, expenses: { totalCost: number, count: number, services: Array<{ key: string, cost: number }>, days: Array<{ key: string, cost: number }> }, previousExpenses: { count: number }, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, series: Array<{ start: string, totalCost: number }> }> } | null, previousKubernetes: { clusters: Array<{ hasData: boolean }> } | null }> };
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { role: Role, organizationId: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -275,12 +293,24 @@ export const ClusterDetailDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ClusterDetailQuery, ClusterDetailQueryVariables>;
 export const ClusterPageDocument = new TypedDocumentString(`
-    query ClusterPage($id: ID!, $range: DateRangeInput!, $recent: DateRangeInput!, $step: CostStep!) {
+    query ClusterPage($id: ID!, $range: DateRangeInput!, $step: CostStep!) {
   cloudAccount(id: $id) {
     id
     name
     type
     createdAt
+    ingestStatus {
+      state
+      lastSampleAt
+      droppedSamplesLastHour {
+        reason
+        count
+      }
+      lastError {
+        message
+        at
+      }
+    }
     organization {
       id
       currency
@@ -331,26 +361,27 @@ export const ClusterPageDocument = new TypedDocumentString(`
         explanation
       }
     }
-    recent: kubernetesCost(range: $recent) {
-      lastSampleAt
-    }
   }
 }
     `) as unknown as TypedDocumentString<ClusterPageQuery, ClusterPageQueryVariables>;
 export const ClusterStatusDocument = new TypedDocumentString(`
-    query ClusterStatus($id: ID!, $recent: DateRangeInput!) {
+    query ClusterStatus($id: ID!) {
   cloudAccount(id: $id) {
     id
     name
-    kubernetesCost(range: $recent) {
-      hasData
+    ingestStatus {
+      state
       lastSampleAt
+      lastError {
+        message
+        at
+      }
     }
   }
 }
     `) as unknown as TypedDocumentString<ClusterStatusQuery, ClusterStatusQueryVariables>;
 export const ClustersDocument = new TypedDocumentString(`
-    query Clusters($range: DateRangeInput!, $recent: DateRangeInput!) {
+    query Clusters($range: DateRangeInput!) {
   organizations {
     id
     currency
@@ -361,11 +392,21 @@ export const ClustersDocument = new TypedDocumentString(`
         cloudAccount {
           id
           name
-          createdAt
+          ingestStatus {
+            state
+            lastSampleAt
+            droppedSamplesLastHour {
+              reason
+              count
+            }
+            lastError {
+              message
+              at
+            }
+          }
         }
         totalCost
         hasData
-        lastSampleAt
         breakdown {
           cpu
           ram
@@ -380,14 +421,6 @@ export const ClustersDocument = new TypedDocumentString(`
           ram
           total
         }
-      }
-    }
-    recent: kubernetesCosts(range: $recent) {
-      clusters {
-        cloudAccount {
-          id
-        }
-        lastSampleAt
       }
     }
   }
@@ -660,3 +693,11 @@ export const OverviewDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<OverviewQuery, OverviewQueryVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    role
+    organizationId
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;

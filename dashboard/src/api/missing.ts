@@ -2,7 +2,8 @@ import type { GraphQLErrorEntry } from './client';
 
 /** What a reader calls each part of an answer that can fail on its own. */
 const PARTS: Array<[RegExp, string]> = [
-  [/^(kubernetesCosts|kubernetesCost|previousKubernetes|recent|series|namespaces|efficiency|savings)$/, 'Kubernetes costs'],
+  [/^ingestStatus$/, 'ingest status'],
+  [/^(kubernetesCosts|kubernetesCost|previousKubernetes|series|namespaces|efficiency|savings)$/, 'Kubernetes costs'],
   [/^(costSummary|previousSummary)$/, 'Kubernetes part of the totals'],
   [/^(expenses|previousExpenses|items|breakdown|services|days)$/, 'cloud expenses'],
   [/^(cloudAccounts|cloudAccount|organization|organizations)$/, 'accounts'],

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { SignIn } from '../auth/SignIn';
 import { onTokenChange, readToken, type SignOutReason } from '../auth/token-store';
+import { ViewerProvider } from '../auth/viewer';
 import { Layout } from './Layout';
 import { Pages } from './Pages';
 
@@ -18,8 +19,10 @@ export function App() {
   );
   if (!token) return <SignIn reason={reason} />;
   return (
-    <Layout>
-      <Pages />
-    </Layout>
+    <ViewerProvider key={token}>
+      <Layout>
+        <Pages />
+      </Layout>
+    </ViewerProvider>
   );
 }

@@ -1,12 +1,13 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { clearToken } from '../auth/token-store';
+import { useCanManage } from '../auth/viewer';
 import { Link, routeOf, useLocation } from './router';
 
 const NAV = [
   { href: '/', label: 'Overview', pages: ['overview'] },
   { href: '/clusters', label: 'Clusters', pages: ['clusters', 'cluster'] },
   { href: '/expenses', label: 'Expenses', pages: ['expenses'] },
-  { href: '/connect', label: 'Connect a cluster', pages: ['connect'] },
+  { href: '/connect', label: 'Connect a cluster', pages: ['connect'], adminOnly: true },
 ];
 
 /** Skip link, navigation (keeping the range), sign-out, and the page; focus moves to the page on navigation. */
@@ -14,6 +15,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const { pathname, search } = useLocation();
   const page = routeOf(pathname).page;
   const main = useRef<HTMLElement>(null);
+  const canManage = useCanManage();
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
@@ -38,7 +40,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <span className="brand">costgraph</span>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => canManage || !item.adminOnly).map((item) => (
               <li key={item.href}>
                 <Link href={`${item.href}${item.href === '/connect' ? '' : suffix}`} aria-current={item.pages.includes(page) ? 'page' : undefined}>
                   {item.label}

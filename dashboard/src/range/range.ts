@@ -83,12 +83,6 @@ export function previousRange(range: DayRange): DayRange {
   return { from: dayOf(msOf(range.from) - length), to: range.from };
 }
 
-/** The last day up to the next minute: where the freshness badge looks for the newest sample. */
-export function recentWindow(now = Date.now()): { from: string; to: string } {
-  const to = Math.floor(now / 60_000) * 60_000 + 60_000;
-  return { from: new Date(to - DAY_MS).toISOString(), to: new Date(to).toISOString() };
-}
-
 /** `2026-11-01 – 2026-11-30` (the last included day), for headings. */
 export function describeRange(range: DayRange): string {
   return `${range.from} – ${dayOf(msOf(range.to) - DAY_MS)}`;

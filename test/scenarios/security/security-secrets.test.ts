@@ -190,7 +190,7 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
       { Authorization: `Bearer ${viaCli.password}` },
       { Authorization: `Bearer ${internalSecret}` },
       { 'X-Api-Key': issued.token },
-      { [CONTEXT_HEADER]: signContext({ subject: 'x', organizationIds: [organization.id] }, internalSecret, 60_000) }, // the internal header is no API credential
+      { [CONTEXT_HEADER]: signContext({ subject: 'x', organizationIds: [organization.id], role: 'admin' }, internalSecret, 60_000) }, // the internal header is no API credential
     ];
     for (const headers of badTokens) {
       expect((await graphql(gateway, q, {}, headers)).status).toBe(401);
@@ -211,8 +211,8 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
     for (const url of subgraphs) {
       for (const header of [
         undefined,
-        signContext({ subject: 'x', organizationIds: [organization.id] }, wrongSecret, 60_000),
-        signContext({ subject: 'x', organizationIds: [organization.id] }, internalSecret, -1000),
+        signContext({ subject: 'x', organizationIds: [organization.id], role: 'admin' }, wrongSecret, 60_000),
+        signContext({ subject: 'x', organizationIds: [organization.id], role: 'admin' }, internalSecret, -1000),
         `${issued.token}.${internalSecret}`,
       ]) {
         expect((await graphql(url, '{ _service { sdl } }', {}, header ? { [CONTEXT_HEADER]: header } : {})).status).toBe(401);

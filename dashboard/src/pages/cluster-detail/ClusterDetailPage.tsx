@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { ClusterPageDocument, type ClusterPageQuery, type CostStep } from '../../api/generated';
 import { describeMissing } from '../../api/missing';
 import { useQuery } from '../../api/use-query';
@@ -8,12 +8,12 @@ import { CATEGORIES } from '../../charts/palette';
 import { formatUtc } from '../../format/dates';
 import { Money } from '../../format/money';
 import { formatMoney, formatPercent } from '../../format/money-format';
-import { apiRange, recentWindow } from '../../range/range';
+import { apiRange } from '../../range/range';
 import { RangePicker } from '../../range/RangePicker';
 import { useRange } from '../../range/use-range';
 import { Loading, MissingBanner, PageError, Panel } from '../../ui/Panel';
-import { FreshnessBadge } from '../clusters/FreshnessBadge';
-import { freshnessOf } from '../clusters/freshness';
+import { AdminOnly } from '../../auth/viewer';
+import { IngestProblems, IngestStateBadge, type IngestStatusView } from '../clusters/IngestStatus';
 
 type Cost = NonNullable<NonNullable<ClusterPageQuery['cloudAccount']>['kubernetesCost']>;
 
@@ -23,13 +23,12 @@ const SAVINGS_KINDS: Record<string, string> = {
   IDLE_CAPACITY: 'Idle capacity',
 };
 
-/** One cluster: categories, daily or hourly series, namespaces with idle, efficiency, savings, freshness. */
+/** One cluster: categories, daily or hourly series, namespaces with idle, efficiency, savings, ingest status. */
 export default function ClusterDetailPage({ id }: { id: string }) {
   const range = useRange();
   const { search } = useLocation();
   const step: CostStep = search.get('step') === 'hour' ? 'HOUR' : 'DAY';
-  const [recent] = useState(() => recentWindow());
-  const variables = useMemo(() => ({ id, range: apiRange(range), recent, step }), [id, range.from, range.to, recent, step]);
+  const variables = useMemo(() => ({ id, range: apiRange(range), step }), [id, range.from, range.to, step]);
   const query = useQuery(ClusterPageDocument, variables);
   const account = query.status === 'done' ? query.data.cloudAccount : null;
   return (
@@ -52,7 +51,7 @@ export default function ClusterDetailPage({ id }: { id: string }) {
               cost={account.kubernetesCost}
               currency={account.organization.currency}
               step={step}
-              freshness={freshnessOf(account.recent?.lastSampleAt, account.kubernetesCost.lastSampleAt, account.createdAt, recent.from < apiRange(range).from ? recent.from : apiRange(range).from)}
+              status={account.ingestStatus}
             />
           )}
         </>
@@ -61,7 +60,7 @@ export default function ClusterDetailPage({ id }: { id: string }) {
   );
 }
 
-function ClusterBody({ cost, currency, step, freshness }: { cost: Cost; currency: string; step: CostStep; freshness: ReturnType<typeof freshnessOf> }) {
+function ClusterBody({ cost, currency, step, status }: { cost: Cost; currency: string; step: CostStep; status: IngestStatusView | null }) {
   const categories = CATEGORIES.map((c) => ({ ...c, value: cost.breakdown[c.key] }));
   const label = (iso: string) => (step === 'DAY' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`);
   const seriesCategories = CATEGORIES.filter((c) => c.key !== 'network');
@@ -77,12 +76,11 @@ function ClusterBody({ cost, currency, step, freshness }: { cost: Cost; currency
         </div>
         <div className="figure">
           <h2>Data</h2>
-          <p className="figure-value small-value">
-            <FreshnessBadge freshness={freshness} />
-          </p>
+          <p className="figure-value small-value">{status ? <IngestStateBadge status={status} /> : <span className="no-data">status unavailable</span>}</p>
           <p className="figure-change" data-last-sample>
-            {freshness.state === 'receiving' || freshness.state === 'stale' ? `Last sample ${formatUtc(freshness.lastSampleAt)}` : 'No sample yet'}
+            {status?.lastSampleAt ? `Last sample ${formatUtc(status.lastSampleAt)}` : 'No sample yet'}
           </p>
+          {status && <IngestProblems status={status} />}
         </div>
         <div className="figure">
           <h2>Efficiency (usage ÷ request)</h2>
@@ -109,7 +107,14 @@ function ClusterBody({ cost, currency, step, freshness }: { cost: Cost; currency
           )}
         </div>
       </section>
-      {!cost.hasData && <p className="empty">This cluster sent no cost metrics for the range. See <Link href="/connect">Connect a cluster</Link> for the remote-write setup.</p>}
+      {!cost.hasData && (
+        <p className="empty">
+          This cluster sent no cost metrics for the range.{' '}
+          <AdminOnly>
+            See <Link href="/connect">Connect a cluster</Link> for the remote-write setup.
+          </AdminOnly>
+        </p>
+      )}
       <div className="grid">
         <Panel title="Cost by category">
           <Chart

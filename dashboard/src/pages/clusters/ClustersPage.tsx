@@ -1,28 +1,26 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { ClustersDocument, type ClustersQuery } from '../../api/generated';
 import { describeMissing } from '../../api/missing';
 import { useQuery } from '../../api/use-query';
+import { AdminOnly } from '../../auth/viewer';
 import { Link, updateSearch, useLocation } from '../../app/router';
 import { Money } from '../../format/money';
 import { formatPercent } from '../../format/money-format';
-import { apiRange, recentWindow } from '../../range/range';
+import { apiRange } from '../../range/range';
 import { RangePicker } from '../../range/RangePicker';
 import { useRange } from '../../range/use-range';
 import { Loading, MissingBanner, PageError, Panel } from '../../ui/Panel';
 import { CategoryBar, CategoryLegend } from './CategoryBar';
-import { FreshnessBadge } from './FreshnessBadge';
-import { freshnessOf, type Freshness } from './freshness';
+import { IngestProblems, IngestStateBadge, STATE_ORDER } from './IngestStatus';
 
-type SortKey = 'name' | 'total' | 'efficiency' | 'freshness';
-const SORTS: Record<SortKey, string> = { name: 'Cluster', total: 'Total', efficiency: 'Efficiency', freshness: 'Data' };
-const FRESHNESS_ORDER: Record<Freshness['state'], number> = { receiving: 0, stale: 1, silent: 2, never: 3 };
+type SortKey = 'name' | 'total' | 'efficiency' | 'status';
+const SORTS: Record<SortKey, string> = { name: 'Cluster', total: 'Total', efficiency: 'Efficiency', status: 'Status' };
 
-/** Every cluster with its total, categories, efficiency and freshness: one request whatever their number. */
+/** Every cluster with its total, categories, efficiency and ingest status: one request whatever their number. */
 export default function ClustersPage() {
   const range = useRange();
   const { search } = useLocation();
-  const [recent] = useState(() => recentWindow());
-  const variables = useMemo(() => ({ range: apiRange(range), recent }), [range.from, range.to, recent]);
+  const variables = useMemo(() => ({ range: apiRange(range) }), [range.from, range.to]);
   const query = useQuery(ClustersDocument, variables);
   const sort = (Object.keys(SORTS).includes(search.get('sort') ?? '') ? search.get('sort') : 'total') as SortKey;
   const descending = (search.get('dir') ?? (sort === 'name' ? 'asc' : 'desc')) === 'desc';
@@ -35,32 +33,40 @@ export default function ClustersPage() {
       {query.status === 'done' && (
         <>
           <MissingBanner lines={describeMissing(query.errors)} />
-          <ClustersTable data={query.data} sort={sort} descending={descending} recentFrom={recent.from} rangeFrom={apiRange(range).from} />
+          <ClustersTable data={query.data} sort={sort} descending={descending} />
         </>
       )}
     </>
   );
 }
 
-function ClustersTable({ data, sort, descending, recentFrom, rangeFrom }: { data: ClustersQuery; sort: SortKey; descending: boolean; recentFrom: string; rangeFrom: string }) {
+function ClustersTable({ data, sort, descending }: { data: ClustersQuery; sort: SortKey; descending: boolean }) {
   const org = data.organizations[0];
   if (!org) return <p className="empty">This token sees no organization.</p>;
   if (org.kubernetesClusterIds.length === 0)
     return (
       <p className="empty">
-        No clusters yet. <Link href="/connect">Connect a cluster</Link> or run <code>costgraph demo</code>.
+        No clusters yet.{' '}
+        <AdminOnly>
+          <Link href="/connect">Connect a cluster</Link> or run <code>costgraph demo</code>.
+        </AdminOnly>
       </p>
     );
   if (!org.kubernetesCosts) return <Panel title="Clusters" failed="Kubernetes costs" />;
-  const recent = new Map((org.recent?.clusters ?? []).map((c) => [c.cloudAccount.id, c.lastSampleAt]));
-  // The earlier of the two windows looked at: a cluster created after it never sent anything.
-  const lookedBackTo = recentFrom < rangeFrom ? recentFrom : rangeFrom;
-  const rows = org.kubernetesCosts.clusters.map((c) => ({
-    ...c,
-    freshness: freshnessOf(recent.get(c.cloudAccount.id), c.lastSampleAt, c.cloudAccount.createdAt, lookedBackTo),
-  }));
+  const rows = [...org.kubernetesCosts.clusters];
+  // A status that failed to load sorts last, after "never".
   const key = (r: (typeof rows)[number]): string | number =>
-    sort === 'name' ? r.cloudAccount.name.toLowerCase() : sort === 'total' ? (r.hasData ? r.totalCost : -1) : sort === 'efficiency' ? (r.efficiency?.total ?? -1) : FRESHNESS_ORDER[r.freshness.state];
+    sort === 'name'
+      ? r.cloudAccount.name.toLowerCase()
+      : sort === 'total'
+        ? r.hasData
+          ? r.totalCost
+          : -1
+        : sort === 'efficiency'
+          ? (r.efficiency?.total ?? -1)
+          : r.cloudAccount.ingestStatus
+            ? STATE_ORDER[r.cloudAccount.ingestStatus.state]
+            : 3;
   rows.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
     const order = x < y ? -1 : x > y ? 1 : 0;
@@ -94,7 +100,7 @@ function ClustersTable({ data, sort, descending, recentFrom, rangeFrom }: { data
                 Network
               </th>
               {header('efficiency', true)}
-              {header('freshness')}
+              {header('status')}
             </tr>
           </thead>
           <tbody>
@@ -124,8 +130,15 @@ function ClustersTable({ data, sort, descending, recentFrom, rangeFrom }: { data
                     <span className="no-data">no data</span>
                   )}
                 </td>
-                <td>
-                  <FreshnessBadge freshness={c.freshness} />
+                <td data-column="status">
+                  {c.cloudAccount.ingestStatus ? (
+                    <>
+                      <IngestStateBadge status={c.cloudAccount.ingestStatus} />
+                      <IngestProblems status={c.cloudAccount.ingestStatus} />
+                    </>
+                  ) : (
+                    <span className="no-data">unavailable</span>
+                  )}
                 </td>
               </tr>
             ))}

@@ -1,17 +1,37 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ClusterStatusDocument, CreateKubernetesClusterDocument, OrganizationsDocument, type CreateKubernetesClusterMutation } from '../../api/generated';
+import { ClusterStatusDocument, CreateKubernetesClusterDocument, OrganizationsDocument, type ClusterStatusQuery, type CreateKubernetesClusterMutation } from '../../api/generated';
 import { execute, Unauthenticated } from '../../api/client';
 import { useQuery } from '../../api/use-query';
 import { Link } from '../../app/router';
+import { useRole } from '../../auth/viewer';
 import { formatUtc } from '../../format/dates';
 import { Loading, PageError, Panel } from '../../ui/Panel';
 
 type Connection = CreateKubernetesClusterMutation['createKubernetesCluster'];
-/** How often the page asks whether the first samples arrived. */
+type Status = NonNullable<NonNullable<ClusterStatusQuery['cloudAccount']>['ingestStatus']>;
+/** How often the page asks whether the first samples arrived: often at first, while someone is pasting the configuration... */
 const POLL_MS = 3000;
+/** ...then less often, once it is clear the cluster takes a while. */
+const SLOW_POLL_MS = 15_000;
+const SLOW_AFTER_MS = 2 * 60_000;
 
 /** Name → create → the credential shown once with copy buttons → waits until the cluster's data arrives. */
 export default function ConnectPage() {
+  const role = useRole();
+  if (role === undefined) return <Loading what="what your token may do" />;
+  if (role === 'READ_ONLY')
+    return (
+      <>
+        <h1>Connect a cluster</h1>
+        <p className="empty">
+          Your API token is read-only: it can see costs but not connect clusters. Connecting a cluster needs an admin token (<code>costgraph token create --role admin</code>).
+        </p>
+      </>
+    );
+  return <ConnectFlow />;
+}
+
+function ConnectFlow() {
   const organizations = useQuery(OrganizationsDocument, {});
   const [connection, setConnection] = useState<Connection>();
   const org = organizations.status === 'done' ? organizations.data.organizations[0] : undefined;
@@ -26,7 +46,7 @@ export default function ConnectPage() {
       {organizations.status === 'failed' && <PageError message={organizations.message} />}
       {org && !connection && <CreateForm organizationId={org.id} onCreated={setConnection} />}
       {connection && <Credential connection={connection} />}
-      {connection && <WaitForSamples id={connection.cloudAccount.id} name={connection.cloudAccount.name} createdAt={connection.cloudAccount.createdAt} />}
+      {connection && <WaitForSamples id={connection.cloudAccount.id} name={connection.cloudAccount.name} />}
     </>
   );
 }
@@ -109,45 +129,57 @@ function Credential({ connection }: { connection: Connection }) {
   );
 }
 
-function WaitForSamples({ id, name, createdAt }: { id: string; name: string; createdAt: string }) {
-  const [lastSampleAt, setLastSampleAt] = useState<string | null>(null);
+/**
+ * Polls the cluster's ingest status until ingest has accepted a write: every 3 s for the first
+ * two minutes, every 15 s after, and not at all while the tab is hidden.
+ */
+function WaitForSamples({ id, name }: { id: string; name: string }) {
+  const [status, setStatus] = useState<Status>();
   const [problem, setProblem] = useState<string>();
   useEffect(() => {
     let stopped = false;
-    let timer: ReturnType<typeof setTimeout>;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const started = Date.now();
+    const schedule = () => {
+      if (stopped) return;
+      if (document.hidden) document.addEventListener('visibilitychange', schedule, { once: true });
+      else timer = setTimeout(() => void poll(), Date.now() - started < SLOW_AFTER_MS ? POLL_MS : SLOW_POLL_MS);
+    };
     const poll = async () => {
-      // A window that ends a little ahead of now and moves with each poll, so no cached "no data" answer repeats.
-      const to = new Date(Math.ceil((Date.now() + 60_000) / 1000) * 1000).toISOString();
-      const from = new Date(Date.parse(createdAt) - 60 * 60_000).toISOString();
       try {
-        const answer = await execute(ClusterStatusDocument, { id, recent: { from, to } });
-        const cost = answer.data?.cloudAccount?.kubernetesCost;
+        const answer = await execute(ClusterStatusDocument, { id });
+        const current = answer.data?.cloudAccount?.ingestStatus ?? undefined;
         setProblem(answer.errors.length > 0 ? answer.errors.map((e) => e.message).join('; ') : undefined);
-        if (cost?.hasData && cost.lastSampleAt) {
-          setLastSampleAt(cost.lastSampleAt);
-          return;
-        }
+        if (current) setStatus(current);
+        if (current?.state === 'RECEIVING') return;
       } catch (error) {
         if (error instanceof Unauthenticated) return;
         setProblem(error instanceof Error ? error.message : String(error));
       }
-      if (!stopped) timer = setTimeout(() => void poll(), POLL_MS);
+      schedule();
     };
     void poll();
     return () => {
       stopped = true;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', schedule);
     };
-  }, [id, createdAt]);
+  }, [id]);
+  const receiving = status?.state === 'RECEIVING';
   return (
     <Panel title="3. Wait for the first samples">
-      {lastSampleAt ? (
+      {receiving ? (
         <p className="badge badge-receiving" role="status" data-connect-state="receiving">
-          ● receiving: {name} sent its first samples (newest {formatUtc(lastSampleAt)}). <Link href={`/clusters/${id}`}>Open the cluster</Link>
+          ● receiving: {name} sent its first samples{status.lastSampleAt ? ` (newest ${formatUtc(status.lastSampleAt)})` : ''}. <Link href={`/clusters/${id}`}>Open the cluster</Link>
         </p>
       ) : (
         <p role="status" data-connect-state="waiting">
-          <span className="spinner" aria-hidden="true" /> Waiting for the first samples from {name}… This page checks every {POLL_MS / 1000} s.
+          <span className="spinner" aria-hidden="true" /> Waiting for first samples from {name}… This page checks every few seconds.
+        </p>
+      )}
+      {!receiving && status?.lastError && (
+        <p className="form-error" data-last-error>
+          Ingest refused the cluster&apos;s last write ({formatUtc(status.lastError.at)}): {status.lastError.message}
         </p>
       )}
       {problem && <p className="muted">Last check failed: {problem}</p>}

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { OverviewDocument } from '../../api/generated';
 import { describeMissing, failedUnder } from '../../api/missing';
 import { useQuery } from '../../api/use-query';
+import { AdminOnly } from '../../auth/viewer';
 import { Link } from '../../app/router';
 import { Chart } from '../../charts/Chart';
 import { CATEGORIES, CLOUD_COLOR, KUBERNETES_COLOR } from '../../charts/palette';
@@ -83,8 +84,10 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
       </section>
       {!hasCloud && !hasClusters && !kubeFailed && (
         <p className="empty">
-          No costs in this range yet. <Link href="/connect">Connect a cluster</Link>, import a FOCUS export (<code>costgraph import focus FILE</code>), or run{' '}
-          <code>costgraph demo</code>.
+          No costs in this range yet.{' '}
+          <AdminOnly>
+            <Link href="/connect">Connect a cluster</Link>, import a FOCUS export (<code>costgraph import focus FILE</code>), or run <code>costgraph demo</code>.
+          </AdminOnly>
         </p>
       )}
       <div className="grid">
@@ -161,7 +164,10 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
         <Panel title="Kubernetes cost by category" failed={kubeFailed ? 'Kubernetes costs' : undefined}>
           {!hasClusters ? (
             <p className="empty">
-              No cluster sent data for this range. <Link href="/connect">Connect a cluster</Link> or run <code>costgraph demo</code>.
+              No cluster sent data for this range.{' '}
+              <AdminOnly>
+                <Link href="/connect">Connect a cluster</Link> or run <code>costgraph demo</code>.
+              </AdminOnly>
             </p>
           ) : (
             <Chart
