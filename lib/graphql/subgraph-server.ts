@@ -13,6 +13,7 @@ import type { Logger } from '../log';
 import { canonicalizeIds } from './canonical-ids';
 import { ErrorCode } from './errors';
 import { roundFloatFields } from './float-precision';
+import { createInternalServer } from '../http/internal-server';
 import { createGraphQLHttpServer, HttpError } from './http-server';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
@@ -50,7 +51,9 @@ export interface SubgraphOptions<C extends BaseContext> {
   logger: Logger;
   /** Builds the per-request context from the verified caller (fresh DataLoaders every time). */
   buildContext: (caller: CallerContext) => C;
-  registry?: Registry;
+  /** Served on the internal listener's /metrics. */
+  registry: Registry;
+  /** The internal listener's /readyz. */
   ready?: () => Promise<boolean>;
   introspection?: boolean;
   /** Float results lose the noise of binary arithmetic (see `roundFloatFields`). */
@@ -59,7 +62,10 @@ export interface SubgraphOptions<C extends BaseContext> {
 
 export interface Subgraph<C extends BaseContext> {
   apollo: ApolloServer<C>;
+  /** Public: /graphql and /healthz. */
   server: http.Server;
+  /** Internal: /metrics, /readyz and /healthz. */
+  internal: http.Server;
 }
 
 /** A federated subgraph that refuses (401) any request without a valid gateway signature. */
@@ -87,8 +93,6 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
   const server = createGraphQLHttpServer<C>({
     apollo,
     logger: options.logger,
-    registry: options.registry,
-    ready: options.ready,
     context: async (req) => {
       const header = req.headers[CONTEXT_HEADER];
       try {
@@ -99,5 +103,6 @@ export async function createSubgraph<C extends BaseContext>(options: SubgraphOpt
       }
     },
   });
-  return { apollo, server };
+  const internal = createInternalServer({ registry: options.registry, ready: options.ready, logger: options.logger });
+  return { apollo, server, internal };
 }
