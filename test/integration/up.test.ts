@@ -102,6 +102,10 @@ describe('costgraph up (the whole stack as a child process)', () => {
     running = first.child;
     expect(first.output).toMatch(new RegExp(`ingest\\s+http://127\\.0\\.0\\.1:${env.INGEST_PORT}/api/v1/write`));
     expect(first.graphiql).toBe(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
+    // The internal listeners are printed apart, and only they serve metrics.
+    expect(first.output).toMatch(new RegExp(`internal \\(/metrics, /readyz\\):\\n  gateway\\s+http://127\\.0\\.0\\.1:${env.GATEWAY_INTERNAL_PORT}\\n`));
+    expect((await fetch(`http://127.0.0.1:${env.INGEST_INTERNAL_PORT}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.INGEST_PORT}/metrics`)).status).toBe(404);
     const before = await organizations(first.graphiql, first.token);
     expect(before.status).toBe(200);
     expect(before.body.data!.organizations).toHaveLength(1);
