@@ -20,7 +20,7 @@ export interface QueryLimits {
 
 export interface GatewayConfig extends ListenConfig {
   common: CommonConfig;
-  /** /graphql, GraphiQL, the dashboard, the REST reference, /healthz. @default 4000 */
+  /** /graphql, GraphiQL, the dashboard, /healthz. @default 4000 */
   port: number;
   /** @default 127.0.0.1 */
   host: string;

@@ -43,7 +43,7 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
-  /** Public: /graphql, GraphiQL, the dashboard, the REST reference, /healthz. */
+  /** Public: /graphql, GraphiQL, the dashboard, /healthz. */
   server: http.Server;
   /** Internal: /metrics, /readyz, /healthz. */
   internal: http.Server;

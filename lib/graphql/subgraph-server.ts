@@ -8,12 +8,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
 import type { Registry } from 'prom-client';
 import { canonicalId } from '../accounts/ids';
+import { createInternalServer } from '../http/internal-server';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
 import type { Logger } from '../log';
 import { canonicalizeIds } from './canonical-ids';
 import { ErrorCode } from './errors';
 import { roundFloatFields } from './float-precision';
-import { createInternalServer } from '../http/internal-server';
 import { createGraphQLHttpServer, HttpError } from './http-server';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
