@@ -129,7 +129,7 @@ async function benchEngine(engine: string, dir: string, files: string[]): Promis
 
     const secret = crypto.randomBytes(32).toString('hex');
     const subgraph = await startExpensesSubgraph({
-      config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, EXPENSES_PORT: '0' }),
+      config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0' }),
       db: bench.db,
       logger: silentLogger,
     });

@@ -230,7 +230,7 @@ async function main(): Promise<void> {
     const org = await createOrganization(db, 'bench');
     const cluster = await createKubernetesCluster(db, org.id, 'bench-cluster', 'http://127.0.0.1/api/v1/write');
     const authorization = basicAuth(cluster.cloudAccount.id, cluster.password);
-    const baseEnv = { INGEST_PORT: '0', THANOS_RECEIVE_URL: `${prom.url}/api/v1/write`, INGEST_SAMPLES_PER_SECOND: '0' };
+    const baseEnv = { INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${prom.url}/api/v1/write`, INGEST_SAMPLES_PER_SECOND: '0' };
     ingest = await startIngest({ config: loadIngestConfig(baseEnv), db, logger: silentLogger });
     sender = SenderProcess.start();
     const watch = { ingest: process.pid, prometheus: prom.pid };

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 
     const config = {
       // The fleet query takes several seconds on a shared 2-core machine: more than the default 15 s must not fail it.
-      ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0', KUBECOST_QUERY_TIMEOUT: '120s' }),
+      ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0', KUBECOST_QUERY_TIMEOUT: '120s' }),
       common: loadCommonConfig({ DATA_DIR: dir }),
     };
     subgraph = await startKubecostSubgraph({ config, db, logger: silentLogger });

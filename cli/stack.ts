@@ -17,6 +17,8 @@ import { createApiToken } from '../lib/accounts/api-tokens';
 
 export interface RunningStack {
   endpoints: Record<string, string>;
+  /** Each service's internal listener (/metrics, /readyz, /healthz), by service. */
+  internal: Record<string, string>;
   /** A fresh API token for the local organization, so GraphiQL works right away. */
   demo: { organizationId: string; token: string };
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function startStack(logger: Logger, env: Record<string, string | un
         prometheus: prometheus.url,
         database: common.databaseUrl ? 'DATABASE_URL' : (servedAt ?? 'embedded'),
       },
+      internal: { gateway: gateway.internalUrl, ingest: ingest.internalUrl, expenses: expenses.internalUrl, kubecost: kubecost.internalUrl },
       stop,
     };
   } catch (error) {

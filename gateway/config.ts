@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadCommonConfig, type CommonConfig } from '../lib/config/common';
 import { ConfigError, durationVar, intVar, optionalStringVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../lib/config/env';
+import { internalPortVar, type ListenConfig } from '../lib/config/listen';
 import { loadInternalSecret } from '../lib/internal-auth/secret';
 import { SUPERGRAPH_FILE, type SubgraphName } from './supergraph/compose';
 
@@ -17,12 +18,16 @@ export interface QueryLimits {
   maxBodyBytes: number;
 }
 
-export interface GatewayConfig {
+export interface GatewayConfig extends ListenConfig {
   common: CommonConfig;
-  /** @default 4000 */
+  /** /graphql, GraphiQL, the dashboard, /healthz. @default 4000 */
   port: number;
   /** @default 127.0.0.1 */
   host: string;
+  /** /metrics, /readyz, /healthz. @default 14000 */
+  internalPort: number;
+  /** @default 127.0.0.1 */
+  internalHost: string;
   /** Signs the caller context sent to subgraphs. */
   internalSecret: string;
   /** The composed supergraph (`costgraph compose`); watched, reloaded on change. */
@@ -55,10 +60,13 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
   if (optionalStringVar(env, 'EXPENSES_URL')) subgraphUrls.expenses = urlVar(env, 'EXPENSES_URL', '');
   if (optionalStringVar(env, 'KUBECOST_URL')) subgraphUrls.kubecost = urlVar(env, 'KUBECOST_URL', '');
+  const port = portVar(env, 'GATEWAY_PORT', 4000);
   return {
     common,
-    port: portVar(env, 'GATEWAY_PORT', 4000),
+    port,
     host: stringVar(env, 'GATEWAY_HOST', '127.0.0.1'),
+    internalPort: internalPortVar(env, 'GATEWAY_INTERNAL_PORT', 14000, port),
+    internalHost: stringVar(env, 'GATEWAY_INTERNAL_HOST', '127.0.0.1'),
     internalSecret: loadInternalSecret(common, env),
     supergraphFile: path.resolve(stringVar(env, 'SUPERGRAPH_FILE', SUPERGRAPH_FILE)),
     subgraphUrls,

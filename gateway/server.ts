@@ -9,10 +9,10 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { request } from 'undici';
 import type { Queryable } from '../lib/db/database';
 import { ErrorCode } from '../lib/graphql/errors';
 import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
+import { createInternalServer } from '../lib/http/internal-server';
 import type { Logger } from '../lib/log';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
@@ -43,7 +43,10 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
+  /** Public: /graphql, GraphiQL, the dashboard, /healthz. */
   server: http.Server;
+  /** Internal: /metrics, /readyz, /healthz. */
+  internal: http.Server;
   apollo: ApolloServer<GatewayContext>;
   close(): Promise<void>;
 }
@@ -109,7 +112,6 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
-    registry: metrics.registry,
     maxBodyBytes: config.limits.maxBodyBytes,
     checkDocument: (query) => {
       const exceeded = documentLimit(query, config.limits);
@@ -117,7 +119,6 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     },
     // The dashboard owns / and its routes; GraphiQL keeps /graphql and /graphiql.
     route: async (req, res) => dashboard(req, res) || graphiql(req, res),
-    ready: () => subgraphsReachable([...sources.values()].map((s) => s.healthUrl)),
     context: async (req) => {
       let caller;
       try {
@@ -133,8 +134,14 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       return { caller };
     },
   });
+  // Ready once started, whatever the subgraphs do: every replica shares them, so a readiness
+  // tied to a subgraph would take all of them out of the Service at once and turn the partial
+  // answers the gateway gives without that subgraph into an outage (docs/deploy.md, Probes).
+  // A failing subgraph shows in the metrics (CostgraphSubgraphDown).
+  const internal = createInternalServer({ registry: metrics.registry, logger });
   return {
     server,
+    internal,
     apollo,
     close: async () => {
       await apollo.stop();
@@ -150,20 +157,4 @@ function headlineVariables(organizationId: string | undefined): Record<string, u
   // 31 days up to tomorrow: the last 30 full days and today, what `costgraph demo` fills.
   const from = new Date(to.getTime() - 31 * 86_400_000);
   return { org: organizationId ?? '<organization id>', range: { from: from.toISOString(), to: to.toISOString() } };
-}
-
-async function subgraphsReachable(urls: string[]): Promise<boolean> {
-  if (urls.length === 0) return false;
-  const results = await Promise.all(
-    urls.map(async (url) => {
-      try {
-        const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
-        await response.body.dump();
-        return response.statusCode === 200;
-      } catch {
-        return false;
-      }
-    }),
-  );
-  return results.every(Boolean);
 }

@@ -32,13 +32,10 @@ export interface SubgraphDataSourceOptions {
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly pool: Pool;
   private readonly path: string;
-  /** The subgraph's liveness endpoint, for the gateway's readiness. */
-  readonly healthUrl: string;
 
   constructor(private readonly options: SubgraphDataSourceOptions) {
     const url = new URL(options.url);
     this.path = `${url.pathname}${url.search}`;
-    this.healthUrl = `${url.origin}/healthz`;
     this.pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,

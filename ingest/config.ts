@@ -1,13 +1,18 @@
 import { durationVar, intVar, listVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../lib/config/env';
+import { internalPortVar, type ListenConfig } from '../lib/config/listen';
 import { COST_METRIC_FAMILIES } from '../lib/remote-write/cost-metrics';
 
 type Env = Record<string, string | undefined>;
 
-export interface IngestConfig {
-  /** @default 4100 */
+export interface IngestConfig extends ListenConfig {
+  /** The remote-write paths and /healthz. @default 4100 */
   port: number;
   /** @default 127.0.0.1 */
   host: string;
+  /** /metrics (tenant ids and volumes), /readyz, /healthz. @default 14100 */
+  internalPort: number;
+  /** @default 127.0.0.1 */
+  internalHost: string;
   /** Thanos Receive, or the local Prometheus receiver. @default http://127.0.0.1:9090/api/v1/write */
   receiveUrl: string;
   /** @default 10s */
@@ -42,9 +47,12 @@ export interface IngestConfig {
 
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   const allow = listVar(env, 'INGEST_ALLOWED_METRICS', COST_METRIC_FAMILIES);
+  const port = portVar(env, 'INGEST_PORT', 4100);
   return {
-    port: portVar(env, 'INGEST_PORT', 4100),
+    port,
     host: stringVar(env, 'INGEST_HOST', '127.0.0.1'),
+    internalPort: internalPortVar(env, 'INGEST_INTERNAL_PORT', 14100, port),
+    internalHost: stringVar(env, 'INGEST_INTERNAL_HOST', '127.0.0.1'),
     receiveUrl: urlVar(env, 'THANOS_RECEIVE_URL', 'http://127.0.0.1:9090/api/v1/write'),
     forwardTimeoutMs: durationVar(env, 'INGEST_FORWARD_TIMEOUT', 10_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     maxBodyBytes: intVar(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),

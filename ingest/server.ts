@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createInternalServer } from '../lib/http/internal-server';
 import { BodyReadError, readBody } from '../lib/http/read-body';
 import type { Logger } from '../lib/log';
 import type { ClusterAuthenticator } from './auth/cluster-auth';
@@ -30,13 +31,17 @@ export interface IngestDeps {
 }
 
 export interface IngestServer {
+  /** Public (customers' clusters): the write paths and /healthz. */
   server: http.Server;
+  /** Internal: /metrics (every tenant's id and volume), /readyz (the store is reachable), /healthz. */
+  internal: http.Server;
   metrics: IngestMetrics;
   clusterMetrics: ClusterMetrics;
 }
 
 const WRITE_PATHS = new Set(['/api/v1/write', '/storage/api/v2/write']);
-const READ_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+// /metrics and /readyz are on the internal listener only: the metrics name every tenant.
+const READ_PATHS = new Set(['/healthz']);
 
 /** Builds the remote-write receiver; `main.ts` decides where it listens. */
 export function createIngestServer(deps: IngestDeps): IngestServer {
@@ -141,18 +146,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
       // Only exact paths are served: a tenant smuggled into the path is simply not found.
       if (!READ_PATHS.has(path)) throw new IngestError(404, 'not found');
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new IngestError(405, 'use GET', { Allow: 'GET' });
-      switch (path) {
-        case '/healthz':
-          return sendText(res, 200, 'ok');
-        case '/readyz':
-          return (await sink.ready()) ? sendText(res, 200, 'ready') : sendText(res, 503, 'store not reachable');
-        case '/metrics':
-          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-          res.end(await metrics.registry.metrics());
-          return;
-        default:
-          throw new IngestError(404, 'not found');
-      }
+      return sendText(res, 200, 'ok');
     };
     respond()
       .then(() => {
@@ -173,7 +167,8 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
-  return { server, metrics, clusterMetrics };
+  const internal = createInternalServer({ registry: metrics.registry, ready: () => sink.ready(), logger });
+  return { server, internal, metrics, clusterMetrics };
 }
 
 function checkContentHeaders(req: http.IncomingMessage): void {

@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { findClusterCredential } from '../lib/accounts/cluster-credentials';
 import { markLateSamples } from '../lib/cost-rollups/late-samples';
 import type { Database } from '../lib/db/database';
+import { startListening, type RunningService } from '../lib/http/listen';
 import type { Logger } from '../lib/log';
 import { ClusterAuthenticator } from './auth/cluster-auth';
 import type { IngestConfig } from './config';
@@ -11,11 +11,9 @@ import type { Sink } from './sink/sink';
 import { IngestStatusAccumulator } from './status/accumulator';
 import { IngestStatusFlusher } from './status/flusher';
 
-export interface RunningIngest extends IngestServer {
-  url: string;
+export interface RunningIngest extends IngestServer, RunningService {
   /** Writes the per-cluster status gathered so far (tests; it also runs on its own timer and on close). */
   flushStatus(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** Wires the ingest worker to its database and store and starts listening. */
@@ -35,24 +33,18 @@ export async function startIngest(deps: { config: IngestConfig; db: Database; lo
   await refreshClusters();
   const refresher = setInterval(() => void refreshClusters(), config.clusterMetricsRefreshMs);
   refresher.unref();
-  await new Promise<void>((resolve, reject) => {
-    ingest.server.once('error', reject);
-    ingest.server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = ingest.server.address() as AddressInfo;
-  const url = `http://${config.host}:${port}`;
-  logger.info({ url }, 'ingest listening');
-  return {
-    ...ingest,
-    url,
-    flushStatus: () => flusher.flush(),
-    close: async () => {
-      clearInterval(refresher);
-      ingest.server.closeAllConnections();
-      await new Promise<void>((resolve) => ingest.server.close(() => resolve()));
-      // After the server stops taking writes, so nothing recorded is left behind.
-      await flusher.close();
-      sink.close();
+  const listening = await startListening(
+    {
+      ...ingest,
+      // After the listeners stop taking writes, so nothing recorded is left behind.
+      close: async () => {
+        clearInterval(refresher);
+        await flusher.close();
+        sink.close();
+      },
     },
-  };
+    config,
+    { name: 'ingest', logger },
+  );
+  return { ...ingest, ...listening, flushStatus: () => flusher.flush() };
 }

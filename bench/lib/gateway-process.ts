@@ -19,7 +19,7 @@ import { startGateway } from '../../gateway/start';
 async function main(): Promise<void> {
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const mode = process.argv[2];
-  const config = loadGatewayConfig({ ...process.env, GATEWAY_PORT: '0' });
+  const config = loadGatewayConfig({ ...process.env, GATEWAY_PORT: '0', GATEWAY_INTERNAL_PORT: '0' });
   const { db } = await openDatabase(config.common);
   if (mode === 'costgraph') {
     const gateway = await startGateway({ config, db, logger: silentLogger });

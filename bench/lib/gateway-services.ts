@@ -11,7 +11,7 @@ import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 
 async function main(): Promise<void> {
-  const env = { ...process.env, EXPENSES_PORT: '0', KUBECOST_PORT: '0' };
+  const env = { ...process.env, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0', KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0' };
   const common = loadCommonConfig(env);
   const { db } = await openDatabase(common);
   const expenses = await startExpensesSubgraph({ config: loadExpensesConfig(env), db, logger: silentLogger });

@@ -13,7 +13,9 @@ export function registerDemoCommand(program: Command): void {
     .action(async (options: { ingestUrl?: string; json?: boolean }) => {
       const common = loadCliConfig();
       const ingestUrl = (options.ingestUrl ?? common.publicIngestUrl).replace(/\/api\/v1\/write$/, '');
-      const ready = await request(`${ingestUrl}/readyz`, { headersTimeout: 3000 }).then(
+      // The public listener's /healthz: /readyz is on ingest's internal port, which a remote
+      // --ingest-url does not reach. A store that is down shows as the writes' 503s.
+      const ready = await request(`${ingestUrl}/healthz`, { headersTimeout: 3000 }).then(
         async (r) => (await r.body.dump(), r.statusCode === 200),
         () => false,
       );

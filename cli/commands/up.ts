@@ -12,9 +12,10 @@ export function registerUpCommand(program: Command): void {
       const config = loadCliConfig({ always: true });
       const logger = createLogger('costgraph', { level: config.logLevel, format: config.logFormat });
       const stack = await startStack(logger);
-      const lines = Object.entries(stack.endpoints).map(([name, url]) => `  ${name.padEnd(12)} ${url}`);
+      const lines = (urls: Record<string, string>) => Object.entries(urls).map(([name, url]) => `  ${name.padEnd(12)} ${url}\n`).join('');
       process.stdout.write(
-        `costgraph is up:\n${lines.join('\n')}\n` +
+        `costgraph is up:\n${lines(stack.endpoints)}` +
+          `internal (/metrics, /readyz):\n${lines(stack.internal)}` +
           // The token rides in the fragment, which the browser never sends; the app stores and removes it.
           `Open the dashboard at ${new URL('/', stack.endpoints.graphiql).origin}/#token=${stack.demo.token}\n` +
           `Open GraphiQL at ${stack.endpoints.graphiql} and set the header\n` +

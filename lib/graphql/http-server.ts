@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import type { Registry } from 'prom-client';
 import { ErrorCode } from './errors';
 import { BodyReadError, readBody as readRequestBody } from '../http/read-body';
 import type { Logger } from '../log';
@@ -23,8 +22,6 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
   /** Builds the per-request context (fresh DataLoaders); throw HttpError(401) to refuse the caller. */
   context: (req: http.IncomingMessage) => Promise<C>;
   logger: Logger;
-  registry?: Registry;
-  ready?: () => Promise<boolean>;
   /** @default 1 MiB */
   maxBodyBytes?: number;
   /**
@@ -38,7 +35,8 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
 
 /**
  * Serves an Apollo Server on plain node:http (Apollo's own HTTP integration surface), with
- * health, readiness and metrics beside /graphql, and a body limit enforced while reading.
+ * /healthz beside /graphql and a body limit enforced while reading. This is the public
+ * listener: metrics and readiness are on the internal one (lib/http/internal-server.ts).
  */
 export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): http.Server {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
@@ -60,15 +58,6 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
     switch (url.pathname) {
       case '/healthz':
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
-        return;
-      case '/readyz': {
-        const ready = options.ready ? await options.ready() : true;
-        res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
-        return;
-      }
-      case '/metrics':
-        if (!options.registry) break;
-        res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(await options.registry.metrics());
         return;
       case '/graphql':
       case '/':
@@ -136,43 +125,4 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
     }
     throw error;
   }
-}
-
-/** A service that is listening: where, and how to stop it. */
-export interface RunningService {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A service's HTTP server, built but not listening yet, and what stops the rest of it. */
-export interface ServiceServer {
-  server: http.Server;
-  close(): Promise<void>;
-}
-
-/** Listens on `port` (0: a free one), logs where, and stops listening before the rest on close. */
-export async function startListening(service: ServiceServer, options: { name: string; port: number; host: string; logger: Logger; path?: string }): Promise<RunningService> {
-  const url = `${await listen(service.server, options.port, options.host)}${options.path ?? ''}`;
-  options.logger.info({ url }, `${options.name} listening`);
-  return {
-    url,
-    close: async () => {
-      await closeServer(service.server);
-      await service.close();
-    },
-  };
-}
-
-export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as import('node:net').AddressInfo;
-  return `http://${host}:${address.port}`;
-}
-
-export function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -8,6 +8,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
 import type { Registry } from 'prom-client';
 import { canonicalId } from '../accounts/ids';
+import { createInternalServer } from '../http/internal-server';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext, type CallerContext } from '../internal-auth/signed-context';
 import type { Logger } from '../log';
 import { canonicalizeIds } from './canonical-ids';
@@ -72,7 +73,9 @@ export interface SubgraphOptions<C extends SubgraphContext> {
   logger: Logger;
   /** Builds the per-request context from the verified caller (fresh DataLoaders every time). */
   buildContext: (caller: CallerContext) => C;
-  registry?: Registry;
+  /** Served on the internal listener's /metrics. */
+  registry: Registry;
+  /** The internal listener's /readyz. */
   ready?: () => Promise<boolean>;
   introspection?: boolean;
   /** Float results lose the noise of binary arithmetic (see `roundFloatFields`). */
@@ -81,7 +84,10 @@ export interface SubgraphOptions<C extends SubgraphContext> {
 
 export interface Subgraph<C extends SubgraphContext> {
   apollo: ApolloServer<C>;
+  /** Public: /graphql and /healthz. */
   server: http.Server;
+  /** Internal: /metrics, /readyz and /healthz. */
+  internal: http.Server;
 }
 
 /** A federated subgraph that refuses (401) any request without a valid gateway signature. */
@@ -109,8 +115,6 @@ export async function createSubgraph<C extends SubgraphContext>(options: Subgrap
   const server = createGraphQLHttpServer<C>({
     apollo,
     logger: options.logger,
-    registry: options.registry,
-    ready: options.ready,
     context: async (req) => {
       const header = req.headers[CONTEXT_HEADER];
       try {
@@ -121,5 +125,6 @@ export async function createSubgraph<C extends SubgraphContext>(options: Subgrap
       }
     },
   });
-  return { apollo, server };
+  const internal = createInternalServer({ registry: options.registry, ready: options.ready, logger: options.logger });
+  return { apollo, server, internal };
 }

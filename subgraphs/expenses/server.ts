@@ -1,7 +1,7 @@
 import path from 'node:path';
 import client from 'prom-client';
 import type { Database } from '../../lib/db/database';
-import type { ServiceServer } from '../../lib/graphql/http-server';
+import type { ServiceServer } from '../../lib/http/listen';
 import { createSubgraph } from '../../lib/graphql/subgraph-server';
 import type { Logger } from '../../lib/log';
 import type { ExpensesConfig } from './config';
@@ -20,7 +20,7 @@ export interface ExpensesDeps {
 export async function createExpensesSubgraph({ config, db, logger }: ExpensesDeps): Promise<ServiceServer> {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
-  const { server, apollo } = await createSubgraph<ExpensesContext>({
+  const { server, internal, apollo } = await createSubgraph<ExpensesContext>({
     name: 'expenses',
     schemaFile: EXPENSES_SCHEMA,
     resolvers,
@@ -37,5 +37,5 @@ export async function createExpensesSubgraph({ config, db, logger }: ExpensesDep
     },
     buildContext: buildExpensesContext(db, config.common),
   });
-  return { server, close: () => apollo.stop() };
+  return { server, internal, close: () => apollo.stop() };
 }

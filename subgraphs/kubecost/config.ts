@@ -1,15 +1,20 @@
 import { loadCommonConfig, type CommonConfig } from '../../lib/config/common';
 import { ConfigError, durationVar, intVar, portVar, stringVar, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS, urlVar } from '../../lib/config/env';
+import { internalPortVar, type ListenConfig } from '../../lib/config/listen';
 import { loadInternalSecret } from '../../lib/internal-auth/secret';
 
 type Env = Record<string, string | undefined>;
 
-export interface KubecostConfig {
+export interface KubecostConfig extends ListenConfig {
   common: CommonConfig;
-  /** @default 4002 */
+  /** /graphql (called by the gateway) and /healthz. @default 4002 */
   port: number;
   /** @default 127.0.0.1 */
   host: string;
+  /** /metrics, /readyz, /healthz. @default 14002 */
+  internalPort: number;
+  /** @default 127.0.0.1 */
+  internalHost: string;
   /** Prometheus HTTP API of Thanos Query. @default http://127.0.0.1:9090 */
   thanosQueryUrl: string;
   /** Per PromQL request. @default 15s */
@@ -30,14 +35,17 @@ const MAX_RECENT_TTL_MS = 60_000;
 
 export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
   const common = loadCommonConfig(env);
+  const port = portVar(env, 'KUBECOST_PORT', 4002);
   const recentTtlMs = durationVar(env, 'KUBECOST_RECENT_TTL', MAX_RECENT_TTL_MS);
   if (recentTtlMs > MAX_RECENT_TTL_MS) throw new ConfigError('KUBECOST_RECENT_TTL', `at most 60s, got ${recentTtlMs} ms`);
   const directoryTtlMs = durationVar(env, 'KUBECOST_DIRECTORY_TTL', 5_000);
   if (directoryTtlMs > 60_000) throw new ConfigError('KUBECOST_DIRECTORY_TTL', `at most 60s, got ${directoryTtlMs} ms`);
   return {
     common,
-    port: portVar(env, 'KUBECOST_PORT', 4002),
+    port,
     host: stringVar(env, 'KUBECOST_HOST', '127.0.0.1'),
+    internalPort: internalPortVar(env, 'KUBECOST_INTERNAL_PORT', 14002, port),
+    internalHost: stringVar(env, 'KUBECOST_INTERNAL_HOST', '127.0.0.1'),
     thanosQueryUrl: urlVar(env, 'THANOS_QUERY_URL', 'http://127.0.0.1:9090'),
     queryTimeoutMs: durationVar(env, 'KUBECOST_QUERY_TIMEOUT', 15_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     immutableAfterMs: durationVar(env, 'KUBECOST_IMMUTABLE_AFTER', 10 * 60_000),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Database } from '../../lib/db/database';
-import type { ServiceServer } from '../../lib/graphql/http-server';
+import type { ServiceServer } from '../../lib/http/listen';
 import { createSubgraph } from '../../lib/graphql/subgraph-server';
 import type { Logger } from '../../lib/log';
 import type { KubecostConfig } from './config';
@@ -30,7 +30,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     cacheBytes: config.cacheBytes,
     metrics,
   });
-  const { server, apollo } = await createSubgraph<KubecostContext>({
+  const { server, internal, apollo } = await createSubgraph<KubecostContext>({
     name: 'kubecost',
     schemaFile: KUBECOST_SCHEMA,
     resolvers,
@@ -42,5 +42,5 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     ready: () => client.ready(),
     buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, new RollupStore(db), metrics),
   });
-  return { server, close: () => apollo.stop() };
+  return { server, internal, close: () => apollo.stop() };
 }

@@ -1,6 +1,6 @@
-import { startListening, type RunningService } from '../../lib/graphql/http-server';
+import { startListening, type RunningService } from '../../lib/http/listen';
 import { createKubecostSubgraph, type KubecostDeps } from './server';
 
 export async function startKubecostSubgraph(deps: KubecostDeps): Promise<RunningService> {
-  return startListening(await createKubecostSubgraph(deps), { name: 'kubecost subgraph', port: deps.config.port, host: deps.config.host, logger: deps.logger, path: '/graphql' });
+  return startListening(await createKubecostSubgraph(deps), deps.config, { name: 'kubecost subgraph', logger: deps.logger, path: '/graphql' });
 }

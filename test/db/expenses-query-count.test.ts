@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { silentLogger } from '../../lib/log';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
@@ -86,7 +86,7 @@ describe.each(databaseBackends())('SQL statements per expenses request ($name)',
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-query-count-'));
     t = await backend.create();
     db = countingDatabase(t.db);
-    const config = loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, EXPENSES_PORT: '0' });
+    const config = loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0' });
     subgraph = await startExpensesSubgraph({ config, db, logger: silentLogger });
   }, 60_000);
 

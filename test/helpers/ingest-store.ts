@@ -43,7 +43,7 @@ export async function startIngestStore(db: Database, options: { prefix: string; 
   let ingest: RunningIngest;
   try {
     ingest = await startIngest({
-      config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, ...options.env }),
+      config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, ...options.env }),
       db,
       logger: silentLogger,
     });
@@ -85,9 +85,9 @@ export async function startIngestStore(db: Database, options: { prefix: string; 
   return stack;
 }
 
-/** A counter of the ingest worker's /metrics, summed over the series whose labels contain `labels`. */
-export async function ingestCounter(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/** A counter of the ingest worker's /metrics (at its internal URL), summed over the series whose labels contain `labels`. */
+export async function ingestCounter(internalUrl: string, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
   return text
     .split('\n')
     .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))

@@ -7,7 +7,7 @@ import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
 import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from './databases';
 import { startPromqlProxy, type PromqlProxy } from './promql-proxy';
@@ -35,7 +35,7 @@ export async function startKubecostBehindProxy(env: Record<string, string>): Pro
   const t = await createPgliteDatabase();
   const org = (await createOrganization(t.db, 'A')).id;
   const clusterId = (await createCloudAccount(t.db, { organizationId: org, name: 'c', type: 'kubernetes' })).id;
-  const config = loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: proxy.url, KUBECOST_PORT: '0', ...env });
+  const config = loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: proxy.url, KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0', ...env });
   const subgraph = await startKubecostSubgraph({ config: { ...config, common: loadCommonConfig({ DATA_DIR: dir }) }, db: t.db, logger: silentLogger });
   return {
     dir,

@@ -5,17 +5,19 @@ import { freePort } from '../../lib/db/open';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Each service's entry point and the variables that set where it listens. */
+/** Each service's entry point and the variables that set where it listens (`<prefix>_PORT`, `<prefix>_INTERNAL_PORT`, ...). */
 const SERVICES = {
-  ingest: { main: 'ingest/main.ts', port: 'INGEST_PORT', host: 'INGEST_HOST' },
-  kubecost: { main: 'subgraphs/kubecost/main.ts', port: 'KUBECOST_PORT', host: 'KUBECOST_HOST' },
-  expenses: { main: 'subgraphs/expenses/main.ts', port: 'EXPENSES_PORT', host: 'EXPENSES_HOST' },
+  ingest: { main: 'ingest/main.ts', prefix: 'INGEST' },
+  kubecost: { main: 'subgraphs/kubecost/main.ts', prefix: 'KUBECOST' },
+  expenses: { main: 'subgraphs/expenses/main.ts', prefix: 'EXPENSES' },
 } as const;
 
 /** A costgraph service as its own process (`node --import tsx <service>/main.ts`), as production runs it. */
 export interface ServiceProcess {
   url: string;
   port: number;
+  /** The internal listener: /metrics, /readyz, /healthz. */
+  internalUrl: string;
   /** Of the current process; changes on restart. */
   readonly pid: number;
   /** Resident set size of the current process, from /proc (bytes). */
@@ -35,11 +37,23 @@ export function startIngestProcess(env: Record<string, string>, logFile: string,
 }
 
 export async function startServiceProcess(service: keyof typeof SERVICES, env: Record<string, string>, logFile: string, readyTimeoutMs = 30_000): Promise<ServiceProcess> {
-  const { main, port: portVar, host: hostVar } = SERVICES[service];
-  const port = env[portVar] && env[portVar] !== '0' ? Number(env[portVar]) : await freePort();
+  const { main, prefix } = SERVICES[service];
+  // Fixed before the first start, so a restart listens where the tests already point.
+  const chosen = async (name: string) => (env[name] && env[name] !== '0' ? Number(env[name]) : freePort());
+  const port = await chosen(`${prefix}_PORT`);
+  const internalPort = await chosen(`${prefix}_INTERNAL_PORT`);
   const url = `http://127.0.0.1:${port}`;
   // Jest's NODE_OPTIONS (VM modules) are not the service's business.
-  const childEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env, [portVar]: String(port), [hostVar]: '127.0.0.1' };
+  const childEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    LOG_LEVEL: 'warn',
+    ...env,
+    [`${prefix}_PORT`]: String(port),
+    [`${prefix}_HOST`]: '127.0.0.1',
+    [`${prefix}_INTERNAL_PORT`]: String(internalPort),
+    [`${prefix}_INTERNAL_HOST`]: '127.0.0.1',
+  };
   let child: ChildProcess;
   let exited: Promise<void>;
 
@@ -75,6 +89,7 @@ export async function startServiceProcess(service: keyof typeof SERVICES, env: R
   return {
     url,
     port,
+    internalUrl: `http://127.0.0.1:${internalPort}`,
     get pid() {
       return child.pid ?? -1;
     },

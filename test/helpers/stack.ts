@@ -11,7 +11,7 @@ import { startIngest, type RunningIngest } from '../../ingest/start';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { loadGatewayConfig, type GatewayConfig } from '../../gateway/config';
 import { startGateway } from '../../gateway/start';
@@ -73,21 +73,21 @@ async function startServices(
   const env = { DATA_DIR: dir, INTERNAL_AUTH_SECRET: secret, THANOS_QUERY_URL: store.url, ...extraEnv };
   const common = loadCommonConfig(env);
   const ingest = await startIngest({
-    config: loadIngestConfig({ ...env, INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }),
+    config: loadIngestConfig({ ...env, INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }),
     db,
     logger: silentLogger,
   });
   cleanups.push(() => ingest.close());
   const ports = { expenses: '0', kubecost: '0' };
   const start = {
-    expenses: (port: string) => startExpensesSubgraph({ config: { ...loadExpensesConfig({ ...env, EXPENSES_PORT: port }), common }, db, logger: silentLogger }),
-    kubecost: (port: string) => startKubecostSubgraph({ config: { ...loadKubecostConfig({ ...env, KUBECOST_PORT: port }), common }, db, logger: silentLogger }),
+    expenses: (port: string) => startExpensesSubgraph({ config: { ...loadExpensesConfig({ ...env, EXPENSES_PORT: port, EXPENSES_INTERNAL_PORT: '0' }), common }, db, logger: silentLogger }),
+    kubecost: (port: string) => startKubecostSubgraph({ config: { ...loadKubecostConfig({ ...env, KUBECOST_PORT: port, KUBECOST_INTERNAL_PORT: '0' }), common }, db, logger: silentLogger }),
   };
   const running = { expenses: await start.expenses(ports.expenses), kubecost: await start.kubecost(ports.kubecost) };
   cleanups.push(() => running.expenses.close(), () => running.kubecost.close());
   ports.expenses = new URL(running.expenses.url).port;
   ports.kubecost = new URL(running.kubecost.url).port;
-  const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', EXPENSES_URL: running.expenses.url, KUBECOST_URL: running.kubecost.url });
+  const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', GATEWAY_INTERNAL_PORT: '0', EXPENSES_URL: running.expenses.url, KUBECOST_URL: running.kubecost.url });
   const gateway = await startGateway({ config: gatewayConfig, db, logger: gatewayLogger, graphiqlOrganizationId });
   const stopped = new Set<string>();
   const stack: TestStack = {

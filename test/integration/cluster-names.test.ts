@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { silentLogger } from '../../lib/log';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
@@ -30,7 +30,7 @@ describe.each(databaseBackends())('duplicate cluster names through the API and t
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-cluster-names-'));
     t = await backend.create();
-    subgraph = await startExpensesSubgraph({ config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, EXPENSES_PORT: '0' }), db: t.db, logger: silentLogger });
+    subgraph = await startExpensesSubgraph({ config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0' }), db: t.db, logger: silentLogger });
   }, 120_000);
   afterAll(async () => {
     await subgraph?.close();

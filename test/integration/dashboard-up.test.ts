@@ -35,7 +35,8 @@ describe('costgraph up serves the dashboard and prints its sign-in link', () => 
   it('opens the link in a browser, signed in, and the token reaches no log nor the server in a URL', async () => {
     assertDashboardBuilt();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-up-dashboard-'));
-    const [gateway, expenses, kubecost, ingest, prometheus] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    // All at once: a port released by one call could be handed out again by a later one.
+    const [gateway, expenses, kubecost, ingest, prometheus, ...internal] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
     const env = {
       ...process.env,
       DATA_DIR: dir,
@@ -43,6 +44,10 @@ describe('costgraph up serves the dashboard and prints its sign-in link', () => 
       EXPENSES_PORT: String(expenses),
       KUBECOST_PORT: String(kubecost),
       INGEST_PORT: String(ingest),
+      GATEWAY_INTERNAL_PORT: String(internal[0]),
+      EXPENSES_INTERNAL_PORT: String(internal[1]),
+      KUBECOST_INTERNAL_PORT: String(internal[2]),
+      INGEST_INTERNAL_PORT: String(internal[3]),
       THANOS_QUERY_URL: `http://127.0.0.1:${prometheus}`,
       DATABASE_URL: '',
       // Every request the services log, so the check below sees them all.

@@ -38,6 +38,8 @@ interface Service {
   name: string;
   child: ChildProcess;
   origin: string;
+  /** /metrics, /readyz, /healthz. */
+  internalOrigin: string;
   log: string;
 }
 
@@ -70,17 +72,25 @@ describe('production build: npm run build, npm ci --omit=dev, node dist/', () =>
     return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, NODE_OPTIONS: '', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, INTERNAL_AUTH_SECRET: secret };
   }
 
-  async function serve(name: string, env: Record<string, string>, portVar: string, hostVar: string): Promise<Service> {
-    const port = await freePort();
+  /** `prefix` names its listeners' variables: `<prefix>_PORT`, `<prefix>_INTERNAL_PORT`, ... */
+  async function serve(name: string, env: Record<string, string>, prefix: string): Promise<Service> {
+    const [port, internalPort] = await Promise.all([freePort(), freePort()]);
     const log = path.join(work, `${name}.log`);
     const out = fs.openSync(log, 'a');
     const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', name], {
       cwd: appDir,
-      env: { ...baseEnv(), ...env, [portVar]: String(port), [hostVar]: '127.0.0.1' },
+      env: {
+        ...baseEnv(),
+        ...env,
+        [`${prefix}_PORT`]: String(port),
+        [`${prefix}_HOST`]: '127.0.0.1',
+        [`${prefix}_INTERNAL_PORT`]: String(internalPort),
+        [`${prefix}_INTERNAL_HOST`]: '127.0.0.1',
+      },
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
-    const service = { name, child, origin: `http://127.0.0.1:${port}`, log };
+    const service = { name, child, origin: `http://127.0.0.1:${port}`, internalOrigin: `http://127.0.0.1:${internalPort}`, log };
     services.push(service);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -153,12 +163,12 @@ describe('production build: npm run build, npm ci --omit=dev, node dist/', () =>
 
   it('every service starts from dist/ with node, is ready, and the gateway answers the headline query', async () => {
     const storeUrl = store!.url;
-    const expenses = await serve('expenses', {}, 'EXPENSES_PORT', 'EXPENSES_HOST');
-    const kubecost = await serve('kubecost', { THANOS_QUERY_URL: storeUrl }, 'KUBECOST_PORT', 'KUBECOST_HOST');
-    const ingest = await serve('ingest', { THANOS_RECEIVE_URL: `${storeUrl}/api/v1/write` }, 'INGEST_PORT', 'INGEST_HOST');
-    const gateway = await serve('gateway', { EXPENSES_URL: `${expenses.origin}/graphql`, KUBECOST_URL: `${kubecost.origin}/graphql` }, 'GATEWAY_PORT', 'GATEWAY_HOST');
+    const expenses = await serve('expenses', {}, 'EXPENSES');
+    const kubecost = await serve('kubecost', { THANOS_QUERY_URL: storeUrl }, 'KUBECOST');
+    const ingest = await serve('ingest', { THANOS_RECEIVE_URL: `${storeUrl}/api/v1/write` }, 'INGEST');
+    const gateway = await serve('gateway', { EXPENSES_URL: `${expenses.origin}/graphql`, KUBECOST_URL: `${kubecost.origin}/graphql` }, 'GATEWAY');
     for (const service of [expenses, kubecost, ingest, gateway]) {
-      const ready = await fetch(`${service.origin}/readyz`);
+      const ready = await fetch(`${service.internalOrigin}/readyz`);
       expect([service.name, ready.status]).toEqual([service.name, 200]);
     }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import YAML from 'yaml';
 import { loadCommonConfig } from '../../lib/config/common';
+import type { ListenConfig } from '../../lib/config/listen';
 import { parseDuration } from '../../lib/config/env';
 import { loadGatewayConfig } from '../../gateway/config';
 import { loadIngestConfig } from '../../ingest/config';
@@ -107,24 +108,42 @@ function resolveServiceUrl(url: string) {
   return { service, workload: backends[0], containerPort: containerPort as { name: string; containerPort: number }, path: parsed.pathname };
 }
 
-/** Whether the NetworkPolicies let pods labelled `from` reach `to`'s pods on the named port. */
-function allowed(from: K8sObject, to: K8sObject, portName: string): boolean {
-  const target = podLabelsOf(to);
-  const source = podLabelsOf(from);
+/** Whether the NetworkPolicies admit a peer (`peerMatches` says which `from` entries name it) to `to`'s pods on the named port. */
+function admitted(to: K8sObject, portName: string, peerMatches: (peer: any) => boolean): boolean {
   const containerPorts = containersOf(to).flatMap((c) => c.ports ?? []);
   const number = containerPorts.find((p: any) => p.name === portName)?.containerPort;
   if (number === undefined) throw new Error(`${to.metadata.name} has no port ${portName}`);
-  const policies = byKind('NetworkPolicy').filter((p) => selects(p.spec.podSelector, target) && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+  const policies = byKind('NetworkPolicy').filter((p) => selects(p.spec.podSelector, podLabelsOf(to)) && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
   expect(policies.length).toBeGreaterThan(0);
   return policies.some((policy) =>
     (policy.spec.ingress ?? []).some((rule: any) => {
       const portOk = !rule.ports || rule.ports.some((p: any) => p.port === portName || p.port === number);
-      // Same-namespace peers: a podSelector alone (a namespaceSelector would name another namespace).
-      const peerOk = !rule.from || rule.from.some((peer: any) => !peer.namespaceSelector && peer.podSelector && selects(peer.podSelector, source));
-      return portOk && peerOk;
+      return portOk && (!rule.from || rule.from.some(peerMatches));
     }),
   );
 }
+
+/** Whether the NetworkPolicies let pods labelled `from` (same namespace) reach `to`'s pods on the named port. */
+function allowed(from: K8sObject, to: K8sObject, portName: string): boolean {
+  // Same-namespace peers: a podSelector alone (a namespaceSelector would name another namespace).
+  return admitted(to, portName, (peer) => !peer.namespaceSelector && !!peer.podSelector && selects(peer.podSelector, podLabelsOf(from)));
+}
+
+/** A pod of another namespace: that namespace's labels and its own. */
+interface Outsider {
+  namespace: Record<string, string>;
+  pod: Record<string, string>;
+}
+
+/** Whether the NetworkPolicies let a pod of another namespace reach `to`'s pods on the named port. */
+function allowedFromOutside(from: Outsider, to: K8sObject, portName: string): boolean {
+  return admitted(to, portName, (peer) => !!peer.namespaceSelector && selects(peer.namespaceSelector, from.namespace) && (!peer.podSelector || selects(peer.podSelector, from.pod)));
+}
+
+const outsider = (namespace: string, app: string): Outsider => ({ namespace: { 'kubernetes.io/metadata.name': namespace }, pod: { 'app.kubernetes.io/name': app } });
+/** The cluster's Prometheus, as docs/deploy.md asks operators to label it. */
+const PROMETHEUS = outsider('monitoring', 'prometheus');
+const INGRESS_CONTROLLER = outsider('ingress-nginx', 'ingress-nginx');
 
 function flagValue(args: string[], flag: string): string | undefined {
   const found = args.find((a) => a.startsWith(`${flag}=`));
@@ -213,21 +232,28 @@ describe('Kubernetes manifests', () => {
   it('each service listens where its Service, probes and port declarations say', () => {
     for (const { workload, container, service, env } of costgraphContainers()) {
       if (service === 'migrate') continue;
-      const config = LOADERS[service](env) as { port: number; host: string };
-      const http = (container.ports as any[]).find((p) => p.name === 'http');
-      expect(http?.containerPort).toBe(config.port);
-      // Reachable from other pods: the loaders default to 127.0.0.1.
-      expect(config.host).toBe('0.0.0.0');
-      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      const config = LOADERS[service](env) as ListenConfig;
+      const ports = Object.fromEntries((container.ports as any[]).map((p) => [p.name, p.containerPort]));
+      expect([service, ports]).toEqual([service, { http: config.port, internal: config.internalPort }]);
+      // Reachable from other pods (the kubelet, Prometheus): the loaders default to 127.0.0.1.
+      expect([service, config.host, config.internalHost]).toEqual([service, '0.0.0.0', '0.0.0.0']);
+      // Readiness is only on the internal port; liveness proves the public listener answers.
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'internal' });
       expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
       expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
       // The startup probe must outlast `serve`'s wait for the migration Job, or the pod is
       // restarted while it waits.
       expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold * 1000).toBeGreaterThan(SCHEMA_WAIT_MS);
       const svc = named('Service', workload.metadata.name);
-      expect(svc.spec.ports).toEqual([{ name: 'http', port: config.port, targetPort: 'http' }]);
+      expect(svc.spec.ports).toEqual([
+        { name: 'http', port: config.port, targetPort: 'http' },
+        { name: 'internal', port: config.internalPort, targetPort: 'internal' },
+      ]);
       expect(selects({ matchLabels: svc.spec.selector }, podLabelsOf(workload))).toBe(true);
-      expect(workload.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(config.port));
+      // Prometheus scrapes the internal port, never the public one.
+      const annotations = workload.spec.template.metadata.annotations;
+      expect([service, annotations['prometheus.io/port'], annotations['prometheus.io/path']]).toEqual([service, String(config.internalPort), '/metrics']);
+      expect(annotations['prometheus.io/port']).not.toBe(String(config.port));
     }
   });
 
@@ -254,6 +280,10 @@ describe('Kubernetes manifests', () => {
     expect(paths.map((p: any) => p.path).sort()).toEqual(['/api/v1/write', '/storage/api/v2/write']);
     expect(paths.map((p: any) => p.path)).toContain(publicUrl.pathname);
     for (const p of paths) expect([p.pathType, p.backend.service.name, p.backend.service.port.name]).toEqual(['Exact', 'ingest', 'http']);
+    // No Ingress reaches an internal port.
+    const backends = byKind('Ingress').flatMap((i) => i.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.port)));
+    expect(backends.length).toBeGreaterThan(2);
+    for (const port of backends) expect(port).toEqual({ name: 'http' });
     // The body limit the proxy enforces must let through what ingest itself accepts.
     const proxyLimit = ingest.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'];
     const ingestConfig = LOADERS.ingest(costgraphContainers().find((c) => c.service === 'ingest')!.env) as ReturnType<typeof loadIngestConfig>;
@@ -306,7 +336,7 @@ describe('Kubernetes manifests', () => {
     }
   });
 
-  it('network policies: subgraphs only from the gateway, Receive writes only from ingest, Receive gRPC from Query and its peers', () => {
+  it('network policies: subgraphs only from the gateway, internal ports only from the cluster\'s Prometheus, Receive writes only from ingest, Receive gRPC from Query and its peers', () => {
     const w = (name: string) => workloads().find((o) => o.metadata.name === name)!;
     const everyone = workloads();
     for (const subgraph of ['expenses', 'kubecost']) {
@@ -319,6 +349,13 @@ describe('Kubernetes manifests', () => {
     expect(everyone.filter((from) => allowed(from, w('thanos-store'), 'grpc')).map((o) => o.metadata.name)).toEqual(['thanos-query']);
     // Nothing in the namespace calls the public services directly; the ingress controller does.
     for (const name of ['ingest', 'gateway']) expect(everyone.filter((from) => allowed(from, w(name), 'http'))).toEqual([]);
+    // Internal ports (metrics name tenants): the cluster's Prometheus only, which reaches no public port.
+    for (const name of ['ingest', 'gateway', 'expenses', 'kubecost']) {
+      expect([name, everyone.filter((from) => allowed(from, w(name), 'internal'))]).toEqual([name, []]);
+      expect([name, allowedFromOutside(PROMETHEUS, w(name), 'internal'), allowedFromOutside(PROMETHEUS, w(name), 'http')]).toEqual([name, true, false]);
+      expect([name, allowedFromOutside(INGRESS_CONTROLLER, w(name), 'internal'), allowedFromOutside(outsider('monitoring', 'grafana'), w(name), 'internal')]).toEqual([name, false, false]);
+    }
+    for (const name of ['ingest', 'gateway']) expect([name, allowedFromOutside(INGRESS_CONTROLLER, w(name), 'http')]).toEqual([name, true]);
     // Everything else is denied by default.
     const deny = named('NetworkPolicy', 'default-deny-ingress');
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
@@ -397,19 +434,33 @@ describe('probe paths are answered by the real servers', () => {
     await db?.close();
   });
 
-  it('each service answers its readiness and liveness paths with 200', async () => {
-    const origins: Record<string, string> = {
-      ingest: stack.ingest.url,
-      gateway: new URL(stack.gateway.url).origin,
-      expenses: new URL(stack.expenses.url).origin,
-      kubecost: new URL(stack.kubecost.url).origin,
-    };
+  /** Each service's origin by container port name: `http` the public listener, `internal` the other. */
+  const origins = (service: string): Record<string, string> => {
+    const running = stack[service as 'ingest' | 'gateway' | 'expenses' | 'kubecost'];
+    return { http: new URL(running.url).origin, internal: running.internalUrl };
+  };
+
+  it('each service answers its readiness and liveness paths with 200, on the port each probe names', async () => {
     const probed = costgraphContainers().filter((c) => c.service !== 'migrate');
     expect(probed).toHaveLength(4);
     for (const { service, container } of probed) {
       for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) {
-        const response = await fetch(`${origins[service]}${probe.httpGet.path}`);
-        expect([service, probe.httpGet.path, response.status]).toEqual([service, probe.httpGet.path, 200]);
+        const { path: probePath, port } = probe.httpGet;
+        const response = await fetch(`${origins(service)[port]}${probePath}`);
+        expect([service, probePath, port, response.status]).toEqual([service, probePath, port, 200]);
+      }
+    }
+  });
+
+  it('the scrape target (annotated port and path) serves metrics on the internal listener; the public port answers 404 there and for /readyz', async () => {
+    for (const { workload, service, container } of costgraphContainers().filter((c) => c.service !== 'migrate')) {
+      const annotations = workload.spec.template.metadata.annotations;
+      const portName = (container.ports as any[]).find((p) => String(p.containerPort) === annotations['prometheus.io/port']).name;
+      expect([service, portName]).toEqual([service, 'internal']);
+      const scraped = await fetch(`${origins(service).internal}${annotations['prometheus.io/path']}`);
+      expect([service, scraped.status, await scraped.text()]).toEqual([service, 200, expect.stringMatching(/^# HELP /m)]);
+      for (const internalPath of [annotations['prometheus.io/path'], container.readinessProbe.httpGet.path]) {
+        expect([service, internalPath, (await fetch(`${origins(service).http}${internalPath}`)).status]).toEqual([service, internalPath, 404]);
       }
     }
   });

@@ -12,7 +12,7 @@ import { ROOT } from '../helpers/manifests';
  * The alert rules and the Grafana dashboard are checked the way Prometheus and Grafana will
  * read them: promtool parses and unit-tests the rules, every dashboard expression is parsed
  * by promtool too, and every metric either names is one the services really export (scraped
- * from their /metrics, not read from the source).
+ * from their internal listeners' /metrics, not read from the source).
  */
 
 const MONITORING = path.join(ROOT, 'deploy', 'monitoring');
@@ -152,10 +152,9 @@ describe('metrics named by the alerts and the dashboard are exported by the serv
   beforeAll(async () => {
     db = await createScratchPglite();
     stack = await startTestStack(db);
-    const origins = [stack.ingest.url, stack.gateway.url, stack.expenses.url, stack.kubecost.url].map((u) => new URL(u).origin);
     exported = new Set<string>();
-    for (const origin of origins) {
-      const response = await fetch(`${origin}/metrics`);
+    for (const service of [stack.ingest, stack.gateway, stack.expenses, stack.kubecost]) {
+      const response = await fetch(`${service.internalUrl}/metrics`);
       expect(response.status).toBe(200);
       for (const name of exportedNames(await response.text())) exported.add(name);
     }

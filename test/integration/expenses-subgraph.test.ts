@@ -8,7 +8,7 @@ import { signContext } from '../../lib/internal-auth/signed-context';
 import { silentLogger } from '../../lib/log';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { FOCUS_CSV_PATH as CSV, FOCUS_ROWS } from '../helpers/focus-fixture';
 import { callSubgraph } from '../helpers/subgraph-client';
@@ -47,7 +47,7 @@ describe.each(databaseBackends())('expenses subgraph over HTTP ($name)', (backen
     await importFocusFile(t.db, orgA, CSV);
     await importFocusFile(t.db, orgB, CSV);
     auth = { secret: SECRET, organizationIds: [orgA] };
-    subgraph = await startExpensesSubgraph({ config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, EXPENSES_PORT: '0' }), db: t.db, logger: silentLogger });
+    subgraph = await startExpensesSubgraph({ config: loadExpensesConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0' }), db: t.db, logger: silentLogger });
   }, 120_000);
 
   afterAll(async () => {

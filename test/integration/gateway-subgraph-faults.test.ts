@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { silentLogger } from '../../lib/log';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { loadGatewayConfig } from '../../gateway/config';
 import { startGateway } from '../../gateway/start';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
@@ -102,10 +102,10 @@ describe('the gateway facing a failing or hung subgraph', () => {
     await createCloudAccount(t.db, { organizationId: org, name: 'c', type: 'kubernetes' });
     token = (await createApiToken(t.db, org)).token;
     const env = { DATA_DIR: dir, INTERNAL_AUTH_SECRET: crypto.randomBytes(32).toString('hex') };
-    expenses = await startExpensesSubgraph({ config: loadExpensesConfig({ ...env, EXPENSES_PORT: '0' }), db: t.db, logger: silentLogger });
+    expenses = await startExpensesSubgraph({ config: loadExpensesConfig({ ...env, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0' }), db: t.db, logger: silentLogger });
     kubecost = await startFakeKubecost();
     // Short, so the hung subgraph costs the test a second, not the default 20.
-    const config = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', EXPENSES_URL: expenses.url, KUBECOST_URL: kubecost.url, SUBGRAPH_TIMEOUT: '1s' });
+    const config = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', GATEWAY_INTERNAL_PORT: '0', EXPENSES_URL: expenses.url, KUBECOST_URL: kubecost.url, SUBGRAPH_TIMEOUT: '1s' });
     gateway = await startGateway({ config, db: t.db, logger: silentLogger });
   }, 60_000);
 

@@ -225,7 +225,7 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
     const ttlMs = 2000;
     // A worker of its own with a short TTL (the default, 30 s, is also under the 60 s asked for).
     const shortTtl = await startIngest({
-      config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, INGEST_CREDENTIAL_TTL: `${ttlMs}ms` }),
+      config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write`, INGEST_CREDENTIAL_TTL: `${ttlMs}ms` }),
       db: t.db,
       logger: silentLogger,
     });
@@ -266,7 +266,7 @@ describe.each(databaseBackends())('a real Prometheus agent remote-writing throug
 
   it('loses no scraped sample while the store is down: ingest answers 503 and the agent catches up', async () => {
     const selector = `kubecost_cluster_management_cost{tenant_id="${a.cloudAccount.id}"}`;
-    const requests = (status: string) => ingestCounter(ingest.url, 'costgraph_ingest_requests_total', `status="${status}`);
+    const requests = (status: string) => ingestCounter(ingest.internalUrl, 'costgraph_ingest_requests_total', `status="${status}`);
     const unavailableBefore = await requests('503');
     const refusedBefore = await requests('4');
     await store.stop();

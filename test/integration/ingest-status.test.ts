@@ -48,7 +48,7 @@ describe.each(databaseBackends())('per-cluster ingest status ($name)', (backend)
 
   async function ingest(statusDb: Database, env: Record<string, string> = {}): Promise<RunningIngest> {
     const running = await startIngest({
-      config: loadIngestConfig({ INGEST_PORT: '0', INGEST_ALLOWED_METRICS: '*', INGEST_STATUS_FLUSH_INTERVAL: '1h', ...env }),
+      config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', INGEST_ALLOWED_METRICS: '*', INGEST_STATUS_FLUSH_INTERVAL: '1h', ...env }),
       db: t.db,
       statusDb,
       logger: silentLogger,
@@ -135,7 +135,7 @@ describe.each(databaseBackends())('per-cluster ingest status ($name)', (backend)
     flaky.failing = true;
     expect((await write(a, body(5, Date.now()))).status).toBe(204);
     await a.flushStatus();
-    expect((await (await fetch(`${a.url}/metrics`)).text())).toMatch(/^costgraph_ingest_status_write_failures_total 1$/m);
+    expect((await (await fetch(`${a.internalUrl}/metrics`)).text())).toMatch(/^costgraph_ingest_status_write_failures_total 1$/m);
     expect((await write(a, body(2, Date.now()))).status).toBe(204);
     flaky.failing = false;
     await a.flushStatus();
@@ -148,7 +148,7 @@ describe.each(databaseBackends())('per-cluster ingest status ($name)', (backend)
     const a = await ingest(t.db);
     const newest = Date.now() - 2000;
     expect((await write(a, body(1, newest), doomed)).status).toBe(204);
-    const metrics = async () => (await fetch(`${a.url}/metrics`)).text();
+    const metrics = async () => (await fetch(`${a.internalUrl}/metrics`)).text();
     const text = await metrics();
     expect(text).toContain(`costgraph_ingest_cluster_last_sample_timestamp_seconds{tenant="${doomed.cloudAccount.id}"} ${newest / 1000}`);
     expect(text).toMatch(new RegExp(`^costgraph_cluster_created_timestamp_seconds\\{tenant="${doomed.cloudAccount.id}"\\} \\d+`, 'm'));

@@ -7,7 +7,7 @@ import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
 import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { callSubgraph } from '../helpers/subgraph-client';
@@ -147,7 +147,7 @@ describe('kubecost GraphQL fields against a real Prometheus', () => {
     // CI a namespace's volume cost then came back 41 minutes short.
     await writeSeries(store.url, Object.values(clusters).flatMap(clusterSeries));
     await store.settled();
-    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
+    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
   }, 60_000);
 

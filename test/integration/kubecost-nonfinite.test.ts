@@ -7,7 +7,7 @@ import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
 import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { callSubgraph } from '../helpers/subgraph-client';
@@ -84,7 +84,7 @@ describe('Kubecost costs with a non-finite price in the store', () => {
     );
     await writeSeries(store.url, series, { maxSamplesPerRequest: 20000 });
     await store.settled();
-    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
+    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
   }, 120_000);
 

@@ -136,7 +136,7 @@ describe('kubecost subgraph when the metrics store is slow, failing or gone', ()
   });
 
   it('counts failed PromQL requests in /metrics', async () => {
-    const text = await (await fetch(k.subgraph.url.replace(/\/graphql$/, '/metrics'))).text();
+    const text = await (await fetch(`${k.subgraph.internalUrl}/metrics`)).text();
     expect(Number(/costgraph_kubecost_promql_requests_total\{outcome="error"\} (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(3);
   });
 });

@@ -8,7 +8,7 @@ import { signContext } from '../../lib/internal-auth/signed-context';
 import { silentLogger } from '../../lib/log';
 import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
-import type { RunningService } from '../../lib/graphql/http-server';
+import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { post, REMOTE_WRITE_HEADERS, writeBody } from '../helpers/remote-write';
@@ -76,9 +76,9 @@ describe('kubecost subgraph over HTTP against a real Prometheus', () => {
     clusterB = (await createCloudAccount(t.db, { organizationId: orgB, name: 'b-0', type: 'kubernetes' })).id;
     await writeClusters(store.url, [...clustersA.slice(0, 10).map((tenant, i) => ({ tenant, cores: i + 1 })), { tenant: clusterB, cores: 64 }]);
     await store.settled();
-    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
+    const config = { ...loadKubecostConfig({ DATA_DIR: dir, INTERNAL_AUTH_SECRET: SECRET, THANOS_QUERY_URL: store.url, KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0' }), common: loadCommonConfig({ DATA_DIR: dir }) };
     subgraph = await startKubecostSubgraph({ config, db: t.db, logger: silentLogger });
-    metricsUrl = subgraph.url.replace(/\/graphql$/, '/metrics');
+    metricsUrl = `${subgraph.internalUrl}/metrics`;
   }, 120_000);
 
   afterAll(async () => {

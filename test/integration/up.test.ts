@@ -70,7 +70,8 @@ describe('costgraph up (the whole stack as a child process)', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-up-'));
-    const [gateway, expenses, kubecost, ingest, prometheus] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    // All at once: a port released by one call could be handed out again by a later one.
+    const [gateway, expenses, kubecost, ingest, prometheus, ...internal] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
     env = {
       ...process.env,
       DATA_DIR: dir,
@@ -78,6 +79,10 @@ describe('costgraph up (the whole stack as a child process)', () => {
       EXPENSES_PORT: String(expenses),
       KUBECOST_PORT: String(kubecost),
       INGEST_PORT: String(ingest),
+      GATEWAY_INTERNAL_PORT: String(internal[0]),
+      EXPENSES_INTERNAL_PORT: String(internal[1]),
+      KUBECOST_INTERNAL_PORT: String(internal[2]),
+      INGEST_INTERNAL_PORT: String(internal[3]),
       THANOS_QUERY_URL: `http://127.0.0.1:${prometheus}`,
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
@@ -97,6 +102,10 @@ describe('costgraph up (the whole stack as a child process)', () => {
     running = first.child;
     expect(first.output).toMatch(new RegExp(`ingest\\s+http://127\\.0\\.0\\.1:${env.INGEST_PORT}/api/v1/write`));
     expect(first.graphiql).toBe(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
+    // The internal listeners are printed apart, and only they serve metrics.
+    expect(first.output).toMatch(new RegExp(`internal \\(/metrics, /readyz\\):\\n  gateway\\s+http://127\\.0\\.0\\.1:${env.GATEWAY_INTERNAL_PORT}\\n`));
+    expect((await fetch(`http://127.0.0.1:${env.INGEST_INTERNAL_PORT}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.INGEST_PORT}/metrics`)).status).toBe(404);
     const before = await organizations(first.graphiql, first.token);
     expect(before.status).toBe(200);
     expect(before.body.data!.organizations).toHaveLength(1);

@@ -52,6 +52,8 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['ingest', 'INGEST_PORT', '-1', /between 0 and 65535/],
   ['ingest', 'INGEST_PORT', '80a', /expected an integer/],
   ['ingest', 'INGEST_PORT', '4100.5', /expected an integer/],
+  ['ingest', 'INGEST_INTERNAL_PORT', '65536', /between 0 and 65535/],
+  ['ingest', 'INGEST_INTERNAL_PORT', '4100', /must differ from the public port 4100/],
   ['ingest', 'THANOS_RECEIVE_URL', 'file:///etc/passwd', /expected http\(s\)/],
   ['ingest', 'THANOS_RECEIVE_URL', '127.0.0.1:9090/api/v1/write', /expected http\(s\)|not a URL/],
   ['ingest', 'INGEST_FORWARD_TIMEOUT', '10 s', /expected a duration/],
@@ -77,6 +79,7 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['ingest', 'INGEST_ALLOWED_METRICS', ',', /expected a comma-separated list/],
   // gateway/config.ts
   ['gateway', 'GATEWAY_PORT', '70000', /between 0 and 65535/],
+  ['gateway', 'GATEWAY_INTERNAL_PORT', '4000', /must differ from the public port 4000/],
   ['gateway', 'EXPENSES_URL', 'postgres://127.0.0.1:4001/graphql', /expected http\(s\)/],
   ['gateway', 'EXPENSES_URL', 'http//127.0.0.1:4001', /not a URL/],
   ['gateway', 'KUBECOST_URL', 'ws://127.0.0.1:4002/graphql', /expected http\(s\)/],
@@ -95,9 +98,13 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['gateway', 'INTERNAL_AUTH_SECRET', 'short', /at least 32 characters/],
   // subgraphs/expenses/config.ts
   ['expenses', 'EXPENSES_PORT', 'http', /expected an integer/],
+  ['expenses', 'EXPENSES_INTERNAL_PORT', 'metrics', /expected an integer/],
+  ['expenses', 'EXPENSES_INTERNAL_PORT', '4001', /must differ from the public port 4001/],
   ['expenses', 'INTERNAL_AUTH_SECRET', 'x'.repeat(31), /at least 32 characters/],
   // subgraphs/kubecost/config.ts
   ['kubecost', 'KUBECOST_PORT', '99999', /between 0 and 65535/],
+  ['kubecost', 'KUBECOST_INTERNAL_PORT', '-1', /between 0 and 65535/],
+  ['kubecost', 'KUBECOST_INTERNAL_PORT', '4002', /must differ from the public port 4002/],
   ['kubecost', 'THANOS_QUERY_URL', 'grpc://thanos-query:10901', /expected http\(s\)/],
   ['kubecost', 'THANOS_QUERY_URL', '::::', /not a URL/],
   ['kubecost', 'KUBECOST_QUERY_TIMEOUT', '15sec', /expected a duration/],
@@ -126,7 +133,13 @@ for (const [loader, variable] of TIMEOUTS) {
 }
 
 /** Read as any string: nothing about their text can be checked before they are used. */
-const ANY_STRING = new Set(['DATA_DIR', 'DATABASE_URL', 'INGEST_HOST', 'GATEWAY_HOST', 'EXPENSES_HOST', 'KUBECOST_HOST', 'SUPERGRAPH_FILE', 'PROMETHEUS_BIN']);
+const ANY_STRING = new Set([
+  'DATA_DIR',
+  'DATABASE_URL',
+  ...['INGEST', 'GATEWAY', 'EXPENSES', 'KUBECOST'].flatMap((service) => [`${service}_HOST`, `${service}_INTERNAL_HOST`]),
+  'SUPERGRAPH_FILE',
+  'PROMETHEUS_BIN',
+]);
 
 function refusal(load: () => unknown): ConfigError {
   try {
@@ -158,6 +171,23 @@ describe('configuration refusals', () => {
     expect(loadGatewayConfig({ ...base(), TOKEN_CACHE_TTL: '1m', GRAPHQL_INTROSPECTION: 'OFF', SUBGRAPH_TIMEOUT: '24d' })).toMatchObject({ tokenCacheTtlMs: 60_000, introspection: false, subgraphTimeoutMs: 24 * 86_400_000 });
     expect(loadIngestConfig({ ...base(), INGEST_PORT: '0', INGEST_MAX_BODY_BYTES: '1024', INGEST_ALLOWED_METRICS: '*' })).toMatchObject({ port: 0, maxBodyBytes: 1024, allowList: '*' });
     expect(loadCommonConfig({ ...base(), LOG_LEVEL: 'DEBUG', PUBLIC_INGEST_URL: 'https://ingest.example.com/api/v1/write/' })).toMatchObject({ logLevel: 'debug', publicIngestUrl: 'https://ingest.example.com/api/v1/write' });
+  });
+
+  it('every service listens on 127.0.0.1 by default, its internal listener on a port of its own; 0 for both is accepted', () => {
+    const defaults = Object.fromEntries(
+      (['ingest', 'gateway', 'expenses', 'kubecost'] as const).map((name) => {
+        const { port, host, internalPort, internalHost } = LOADERS[name](base()) as { port: number; host: string; internalPort: number; internalHost: string };
+        return [name, { port, host, internalPort, internalHost }];
+      }),
+    );
+    expect(defaults).toEqual({
+      ingest: { port: 4100, host: '127.0.0.1', internalPort: 14100, internalHost: '127.0.0.1' },
+      gateway: { port: 4000, host: '127.0.0.1', internalPort: 14000, internalHost: '127.0.0.1' },
+      expenses: { port: 4001, host: '127.0.0.1', internalPort: 14001, internalHost: '127.0.0.1' },
+      kubecost: { port: 4002, host: '127.0.0.1', internalPort: 14002, internalHost: '127.0.0.1' },
+    });
+    expect(loadIngestConfig({ ...base(), INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0' })).toMatchObject({ port: 0, internalPort: 0 });
+    expect(loadGatewayConfig({ ...base(), GATEWAY_INTERNAL_PORT: '9464', GATEWAY_INTERNAL_HOST: '0.0.0.0' })).toMatchObject({ internalPort: 9464, internalHost: '0.0.0.0' });
   });
 
   it('the missing Prometheus binary is refused at start, naming PROMETHEUS_BIN', async () => {

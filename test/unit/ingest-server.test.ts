@@ -33,6 +33,7 @@ const CAPTURE_TIME = AGENT_CAPTURES[0].decoded.timeseries[0].samples[0].timestam
 
 describe('ingest HTTP pipeline', () => {
   let url: string;
+  let internalUrl: string;
   let sink: RecordingSink;
   let close: () => Promise<void>;
   let lookups = 0;
@@ -46,10 +47,16 @@ describe('ingest HTTP pipeline', () => {
       lookups++;
       return id in hashes ? { cloudAccountId: id, secretHash: hashes[id] } : undefined;
     });
-    const { server } = createIngestServer({ config, auth, sink, logger: silentLogger, now: () => CAPTURE_TIME + 1000 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((resolve) => server.close(() => resolve()));
+    const { server, internal } = createIngestServer({ config, auth, sink, logger: silentLogger, now: () => CAPTURE_TIME + 1000 });
+    const listen = async (s: http.Server) => {
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    };
+    url = await listen(server);
+    internalUrl = await listen(internal);
+    close = async () => {
+      for (const s of [server, internal]) await new Promise((resolve) => s.close(resolve));
+    };
   });
   afterAll(() => close());
   beforeEach(() => {
@@ -128,7 +135,7 @@ describe('ingest HTTP pipeline', () => {
   );
 
   it('answers 405 to a POST to a read endpoint', async () => {
-    const res = await post(`${url}/metrics`, '', authA);
+    const res = await post(`${url}/healthz`, '', authA);
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET');
   });
@@ -220,16 +227,17 @@ describe('ingest HTTP pipeline', () => {
     expect(lookups).toBe(before);
   });
 
-  it('serves metrics, health and readiness', async () => {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+  it('serves metrics and readiness on the internal listener only, health on both', async () => {
+    const metrics = await (await fetch(`${internalUrl}/metrics`)).text();
     expect(metrics).toMatch(/costgraph_ingest_requests_total\{status="204"\} \d+/);
     expect(metrics).toMatch(new RegExp(`costgraph_ingest_samples_accepted_total\\{tenant="${A}"\\} \\d+`));
     expect(metrics).toMatch(/costgraph_ingest_series_dropped_total\{[^}]*reason="missing_metric_name"[^}]*\} 2/);
     expect(metrics).toMatch(/costgraph_ingest_series_dropped_total\{[^}]*reason="not_allowed"[^}]*\} \d+/);
     expect(metrics).not.toContain(PASSWORD[A]);
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    for (const origin of [url, internalUrl]) expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+    expect((await fetch(`${internalUrl}/readyz`)).status).toBe(200);
+    for (const path of ['/metrics', '/readyz']) expect((await fetch(`${url}${path}`)).status).toBe(404);
     sink.next = { kind: 'unavailable', message: 'down' };
-    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${internalUrl}/readyz`)).status).toBe(503);
   });
 });

@@ -124,7 +124,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
       path.join(stack.dir, 'kubecost-process.log'),
     );
     const gateway = await startGateway({
-      config: loadGatewayConfig({ DATABASE_URL: t.url!, DATA_DIR: stack.dir, INTERNAL_AUTH_SECRET: stack.secret, GATEWAY_PORT: '0', EXPENSES_URL: stack.expenses.url, KUBECOST_URL: `${kubecost.url}/graphql` }),
+      config: loadGatewayConfig({ DATABASE_URL: t.url!, DATA_DIR: stack.dir, INTERNAL_AUTH_SECRET: stack.secret, GATEWAY_PORT: '0', GATEWAY_INTERNAL_PORT: '0', EXPENSES_URL: stack.expenses.url, KUBECOST_URL: `${kubecost.url}/graphql` }),
       db: t.db,
       logger: silentLogger,
     });

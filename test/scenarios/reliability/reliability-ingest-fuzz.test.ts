@@ -122,7 +122,7 @@ describe(`remote-write fuzz: ${BODIES} hostile bodies against a running worker (
 
     // The worker still serves, and counted no 5xx itself.
     const health = await fetch(`${ingest.url}/healthz`);
-    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ingest.internalUrl}/metrics`)).text();
     const serverFiveHundreds = metrics.split('\n').filter((line) => /^costgraph_ingest_requests_total\{status="5\d\d"\} [1-9]/.test(line));
 
     // Every write of B, exactly, on each of its three series.

@@ -37,13 +37,13 @@ describe('store outage of 60 s under a real Prometheus agent', () => {
 
   it('stores every sample the agent scraped while the store was down, once the store is back', async () => {
     const selector = `${PROBE}{tenant_id="${a.cloudAccount.id}",container="sequence-probe"}`;
-    const unavailableBefore = await ingestCounter(ingest.url, 'costgraph_ingest_requests_total', 'status="503"');
-    const otherFailuresBefore = await ingestCounter(ingest.url, 'costgraph_ingest_requests_total', 'status="4');
+    const unavailableBefore = await ingestCounter(ingest.internalUrl, 'costgraph_ingest_requests_total', 'status="503"');
+    const otherFailuresBefore = await ingestCounter(ingest.internalUrl, 'costgraph_ingest_requests_total', 'status="4');
 
     await stack.store.stop();
     const downAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-    const unavailableDuring = (await ingestCounter(ingest.url, 'costgraph_ingest_requests_total', 'status="503"')) - unavailableBefore;
+    const unavailableDuring = (await ingestCounter(ingest.internalUrl, 'costgraph_ingest_requests_total', 'status="503"')) - unavailableBefore;
     const store = await stack.restartStore();
     const upAt = Date.now();
 
@@ -82,7 +82,7 @@ describe('store outage of 60 s under a real Prometheus agent', () => {
       seriesPerScrape: Number(series?.value[1]),
       samplesInOutageWindow: inWindow.length,
       unavailableAnswers: unavailableDuring,
-      otherFailures: (await ingestCounter(ingest.url, 'costgraph_ingest_requests_total', 'status="4')) - otherFailuresBefore,
+      otherFailures: (await ingestCounter(ingest.internalUrl, 'costgraph_ingest_requests_total', 'status="4')) - otherFailuresBefore,
     };
     process.stderr.write(`reliability: store outage ${JSON.stringify(report)}\n`);
 

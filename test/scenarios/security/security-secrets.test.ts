@@ -83,7 +83,8 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
   });
 
   it('keeps tokens, cluster passwords, the signing secret and the database password out of logs, errors and metrics', async () => {
-    const [gatewayPort, expensesPort, kubecostPort, ingestPort, prometheusPort, rogueGatewayPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    const [gatewayPort, expensesPort, kubecostPort, ingestPort, prometheusPort, rogueGatewayPort, gatewayInternal, expensesInternal, kubecostInternal, ingestInternal, rogueGatewayInternal] =
+      await Promise.all(Array.from({ length: 11 }, () => freePort()));
     const internalSecret = crypto.randomBytes(32).toString('hex');
     const wrongSecret = crypto.randomBytes(32).toString('hex');
     // Trust authentication ignores it, but it is in DATABASE_URL, so it must not be logged either.
@@ -98,6 +99,10 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
       EXPENSES_PORT: String(expensesPort),
       KUBECOST_PORT: String(kubecostPort),
       INGEST_PORT: String(ingestPort),
+      GATEWAY_INTERNAL_PORT: String(gatewayInternal),
+      EXPENSES_INTERNAL_PORT: String(expensesInternal),
+      KUBECOST_INTERNAL_PORT: String(kubecostInternal),
+      INGEST_INTERNAL_PORT: String(ingestInternal),
       THANOS_QUERY_URL: `http://127.0.0.1:${prometheusPort}`,
       INGEST_CREDENTIAL_TTL: '1s',
       TOKEN_CACHE_TTL: '1s',
@@ -224,6 +229,7 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
       ...env,
       INTERNAL_AUTH_SECRET: wrongSecret,
       GATEWAY_PORT: String(rogueGatewayPort),
+      GATEWAY_INTERNAL_PORT: String(rogueGatewayInternal),
       EXPENSES_URL: subgraphs[0],
       KUBECOST_URL: subgraphs[1],
     });
@@ -244,7 +250,7 @@ describe('secrets never leak (costgraph up, CLI and a misconfigured gateway as c
     }
 
     const metrics: string[] = [];
-    for (const port of [gatewayPort, ingestPort, expensesPort, kubecostPort, rogueGatewayPort]) {
+    for (const port of [gatewayInternal, ingestInternal, expensesInternal, kubecostInternal, rogueGatewayInternal]) {
       const response = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(response.status).toBe(200);
       metrics.push(await response.text());
