@@ -2,8 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { findClusterCredential } from '../lib/accounts/cluster-credentials';
 import type { Database } from '../lib/db/database';
 import type { Logger } from '../lib/log';
+import { VerificationQueue } from '../lib/accounts/verification-queue';
 import { ClusterAuthenticator } from './auth/cluster-auth';
+import { FailureThrottle } from './auth/failure-throttle';
 import type { IngestConfig } from './config';
+import { createIngestMetrics } from './metrics';
 import { createIngestServer, type IngestServer } from './server';
 import { RemoteWriteSink } from './sink/remote-write-sink';
 import type { Sink } from './sink/sink';
@@ -21,9 +24,18 @@ export interface RunningIngest extends IngestServer {
 export async function startIngest(deps: { config: IngestConfig; db: Database; logger: Logger; sink?: Sink; statusDb?: Database }): Promise<RunningIngest> {
   const { config, db, logger } = deps;
   const sink = deps.sink ?? new RemoteWriteSink({ url: config.receiveUrl, timeoutMs: config.forwardTimeoutMs });
-  const auth = new ClusterAuthenticator((id) => findClusterCredential(db, id), { credentialTtlMs: config.credentialTtlMs });
+  const queue = new VerificationQueue({ concurrency: config.authConcurrency, maxQueued: config.authQueue });
+  const metrics = createIngestMetrics({ verificationsWaiting: () => queue.queued });
+  const throttle = () => new FailureThrottle({ burst: config.authFailureBurst, perMinute: config.authFailuresPerMinute });
+  const auth = new ClusterAuthenticator((id) => findClusterCredential(db, id), {
+    credentialTtlMs: config.credentialTtlMs,
+    queue,
+    sourceThrottle: throttle(),
+    userThrottle: throttle(),
+    onRefused: (reason) => metrics.authRejected.inc({ reason }),
+  });
   const status = new IngestStatusAccumulator();
-  const ingest = createIngestServer({ config, auth, sink, logger, status });
+  const ingest = createIngestServer({ config, auth, sink, logger, status, metrics });
   const flusher = new IngestStatusFlusher(deps.statusDb ?? db, status, logger, {
     intervalMs: config.statusFlushIntervalMs,
     onFailure: () => ingest.metrics.statusWriteFailures.inc(),
