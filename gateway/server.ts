@@ -14,6 +14,8 @@ import type { Queryable } from '../lib/db/database';
 import { ErrorCode } from '../lib/graphql/errors';
 import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
 import type { Logger } from '../lib/log';
+import { CredentialChangeFeed } from '../lib/accounts/credential-changes';
+import { VerificationBusyError, VerificationQueue } from '../lib/accounts/verification-queue';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
 import { createDashboard } from './dashboard/serve';
@@ -44,6 +46,8 @@ export interface GatewayDeps {
 
 export interface Gateway {
   server: http.Server;
+  /** Its token verifier (tests watch its queue). */
+  verifier: TokenVerifier;
   apollo: ApolloServer<GatewayContext>;
   close(): Promise<void>;
 }
@@ -100,7 +104,20 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   });
   await apollo.start();
 
-  const verifier = new TokenVerifier(db, config.tokenCacheTtlMs);
+  const verifier = new TokenVerifier(db, {
+    ttlMs: config.tokenCacheTtlMs,
+    queue: new VerificationQueue({ concurrency: config.tokenVerifyConcurrency, maxQueued: config.tokenVerifyQueue }),
+  });
+  const changes = new CredentialChangeFeed(db, {
+    intervalMs: config.tokenRevocationPollMs,
+    logger,
+    onChange: (change) => {
+      if (change.kind === 'api_token') verifier.forgetToken(change.subjectId);
+      else if (change.kind === 'organization') verifier.forgetOrganization(change.subjectId);
+    },
+    onGap: () => verifier.forgetAll(),
+  });
+  await changes.start();
   const graphiql = createGraphiQL({
     query: fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8'),
     variables: () => headlineVariables(graphiqlOrganizationId),
@@ -123,6 +140,11 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
+        if (error instanceof VerificationBusyError) {
+          metrics.authThrottled.inc();
+          const retryAfter = error.retryAfterSeconds;
+          throw new HttpError(429, 'too many token verifications in progress, retry later', ErrorCode.RATE_LIMITED, { retryAfter }, { 'Retry-After': String(retryAfter) });
+        }
         logger.error({ err: error }, 'token lookup failed');
         throw new HttpError(503, 'authentication is temporarily unavailable', ErrorCode.SERVICE_UNAVAILABLE);
       }
@@ -136,7 +158,9 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   return {
     server,
     apollo,
+    verifier,
     close: async () => {
+      changes.close();
       await apollo.stop();
       await Promise.all([...sources.values()].map((s) => s.close()));
     },

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { findClusterCredential } from '../lib/accounts/cluster-credentials';
 import type { Database } from '../lib/db/database';
 import type { Logger } from '../lib/log';
+import { CredentialChangeFeed } from '../lib/accounts/credential-changes';
 import { VerificationQueue } from '../lib/accounts/verification-queue';
 import { ClusterAuthenticator } from './auth/cluster-auth';
 import { FailureThrottle } from './auth/failure-throttle';
@@ -34,6 +35,16 @@ export async function startIngest(deps: { config: IngestConfig; db: Database; lo
     userThrottle: throttle(),
     onRefused: (reason) => metrics.authRejected.inc({ reason }),
   });
+  const changes = new CredentialChangeFeed(db, {
+    intervalMs: config.revocationPollMs,
+    logger,
+    // A cluster's credential is its account's: rotations and deletions both name the account.
+    onChange: (change) => {
+      if (change.kind === 'cloud_account') auth.forget(change.subjectId);
+    },
+    onGap: () => auth.forgetAll(),
+  });
+  await changes.start();
   const status = new IngestStatusAccumulator();
   const ingest = createIngestServer({ config, auth, sink, logger, status, metrics });
   const flusher = new IngestStatusFlusher(deps.statusDb ?? db, status, logger, {
@@ -59,6 +70,7 @@ export async function startIngest(deps: { config: IngestConfig; db: Database; lo
     flushStatus: () => flusher.flush(),
     close: async () => {
       clearInterval(refresher);
+      changes.close();
       ingest.server.closeAllConnections();
       await new Promise<void>((resolve) => ingest.server.close(() => resolve()));
       // After the server stops taking writes, so nothing recorded is left behind.
