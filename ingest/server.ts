@@ -159,8 +159,9 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
         if (unread) req.resume();
       });
   });
-  // Slow or stalled senders must not hold sockets (and in-flight bytes) forever.
-  server.requestTimeout = 60_000;
+  // Slow or stalled senders must not hold sockets (and in-flight bytes) forever. The body's own
+  // deadline (INGEST_BODY_TIMEOUT, 408) is the tighter one; this backstop stays above it.
+  server.requestTimeout = Math.max(60_000, config.bodyTimeoutMs + 30_000);
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
   return { server, auth, metrics, clusterMetrics };

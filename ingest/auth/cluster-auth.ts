@@ -115,7 +115,13 @@ export class ClusterAuthenticator {
    * `source` is the sender's address, for the per-address failure throttle.
    */
   async authenticate(headers: Record<string, string | string[] | undefined>, source = ''): Promise<string> {
-    const presented = readCredential(headers);
+    let presented: Presented;
+    try {
+      presented = readCredential(headers);
+    } catch (error) {
+      this.options.onRefused?.('invalid');
+      throw error;
+    }
     const storedHash = (await this.storedHash(presented.cloudAccountId)) ?? DUMMY_HASH;
     if (this.accepted.has(verdictKey(presented, storedHash))) return presented.cloudAccountId;
     this.checkThrottles(presented, source);
