@@ -37,8 +37,14 @@ export interface GatewayConfig extends ListenConfig {
   limits: QueryLimits;
   /** Schema introspection; on by default in local mode (no DATABASE_URL), off in production. */
   introspection: boolean;
-  /** How long a token verdict is reused; revocation takes effect within this. @default 30s */
+  /** How long a token verdict is reused should change notices stop arriving. @default 30s */
   tokenCacheTtlMs: number;
+  /** How often the database's credential change log is read (revocations reach every replica within it). @default 1s */
+  tokenRevocationPollMs: number;
+  /** Token verifications (scrypt) running at once; keep it below libuv's thread pool size (4). @default 2 */
+  tokenVerifyConcurrency: number;
+  /** Token verifications waiting for a slot; beyond it 429 RATE_LIMITED. @default 64 */
+  tokenVerifyQueue: number;
   /** A subgraph request taking longer fails that subgraph's part of the answer. @default 20s */
   subgraphTimeoutMs: number;
   /** Open sockets per subgraph (bounded keep-alive pool). @default 64 */
@@ -78,6 +84,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     },
     introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !common.databaseUrl),
     tokenCacheTtlMs,
+    tokenRevocationPollMs: durationVar(env, 'TOKEN_REVOCATION_POLL', 1_000, 100, 60_000),
+    tokenVerifyConcurrency: intVar(env, 'TOKEN_VERIFY_CONCURRENCY', 2, 1, 64),
+    tokenVerifyQueue: intVar(env, 'TOKEN_VERIFY_QUEUE', 64, 0, 100_000),
     subgraphTimeoutMs: durationVar(env, 'SUBGRAPH_TIMEOUT', 20_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     subgraphConnections: intVar(env, 'SUBGRAPH_CONNECTIONS', 64, 1, 10_000),
   };

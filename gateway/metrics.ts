@@ -37,6 +37,11 @@ export function createGatewayMetrics() {
       help: 'Requests refused for a missing, malformed, unknown or revoked token.',
       registers: [registry],
     }),
+    authThrottled: new client.Counter({
+      name: 'costgraph_gateway_auth_throttled_total',
+      help: 'Requests answered 429 because the token verification queue was full (TOKEN_VERIFY_QUEUE).',
+      registers: [registry],
+    }),
   };
 }
 

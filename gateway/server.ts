@@ -14,6 +14,8 @@ import { ErrorCode } from '../lib/graphql/errors';
 import { createGraphQLHttpServer, HttpError } from '../lib/graphql/http-server';
 import { createInternalServer } from '../lib/http/internal-server';
 import type { Logger } from '../lib/log';
+import { CredentialChangeFeed } from '../lib/accounts/credential-changes';
+import { VerificationBusyError, VerificationQueue } from '../lib/accounts/verification-queue';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
 import { createDashboard } from './dashboard/serve';
@@ -47,6 +49,8 @@ export interface Gateway {
   server: http.Server;
   /** Internal: /metrics, /readyz, /healthz. */
   internal: http.Server;
+  /** Its token verifier (tests watch its queue). */
+  verifier: TokenVerifier;
   apollo: ApolloServer<GatewayContext>;
   close(): Promise<void>;
 }
@@ -103,7 +107,20 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   });
   await apollo.start();
 
-  const verifier = new TokenVerifier(db, config.tokenCacheTtlMs);
+  const verifier = new TokenVerifier(db, {
+    ttlMs: config.tokenCacheTtlMs,
+    queue: new VerificationQueue({ concurrency: config.tokenVerifyConcurrency, maxQueued: config.tokenVerifyQueue }),
+  });
+  const changes = new CredentialChangeFeed(db, {
+    intervalMs: config.tokenRevocationPollMs,
+    logger,
+    onChange: (change) => {
+      if (change.kind === 'api_token') verifier.forgetToken(change.subjectId);
+      else if (change.kind === 'organization') verifier.forgetOrganization(change.subjectId);
+    },
+    onGap: () => verifier.forgetAll(),
+  });
+  await changes.start();
   const graphiql = createGraphiQL({
     query: fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8'),
     variables: () => headlineVariables(graphiqlOrganizationId),
@@ -124,6 +141,11 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
+        if (error instanceof VerificationBusyError) {
+          metrics.authThrottled.inc();
+          const retryAfter = error.retryAfterSeconds;
+          throw new HttpError(429, 'too many token verifications in progress, retry later', ErrorCode.RATE_LIMITED, { retryAfter }, { 'Retry-After': String(retryAfter) });
+        }
         logger.error({ err: error }, 'token lookup failed');
         throw new HttpError(503, 'authentication is temporarily unavailable', ErrorCode.SERVICE_UNAVAILABLE);
       }
@@ -143,7 +165,9 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     server,
     internal,
     apollo,
+    verifier,
     close: async () => {
+      changes.close();
       await apollo.stop();
       await Promise.all([...sources.values()].map((s) => s.close()));
     },

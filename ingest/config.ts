@@ -34,8 +34,26 @@ export interface IngestConfig extends ListenConfig {
   maxLabelValueLength: number;
   /** Metric families kept; `*` keeps everything. */
   allowList: string[] | '*';
-  /** How long a cluster credential is trusted before re-reading it. @default 30s */
+  /** How long a cluster credential is trusted before re-reading it, should change notices stop. @default 30s */
   credentialTtlMs: number;
+  /** How often the database's credential change log is read (rotations, deletions reach every replica within it). @default 1s */
+  revocationPollMs: number;
+  /** Password verifications (scrypt) running at once; keep it below libuv's thread pool size (4). @default 2 */
+  authConcurrency: number;
+  /** Verifications waiting for a slot; beyond it 429. @default 64 */
+  authQueue: number;
+  /** Failed authentications in a row a remote address or a user name may have before 429; 0 disables. @default 20 */
+  authFailureBurst: number;
+  /** Failed authentications a remote address or user name earns back per minute. @default 10 */
+  authFailuresPerMinute: number;
+  /**
+   * Proxies in front of ingest that append the client's address to X-Forwarded-For (the
+   * Ingress: 1). 0 uses the socket's address; never more than there are, or a client picks its own.
+   * @default 0
+   */
+  trustedProxyHops: number;
+  /** Longest time a request body may take to arrive once ingest starts reading it (408 beyond). @default 15s */
+  bodyTimeoutMs: number;
   /**
    * Longest time between writes of the per-cluster ingest status to the database; each
    * flush is one statement per cluster that sent, whatever the request rate. @default 5s
@@ -66,6 +84,13 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     maxLabelValueLength: intVar(env, 'INGEST_MAX_LABEL_VALUE_LENGTH', 4096, 1),
     allowList: allow.length === 1 && allow[0] === '*' ? '*' : allow,
     credentialTtlMs: durationVar(env, 'INGEST_CREDENTIAL_TTL', 30_000),
+    revocationPollMs: durationVar(env, 'INGEST_REVOCATION_POLL', 1_000, 100, 60_000),
+    authConcurrency: intVar(env, 'INGEST_AUTH_CONCURRENCY', 2, 1, 64),
+    authQueue: intVar(env, 'INGEST_AUTH_QUEUE', 64, 0, 100_000),
+    authFailureBurst: intVar(env, 'INGEST_AUTH_FAILURE_BURST', 20, 0, 1_000_000),
+    authFailuresPerMinute: intVar(env, 'INGEST_AUTH_FAILURES_PER_MINUTE', 10, 1, 1_000_000),
+    trustedProxyHops: intVar(env, 'INGEST_TRUSTED_PROXY_HOPS', 0, 0, 10),
+    bodyTimeoutMs: durationVar(env, 'INGEST_BODY_TIMEOUT', 15_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     statusFlushIntervalMs: durationVar(env, 'INGEST_STATUS_FLUSH_INTERVAL', 5_000, 100, TIMEOUT_MAX_MS),
     clusterMetricsRefreshMs: durationVar(env, 'INGEST_CLUSTER_METRICS_REFRESH', 60_000, 100, TIMEOUT_MAX_MS),
   };

@@ -1,7 +1,12 @@
 import client from 'prom-client';
 
+export interface IngestMetricSources {
+  /** Password verifications waiting for a slot, read at each scrape. */
+  verificationsWaiting?: () => number;
+}
+
 /** Ingest metrics on a registry of their own, so several workers (tests) never share counters. */
-export function createIngestMetrics() {
+export function createIngestMetrics(sources: IngestMetricSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   return {
@@ -58,6 +63,25 @@ export function createIngestMetrics() {
     statusWriteFailures: new client.Counter({
       name: 'costgraph_ingest_status_write_failures_total',
       help: 'Per-cluster ingest status writes that failed (retried on the next flush)',
+      registers: [registry],
+    }),
+    authRejected: new client.Counter({
+      name: 'costgraph_ingest_auth_rejected_total',
+      help: 'Remote-write requests refused before authentication: invalid (401), queue_full, source_throttled, user_throttled (429)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authVerificationsWaiting: new client.Gauge({
+      name: 'costgraph_ingest_auth_verifications_waiting',
+      help: 'Password verifications waiting for a slot (bounded by INGEST_AUTH_QUEUE)',
+      registers: [registry],
+      collect() {
+        this.set(sources.verificationsWaiting?.() ?? 0);
+      },
+    }),
+    bodyTimeouts: new client.Counter({
+      name: 'costgraph_ingest_body_timeouts_total',
+      help: 'Requests whose body did not arrive within INGEST_BODY_TIMEOUT (answered 408)',
       registers: [registry],
     }),
     inflightBytes: new client.Gauge({

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { createInternalServer } from '../lib/http/internal-server';
-import { BodyReadError, readBody } from '../lib/http/read-body';
+import { BodyReadError, readBody, type BodyReadFailure } from '../lib/http/read-body';
 import type { Logger } from '../lib/log';
 import type { ClusterAuthenticator } from './auth/cluster-auth';
+import { clientAddress } from './auth/client-address';
 import type { IngestConfig } from './config';
 import { InflightBytes, TenantRateLimiter } from './limits';
 import { createIngestMetrics, type IngestMetrics } from './metrics';
@@ -35,6 +36,7 @@ export interface IngestServer {
   server: http.Server;
   /** Internal: /metrics (every tenant's id and volume), /readyz (the store is reachable), /healthz. */
   internal: http.Server;
+  auth: ClusterAuthenticator;
   metrics: IngestMetrics;
   clusterMetrics: ClusterMetrics;
 }
@@ -68,7 +70,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
 
   async function handleWrite(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new IngestError(405, 'use POST', { Allow: 'POST' });
-    const tenant = await auth.authenticate(req.headers);
+    const tenant = await auth.authenticate(req.headers, clientAddress(req, config.trustedProxyHops));
     // Refusals are recorded only once the cluster is authenticated: anyone could name a tenant.
     try {
       await handleAuthenticatedWrite(req, res, tenant);
@@ -85,7 +87,7 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
     const release = inflight.acquire(Number.isFinite(declaredLength) ? declaredLength : config.maxBodyBytes);
     metrics.inflightBytes.set(inflight.value);
     try {
-      const body = await readWriteBody(req, config.maxBodyBytes);
+      const body = await readWriteBody(req, config.maxBodyBytes, config.bodyTimeoutMs, metrics);
       // On the event loop, like the pipeline right after it: the async call costs several times
       // the CPU per body (docs/benchmarks/ingest.md, "Decompression on the event loop"), and the
       // worker is CPU-bound, not I/O-bound.
@@ -163,12 +165,13 @@ export function createIngestServer(deps: IngestDeps): IngestServer {
         if (unread) req.resume();
       });
   });
-  // Slow or stalled senders must not hold sockets (and in-flight bytes) forever.
-  server.requestTimeout = 60_000;
+  // Slow or stalled senders must not hold sockets (and in-flight bytes) forever. The body's own
+  // deadline (INGEST_BODY_TIMEOUT, 408) is the tighter one; this backstop stays above it.
+  server.requestTimeout = Math.max(60_000, config.bodyTimeoutMs + 30_000);
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
   const internal = createInternalServer({ registry: metrics.registry, ready: () => sink.ready(), logger });
-  return { server, internal, metrics, clusterMetrics };
+  return { server, internal, auth, metrics, clusterMetrics };
 }
 
 function checkContentHeaders(req: http.IncomingMessage): void {
@@ -183,13 +186,20 @@ function checkContentHeaders(req: http.IncomingMessage): void {
   }
 }
 
-/** The ingest's statuses for a body it could not read: too large is 413, the rest is the sender's fault. */
-async function readWriteBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+const BODY_READ_STATUS: Record<BodyReadFailure, IngestError['status']> = { too_large: 413, too_slow: 408, aborted: 400, unreadable: 400 };
+
+/**
+ * The ingest's statuses for a body it could not read: too large is 413, too slow 408 (a sender
+ * trickling bytes would otherwise hold a socket and its in-flight bytes for minutes), the rest
+ * is the sender's fault.
+ */
+async function readWriteBody(req: http.IncomingMessage, limit: number, timeoutMs: number, metrics: IngestMetrics): Promise<Buffer> {
   try {
-    return await readBody(req, limit);
+    return await readBody(req, limit, { timeoutMs });
   } catch (error) {
-    if (error instanceof BodyReadError) throw new IngestError(error.reason === 'too_large' ? 413 : 400, error.message);
-    throw error;
+    if (!(error instanceof BodyReadError)) throw error;
+    if (error.reason === 'too_slow') metrics.bodyTimeouts.inc();
+    throw new IngestError(BODY_READ_STATUS[error.reason], error.message);
   }
 }
 

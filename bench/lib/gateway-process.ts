@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     gateway,
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
   });
-  const verifier = new TokenVerifier(db, config.tokenCacheTtlMs);
+  const verifier = new TokenVerifier(db, { ttlMs: config.tokenCacheTtlMs });
   const { url } = await startStandaloneServer(server, {
     listen: { port: 0, host: '127.0.0.1' },
     context: async ({ req }) => {

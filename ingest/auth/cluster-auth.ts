@@ -2,19 +2,32 @@ import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { StoredClusterCredential } from '../../lib/accounts/cluster-credentials';
 import { digest, verifySecret } from '../../lib/accounts/secret-hash';
+import { VerificationBusyError, VerificationQueue } from '../../lib/accounts/verification-queue';
 import { IngestError } from '../pipeline/errors';
+import type { FailureThrottle } from './failure-throttle';
 
 export type CredentialLookup = (cloudAccountId: string) => Promise<StoredClusterCredential | undefined>;
 
 export interface ClusterAuthOptions {
   /** How long a looked-up credential is trusted before the database is asked again; bounds how
-   * long a deleted account or rotated password keeps working. @default 30000 */
+   * long a deleted account or rotated password keeps working if no change notice arrives. @default 30000 */
   credentialTtlMs?: number;
   /** @default 100000 */
   maxEntries?: number;
   /** Checks a password against a stored hash; tests count the (slow) calls. @default verifySecret */
   verify?: (secret: string, storedHash: string) => Promise<boolean>;
+  /** Bounds the verifications running and waiting (429 beyond). @default concurrency 2, queue 64 */
+  queue?: VerificationQueue;
+  /** Failed attempts per remote address; unset: not throttled. */
+  sourceThrottle?: FailureThrottle;
+  /** Failed attempts per user name (cloud account id); unset: not throttled. */
+  userThrottle?: FailureThrottle;
+  /** Told of every refusal, for metrics. */
+  onRefused?: (reason: AuthRefusal) => void;
 }
+
+/** Why a request was refused before it was authenticated. */
+export type AuthRefusal = 'invalid' | 'queue_full' | 'source_throttled' | 'user_throttled';
 
 const UNAUTHORIZED = { 'WWW-Authenticate': 'Basic realm="costgraph"' };
 
@@ -56,39 +69,62 @@ export function readCredential(headers: Record<string, string | string[] | undef
 
 /**
  * Verifies cluster credentials against the stored scrypt hashes without a database round trip
- * per request: credentials are cached for `credentialTtlMs` and verdicts are cached per
- * (account, password digest, stored hash), so a rotation invalidates them by changing the hash.
+ * per request. Credentials (account → stored hash) are cached for `credentialTtlMs`, or until a
+ * change notice (`forget`) says the account was rotated or deleted. Verdicts are cached per
+ * (account, password digest, stored hash): a verdict is a function of the password and the hash,
+ * so it never goes stale; a rotation changes the hash and with it the key.
+ *
+ * What a flood of guesses can and cannot do:
+ * - a credential already verified is answered from the cache: no throttle, no queue, no scrypt;
+ * - every other attempt first passes the failure throttles (per remote address and per user
+ *   name, 429), then waits for one of a bounded number of verification slots (429 when the
+ *   queue is full), so guesses never occupy more of the thread pool than the bound;
+ * - an unknown account is verified against a dummy hash through the same cache, throttles and
+ *   queue as a known one: one scrypt each, so neither timing nor a 429 tells which exist.
  */
 export class ClusterAuthenticator {
   private readonly credentials: LRUCache<string, { hash: string | null }>;
-  private readonly verdicts: LRUCache<string, boolean>;
+  /** Positive and negative verdicts apart, so a flood of failures never evicts a good credential. */
+  private readonly accepted: LRUCache<string, true>;
+  private readonly refused: LRUCache<string, true>;
   private readonly pending = new Map<string, Promise<string | null>>();
   private readonly pendingVerdicts = new Map<string, Promise<boolean>>();
   /** (account, password digest) pairs whose mismatch already caused a re-read, recently. */
   private readonly refreshed: LRUCache<string, true>;
   private readonly verifySecret: (secret: string, storedHash: string) => Promise<boolean>;
+  /** Bumped by every `forget`: a lookup started before it must not refill the cache with what it read. */
+  private generation = 0;
+  readonly queue: VerificationQueue;
 
   constructor(
     private readonly lookup: CredentialLookup,
-    options: ClusterAuthOptions = {},
+    private readonly options: ClusterAuthOptions = {},
   ) {
     const ttl = options.credentialTtlMs ?? 30_000;
     const max = options.maxEntries ?? 100_000;
     this.credentials = new LRUCache({ max, ttl });
-    this.verdicts = new LRUCache({ max, ttl: ttl * 2 });
+    this.accepted = new LRUCache({ max });
+    this.refused = new LRUCache({ max });
     this.refreshed = new LRUCache({ max, ttl: Math.min(ttl, 5_000) });
     this.verifySecret = options.verify ?? verifySecret;
+    this.queue = options.queue ?? new VerificationQueue();
   }
 
-  /** Resolves to the authenticated tenant (cloud account id) or throws a 401/503 IngestError. */
-  async authenticate(headers: Record<string, string | string[] | undefined>): Promise<string> {
-    const presented = readCredential(headers);
-    const storedHash = await this.storedHash(presented.cloudAccountId);
-    if (storedHash === null) {
-      // Spend comparable time on unknown accounts so response timing does not reveal which exist.
-      await verifySecret(presented.password, DUMMY_HASH).catch(() => false);
-      throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
+  /**
+   * Resolves to the authenticated tenant (cloud account id) or throws a 401/429/503 IngestError.
+   * `source` is the sender's address, for the per-address failure throttle.
+   */
+  async authenticate(headers: Record<string, string | string[] | undefined>, source = ''): Promise<string> {
+    let presented: Presented;
+    try {
+      presented = readCredential(headers);
+    } catch (error) {
+      this.options.onRefused?.('invalid');
+      throw error;
     }
+    const storedHash = (await this.storedHash(presented.cloudAccountId)) ?? DUMMY_HASH;
+    if (this.accepted.has(verdictKey(presented, storedHash))) return presented.cloudAccountId;
+    this.checkThrottles(presented, source);
     if (await this.matches(presented, storedHash)) return presented.cloudAccountId;
     // A password rotated since the credential was cached must work at once, not after the TTL:
     // on a mismatch, read the credential again. At most once per (account, password) every few
@@ -96,14 +132,45 @@ export class ClusterAuthenticator {
     // primary-key read beside the scrypt run it already cost. Limiting re-reads per account
     // instead let one wrong password shortly before a rotation turn the new password away (401,
     // which a sender drops its data on) until the limit expired.
-    const fresh = await this.refreshedHash(presented);
-    if (fresh && fresh !== storedHash && (await this.matches(presented, fresh))) return presented.cloudAccountId;
+    const fresh = (await this.refreshedHash(presented)) ?? DUMMY_HASH;
+    if (fresh !== storedHash && (await this.matches(presented, fresh))) return presented.cloudAccountId;
+    this.options.sourceThrottle?.failed(source);
+    this.options.userThrottle?.failed(userKey(presented));
+    this.options.onRefused?.('invalid');
     throw new IngestError(401, 'invalid credentials', UNAUTHORIZED);
   }
 
+  /** The account's password was rotated or the account deleted: read it again on its next request. */
+  forget(cloudAccountId: string): void {
+    this.generation++;
+    this.credentials.delete(cloudAccountId);
+    this.pending.delete(cloudAccountId);
+  }
+
+  /** Change notices were missed: read every account again. Verdicts stay valid (keyed by hash). */
+  forgetAll(): void {
+    this.generation++;
+    this.credentials.clear();
+    this.pending.clear();
+  }
+
+  private checkThrottles(presented: Presented, source: string): void {
+    const bySource = this.options.sourceThrottle?.retryAfter(source) ?? 0;
+    if (bySource > 0) this.throttled('source_throttled', bySource, 'too many failed authentications from this address');
+    const byUser = this.options.userThrottle?.retryAfter(userKey(presented)) ?? 0;
+    if (byUser > 0) this.throttled('user_throttled', byUser, 'too many failed authentications for this account');
+  }
+
+  private throttled(reason: AuthRefusal, retryAfterSeconds: number, message: string): never {
+    this.options.onRefused?.(reason);
+    throw new IngestError(429, `${message}, retry later`, { 'Retry-After': String(retryAfterSeconds) });
+  }
+
   private async matches(presented: Presented, storedHash: string): Promise<boolean> {
-    const key = `${presented.cloudAccountId}\0${digest(presented.password)}\0${storedHash}`;
-    return this.verdicts.get(key) ?? (await this.verify(key, presented.password, storedHash));
+    const key = verdictKey(presented, storedHash);
+    if (this.accepted.has(key)) return true;
+    if (this.refused.has(key)) return false;
+    return this.verify(key, presented.password, storedHash);
   }
 
   private async refreshedHash(presented: Presented): Promise<string | null> {
@@ -117,17 +184,23 @@ export class ClusterAuthenticator {
   }
 
   /**
-   * One scrypt run per (account, password, stored hash) at a time: after a restart every
-   * sender's first requests arrive together, and each verification costs tens of milliseconds
-   * of CPU and 16 MiB on the thread pool that snappy shares. Concurrent requests await the same verdict.
+   * One scrypt run per (account, password, stored hash) at a time, in the bounded queue: after a
+   * restart every sender's first requests arrive together, and each verification costs tens of
+   * milliseconds of CPU and 16 MiB on the thread pool that snappy shares. Concurrent requests
+   * await the same verdict. A verification that failed (not "wrong": failed) is not cached.
    */
   private verify(key: string, password: string, storedHash: string): Promise<boolean> {
     let inflight = this.pendingVerdicts.get(key);
     if (!inflight) {
-      inflight = this.verifySecret(password, storedHash)
+      inflight = this.queue
+        .run(() => this.verifySecret(password, storedHash))
         .then((ok) => {
-          this.verdicts.set(key, ok);
+          (ok ? this.accepted : this.refused).set(key, true);
           return ok;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof VerificationBusyError) this.throttled('queue_full', error.retryAfterSeconds, 'too many authentications in progress');
+          throw error;
         })
         .finally(() => this.pendingVerdicts.delete(key));
       this.pendingVerdicts.set(key, inflight);
@@ -140,21 +213,34 @@ export class ClusterAuthenticator {
     if (cached) return cached.hash;
     let inflight = this.pending.get(cloudAccountId);
     if (!inflight) {
-      inflight = this.lookup(cloudAccountId)
+      const generation = this.generation;
+      const read: Promise<string | null> = this.lookup(cloudAccountId)
         .then((credential) => {
           const hash = credential?.secretHash ?? null;
-          this.credentials.set(cloudAccountId, { hash });
+          if (generation === this.generation) this.credentials.set(cloudAccountId, { hash });
           return hash;
         })
         .catch(() => {
           // The database is unreachable: the sender should retry, not drop its data.
           throw new IngestError(503, 'credential store unavailable', { 'Retry-After': '5' });
         })
-        .finally(() => this.pending.delete(cloudAccountId));
-      this.pending.set(cloudAccountId, inflight);
+        .finally(() => {
+          if (this.pending.get(cloudAccountId) === read) this.pending.delete(cloudAccountId);
+        });
+      inflight = read;
+      this.pending.set(cloudAccountId, read);
     }
     return inflight;
   }
+}
+
+function verdictKey(presented: Presented, storedHash: string): string {
+  return `${presented.cloudAccountId}\0${digest(presented.password)}\0${storedHash}`;
+}
+
+/** User names are whatever a sender writes: bounded, so a long one cannot grow the throttle's memory. */
+function userKey(presented: Presented): string {
+  return presented.cloudAccountId.slice(0, 64);
 }
 
 const DUMMY_HASH = `scrypt$16384$8$1$${crypto.randomBytes(16).toString('base64url')}$${crypto.randomBytes(32).toString('base64url')}`;

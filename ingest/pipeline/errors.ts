@@ -7,7 +7,7 @@ import { RemoteWriteFormatError } from '../../lib/remote-write/errors';
  */
 export class IngestError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 429 | 503,
+    readonly status: 400 | 401 | 404 | 405 | 408 | 413 | 415 | 429 | 503,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

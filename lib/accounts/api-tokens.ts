@@ -60,9 +60,16 @@ export async function revokeApiToken(db: Queryable, id: string): Promise<boolean
 
 /**
  * Who a presented token belongs to, or undefined for anything that is not a live token of a
- * live organization. Costs one scrypt hash for a well-formed token: callers cache verdicts.
+ * live organization. Costs one scrypt hash for a token whose lookup id exists (`verify`, which
+ * callers bound): callers cache verdicts. A lookup id is 64 random bits, not a secret, so
+ * answering an unknown one without hashing reveals nothing worth guessing and keeps random
+ * tokens off the verification queue.
  */
-export async function authenticateToken(db: Queryable, token: string): Promise<TokenOwner | undefined> {
+export async function authenticateToken(
+  db: Queryable,
+  token: string,
+  verify: (secret: string, storedHash: string) => Promise<boolean> = verifySecret,
+): Promise<TokenOwner | undefined> {
   const match = TOKEN_SHAPE.exec(token);
   if (!match) return undefined;
   const rows = await db.query<{ id: string; organization_id: string; token_hash: string; role: string }>(
@@ -72,7 +79,7 @@ export async function authenticateToken(db: Queryable, token: string): Promise<T
     [match[1]],
   );
   const row = rows[0];
-  if (!row || !(await verifySecret(token, row.token_hash))) return undefined;
+  if (!row || !(await verify(token, row.token_hash))) return undefined;
   // The column's CHECK admits only known roles; anything else would be a bug, so it gets the least.
   return { tokenId: row.id, organizationId: row.organization_id, role: isRole(row.role) ? row.role : 'read-only' };
 }

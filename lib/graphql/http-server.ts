@@ -12,6 +12,8 @@ export class HttpError extends Error {
     readonly code: ErrorCode = ErrorCode.BAD_REQUEST,
     /** More of the error's `extensions`, beside the code. */
     readonly extensions: Record<string, unknown> = {},
+    /** Response headers beside the content type (`Retry-After`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -45,7 +47,7 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
       const failure = error instanceof HttpError ? error : new HttpError(500, 'internal error', ErrorCode.INTERNAL_SERVER_ERROR);
       if (!(error instanceof HttpError)) options.logger.error({ err: error }, 'unexpected HTTP failure');
       if (!res.headersSent) {
-        res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+        res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}), ...failure.headers });
         res.end(JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code, ...failure.extensions } }] }));
       }
       if (!req.complete) req.resume();

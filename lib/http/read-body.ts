@@ -1,10 +1,10 @@
 import type http from 'node:http';
 
-export type BodyReadFailure = 'too_large' | 'aborted' | 'unreadable';
+export type BodyReadFailure = 'too_large' | 'too_slow' | 'aborted' | 'unreadable';
 
 /**
  * Why a body could not be read. Each server maps it to its own status and error shape
- * (ingest: 413/400 as plain text; GraphQL: 413/400 as a GraphQL error).
+ * (ingest: 413/408/400 as plain text; GraphQL: 413/400 as a GraphQL error).
  */
 export class BodyReadError extends Error {
   constructor(
@@ -21,8 +21,11 @@ export class BodyReadError extends Error {
  * declared `Content-Length` over the limit is refused before any byte is read, and a chunked
  * body is refused the moment it crosses the limit, its chunks released. The caller decides
  * whether to drain (`req.resume()`) what is left unread.
+ *
+ * `timeoutMs` bounds the time from this call to the body's last byte, however the bytes
+ * trickle in: a socket idle timeout would be reset by every byte of a sender writing one a second.
  */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: http.IncomingMessage, limit: number, options: { timeoutMs?: number } = {}): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -55,7 +58,12 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
     const onError = (error: Error) => fail(new BodyReadError('unreadable', `cannot read request: ${error.message}`));
     // Only `data` stays attached after failure (ignoring the rest), so a caller's later
     // `req.resume()` drains instead of buffering.
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => fail(new BodyReadError('too_slow', `body did not arrive within ${options.timeoutMs} ms`)), options.timeoutMs);
     const cleanup = () => {
+      clearTimeout(timer);
       req.off('end', onEnd);
       req.off('aborted', onAborted);
     };

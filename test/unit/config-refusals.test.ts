@@ -75,6 +75,14 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['ingest', 'INGEST_STATUS_FLUSH_INTERVAL', 'often', /expected a duration/],
   ['ingest', 'INGEST_STATUS_FLUSH_INTERVAL', '0s', /expected a duration between/],
   ['ingest', 'INGEST_CLUSTER_METRICS_REFRESH', '1ms', /expected a duration between/],
+  // Revocations must reach every replica within a minute at worst; a poll of 1 ms would hammer the database.
+  ['ingest', 'INGEST_REVOCATION_POLL', '2m', /expected a duration between/],
+  ['ingest', 'INGEST_REVOCATION_POLL', '10ms', /expected a duration between/],
+  ['ingest', 'INGEST_AUTH_CONCURRENCY', '0', /between 1 and 64/],
+  ['ingest', 'INGEST_AUTH_QUEUE', '-1', /between 0 and/],
+  ['ingest', 'INGEST_AUTH_FAILURE_BURST', 'ten', /expected an integer/],
+  ['ingest', 'INGEST_AUTH_FAILURES_PER_MINUTE', '0', /between 1 and/],
+  ['ingest', 'INGEST_TRUSTED_PROXY_HOPS', '11', /between 0 and 10/],
   // A set but empty allow-list would drop every sample while answering 204.
   ['ingest', 'INGEST_ALLOWED_METRICS', ',', /expected a comma-separated list/],
   // gateway/config.ts
@@ -92,6 +100,9 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['gateway', 'TOKEN_CACHE_TTL', '61s', /at most 60s/],
   ['gateway', 'TOKEN_CACHE_TTL', '1h', /at most 60s/],
   ['gateway', 'TOKEN_CACHE_TTL', 'half a minute', /expected a duration/],
+  ['gateway', 'TOKEN_REVOCATION_POLL', '61s', /expected a duration between/],
+  ['gateway', 'TOKEN_VERIFY_CONCURRENCY', '65', /between 1 and 64/],
+  ['gateway', 'TOKEN_VERIFY_QUEUE', 'lots', /expected an integer/],
   ['gateway', 'SUBGRAPH_TIMEOUT', '20 seconds', /expected a duration/],
   ['gateway', 'SUBGRAPH_CONNECTIONS', '0', /between 1 and 10000/],
   ['gateway', 'SUBGRAPH_CONNECTIONS', '10001', /between 1 and 10000/],
@@ -125,6 +136,7 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
  */
 const TIMEOUTS: Array<[string, string]> = [
   ['ingest', 'INGEST_FORWARD_TIMEOUT'],
+  ['ingest', 'INGEST_BODY_TIMEOUT'],
   ['gateway', 'SUBGRAPH_TIMEOUT'],
   ['kubecost', 'KUBECOST_QUERY_TIMEOUT'],
 ];

@@ -104,6 +104,22 @@ describe('readBody (shared by ingest and the GraphQL servers)', () => {
     }
   });
 
+  it('gives up on a body still arriving at its deadline, however steadily the bytes trickle', async () => {
+    const server = await startServer((req) => readBody(req, 1 << 20, { timeoutMs: 300 }));
+    try {
+      const request = http.request(server.url, { method: 'POST', headers: { 'Content-Length': 100 } });
+      request.on('error', () => {});
+      // A byte every 50 ms never lets the socket go idle, and would take 5 s in all.
+      const trickle = setInterval(() => request.write(Buffer.alloc(1)), 50);
+      await waitUntil(() => server.outcomes.length > 0);
+      clearInterval(trickle);
+      request.destroy();
+      expect(server.outcomes).toEqual([{ reason: 'too_slow', message: 'body did not arrive within 300 ms' }]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('keeps the GraphQL server\'s error shape: 413 PAYLOAD_TOO_LARGE', async () => {
     const server = await startServer((req) => readGraphQLBody(req, LIMIT));
     try {
