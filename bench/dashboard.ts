@@ -13,14 +13,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { machineBusySeconds } from './lib/cpu';
 import { lighthouseScores } from './lib/lighthouse';
+import { CHROMIUM, launchChromium, measurePaint, type Measured } from './lib/paint';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dashboard', 'dist');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -31,41 +31,6 @@ async function freePort(): Promise<number> {
 }
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length - 1) * p))];
-
-/** Records, inside the page, when the selector first has content (ms since navigation start). */
-const PAINT_PROBE = (selector: string) => `(() => {
-  const seen = () => { const el = document.querySelector(${JSON.stringify(selector)}); return el && el.textContent.trim() !== ''; };
-  new MutationObserver((_, observer) => {
-    if (seen() && window.__paintedAt === undefined) { window.__paintedAt = performance.now(); observer.disconnect(); }
-  }).observe(document, { childList: true, subtree: true, characterData: true });
-})();`;
-
-interface Measured {
-  paintedMs: number[];
-  /** The page's GraphQL request, start to last byte, as the browser saw it. */
-  apiMs: number[];
-  /** Script files the route loaded. */
-  scripts: string[];
-}
-
-async function measure(browser: Browser, url: string, selector: string): Promise<Measured> {
-  const paintedMs: number[] = [];
-  const apiMs: number[] = [];
-  let scripts: string[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(PAINT_PROBE(selector));
-    const page = await context.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __paintedAt?: number }).__paintedAt !== undefined, undefined, { timeout: 60_000 });
-    paintedMs.push(await page.evaluate(() => (window as unknown as { __paintedAt: number }).__paintedAt));
-    apiMs.push(await page.evaluate(() => performance.getEntriesByType('resource').find((e) => e.name.endsWith('/graphql'))?.duration ?? NaN));
-    await page.waitForLoadState('networkidle');
-    scripts = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.js')));
-    await context.close();
-  }
-  return { paintedMs, apiMs, scripts };
-}
 
 /** Starts `costgraph up` and reads its banner: the dashboard's origin, the token, the ingest URL. */
 function up(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; origin: string; token: string; ingest: string }> {
@@ -124,10 +89,7 @@ async function main(): Promise<void> {
     });
     const demo = JSON.parse(stdout) as { clusters: Array<{ id: string; name: string }> };
     const prod = demo.clusters.find((c) => c.name === 'prod-eu-west-1')!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const html = fs.readFileSync(path.join(DIST, 'index.html'), 'utf8');
     const entry = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
     const preloads = [...html.matchAll(/rel="modulepreload"[^>]*href="([^"]+)"/g)].map((m) => m[1]);
@@ -142,7 +104,7 @@ async function main(): Promise<void> {
       { name: 'expenses', url: `${origin}/expenses#token=${token}`, selector: '[data-figure="expenses-total"] .money' },
     ];
     const results: Array<{ name: string; m: Measured }> = [];
-    for (const route of routes) results.push({ name: route.name, m: await measure(browser, route.url, route.selector) });
+    for (const route of routes) results.push({ name: route.name, m: await measurePaint(browser, route.url, route.selector, RUNS) });
     const busy = busyBefore === undefined ? undefined : machineBusySeconds()! - busyBefore;
 
     process.stdout.write(`\nnavigation → numbers painted, ${RUNS} runs each, fresh browser profile per run (cold HTTP cache)\n`);

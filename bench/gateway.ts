@@ -11,13 +11,14 @@
  * or slower during the run favours neither; the ratios use the mean of both passes. Prints
  * figures, asserts nothing. Needs PostgreSQL on 127.0.0.1:5432 and Debian's Prometheus.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { processCpuSeconds } from './lib/cpu';
+import { rssMiB, startChild, stopChild } from './lib/processes';
 import { createOrganization } from '../lib/accounts/repository';
 import { daysBetween, shiftFocusDates } from '../dev/demo/focus-dates';
 import { importFocusFile } from '../subgraphs/expenses/import/import-focus';
@@ -61,15 +62,6 @@ interface Figures {
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
-
-function rssMiB(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `concurrency` clients in closed loops: warm-up, then a measured window. */
@@ -119,36 +111,6 @@ async function load(work: () => Promise<boolean>, pids: Record<string, number | 
     rssMiB: valid.length ? { avg: valid.reduce((a, b) => a + b, 0) / valid.length, max: Math.max(...valid) } : undefined,
     cpuMsPerRequest: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / Math.max(1, latencies.length)])),
   };
-}
-
-/** `cpu` pins the child to that CPU (taskset execs node, so the pid stays the child's own). */
-function startChild(args: string[], env: NodeJS.ProcessEnv, cpu?: number): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  // `--import tsx` keeps the TypeScript child in one process, so its pid's CPU and RSS are its own.
-  // BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of every child, for finding where time goes.
-  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const node = [process.execPath, ...profile, '--import', 'tsx', ...args];
-  const [command, ...rest] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node];
-  const child = spawn(command, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, info: JSON.parse(line) as Record<string, string> });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${errors.slice(-2000)}`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
 }
 
 function poster(url: string) {
@@ -298,7 +260,7 @@ async function main(): Promise<void> {
     // gateway alone on CPU 0, the replaying endpoints and this load generator on CPU 1. The
     // gateway's own work is then the limit, which is what "req/s of a gateway" compares.
     process.stdout.write('\ngateway-bound: subgraph answers replayed, gateway pinned to CPU 0, load generator and replay on CPU 1\n');
-    const replay = await startChild([path.join(__dirname, 'lib', 'replay-subgraphs.ts'), JSON.stringify(services.info)], env, 1);
+    const replay = await startChild([path.join(__dirname, 'lib', 'replay-subgraphs.ts'), JSON.stringify({ expenses: services.info.expenses, kubecost: services.info.kubecost })], env, 1);
     children.push(replay.child);
     pinSelf('1');
     try {

@@ -29,6 +29,7 @@ import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
 import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
 import { cpuSnapshot } from './lib/cpu';
 import { backfill, fleetCluster } from './lib/kubecost-fleet';
+import { quantile } from './lib/stats';
 
 const CLUSTERS = Number(process.env.BENCH_KUBECOST_CLUSTERS ?? 100) || 100;
 const DAYS = Number(process.env.BENCH_KUBECOST_DAYS ?? 30) || 30;
@@ -50,11 +51,6 @@ const CLUSTER_QUERY = `query($reps: [_Any!]!, $range: DateRangeInput!) { _entiti
   ... on CloudAccount { kubernetesCost(range: $range) { totalCost ${BREAKDOWN} } } } }`;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-}
 
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(0));
 

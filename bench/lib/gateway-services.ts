@@ -1,6 +1,7 @@
 /**
- * Child process of bench/gateway.ts: both subgraphs on free ports, against the PostgreSQL
- * database and Prometheus named in the environment. Prints one JSON line with their URLs.
+ * Child process of bench/gateway.ts and bench/fleet.ts: both subgraphs on free ports, against the
+ * PostgreSQL database and Prometheus named in the environment. Prints one JSON line with their
+ * URLs and the kubecost subgraph's internal origin (/metrics).
  */
 import { loadCommonConfig } from '../../lib/config/common';
 import { openDatabase } from '../../lib/db/open';
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const { db } = await openDatabase(common);
   const expenses = await startExpensesSubgraph({ config: loadExpensesConfig(env), db, logger: silentLogger });
   const kubecost = await startKubecostSubgraph({ config: loadKubecostConfig(env), db, logger: silentLogger });
-  process.stdout.write(`${JSON.stringify({ expenses: expenses.url, kubecost: kubecost.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ expenses: expenses.url, kubecost: kubecost.url, kubecostInternal: kubecost.internalUrl })}\n`);
   process.on('SIGTERM', () => void Promise.all([expenses.close(), kubecost.close()]).finally(() => db.close().finally(() => process.exit(0))));
 }
 

@@ -156,3 +156,14 @@ export async function backfill(url: string, clusters: readonly SyntheticCluster[
   }
   return { samples, requests };
 }
+
+/**
+ * One fleet cluster's history as its Prometheus would have kept it: scraped every 5 minutes
+ * over [startMs, cutMs) and every minute over [cutMs, endMs) (the same nodes, volumes and
+ * workloads; counters keep counting across the change). Both phases are live: no stale marker
+ * at their ends.
+ */
+export function fleetHistory(tenantId: string, index: number, startMs: number, cutMs: number, endMs: number): { coarse: SyntheticCluster; fine: SyntheticCluster } {
+  const cluster = { ...fleetCluster(tenantId, index, startMs, endMs, 300), counterOriginMs: startMs };
+  return { coarse: { ...cluster, endMs: cutMs }, fine: { ...cluster, intervalSeconds: 60, startMs: cutMs } };
+}
