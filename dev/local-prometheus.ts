@@ -20,6 +20,8 @@ export interface LocalPrometheusOptions {
   outOfOrderWindow?: string;
   /** @default 60d */
   retention?: string;
+  /** Longest a PromQL query may run before Prometheus abandons it. @default 2m (Prometheus's own) */
+  queryTimeout?: string;
   /** Agent mode: scrape targets and remote-write, no local queries. */
   agent?: {
     scrapeConfigs: Array<Record<string, unknown>>;
@@ -94,6 +96,7 @@ async function startOnce(options: LocalPrometheusOptions): Promise<LocalPromethe
       '--web.enable-lifecycle',
       `--storage.tsdb.path=${path.join(options.dataDir, 'tsdb')}`,
       `--storage.tsdb.retention.time=${options.retention ?? '60d'}`,
+      ...(options.queryTimeout ? [`--query.timeout=${options.queryTimeout}`] : []),
     );
   }
   fs.writeFileSync(configFile, YAML.stringify(config));
