@@ -106,7 +106,7 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
     ids = clusters.map((c) => c.tenantId);
     await writeClusters(store.url, [...clusters, late.cluster].map((cluster) => ({ cluster })), { live: true });
     await store.settled();
-    ingest = await startIngest({ config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }), db: t.db, logger: silentLogger });
+    ingest = await startIngest({ config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }), db: t.db, logger: silentLogger });
   }, 180_000);
 
   afterAll(async () => {
@@ -214,8 +214,8 @@ it('rows are kept for live accounts only', async () => {
   try {
     const store = new RollupStore(t.db);
     const stranger = crypto.randomUUID();
-    const loaded = await store.load([stranger], START, START + HOUR_MS);
-    await store.save(new Map([[stranger, new Map([[START, { sampleCosts: { cpu: 1, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 }, nonFinite: {}, capacityMissing: 0, lastSampleMs: null, samples: 1 }]])]]), loaded.generations);
+    const generations = await store.prepare([stranger]);
+    await store.save(new Map([[stranger, new Map([[START, { sampleCosts: { cpu: 1, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 }, nonFinite: {}, capacityMissing: 0, lastSampleMs: null, samples: 1 }]])]]), generations);
     expect(await t.db.query('SELECT 1 FROM kubecost_hourly_costs')).toEqual([]);
   } finally {
     await t.drop();

@@ -117,7 +117,7 @@ export async function loadClusterCosts(
   to: Date,
   options: RangePiecesOptions = {},
 ): Promise<Map<string, ClusterCostData>> {
-  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), undefined, options);
   const result = new Map<string, ClusterCostData>();
   for (const id of ids) {
     const pieces = range.costs.get(id)!;
@@ -236,10 +236,11 @@ export async function loadCostSeries(
 ): Promise<Map<string, CostPointData[]>> {
   const stepMs = stepSeconds * 1000;
   const buckets = seriesBuckets(from.getTime(), to.getTime(), stepMs);
-  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
-  // Hours and days both start on hour boundaries: every piece falls in exactly one bucket.
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), stepMs, options);
+  // Hours and days both start on hour boundaries, and closed hours are grouped by bucket: every
+  // part falls in exactly one bucket.
   let b = 0;
-  const bucketOf = range.pieces.map((piece) => {
+  const bucketOf = range.parts.map((piece) => {
     while (piece.startMs >= buckets[b].endMs) b++;
     return b;
   });

@@ -30,6 +30,33 @@ export interface PieceCosts {
   lastSampleMs: number | null;
   /** Samples of the busiest presence metric in the piece: 0 means the cluster sent nothing. */
   samples: number;
+  /**
+   * For a group of closed hours summed into one (combinePieces), the newest hour with samples,
+   * whose last sample `lastSampleMs` is; null when none had any.
+   */
+  newestSampledHourMs?: number | null;
+}
+
+/**
+ * Hours summed into one piece: costs and samples add up; of the objects left out, the most in
+ * any hour (a lower bound of how many distinct objects were); capacity missing when missing in
+ * any hour; the last sample of the newest hour that had samples.
+ */
+export function combinePieces(hours: ReadonlyArray<readonly [number, PieceCosts]>): PieceCosts {
+  const combined: PieceCosts = { ...emptyPiece(), newestSampledHourMs: null };
+  for (const [hour, piece] of hours) {
+    for (const category of ASSET_CATEGORIES) combined.sampleCosts[category] += piece.sampleCosts[category];
+    for (const [category, count] of Object.entries(piece.nonFinite) as Array<[AssetCategory, number]>) {
+      combined.nonFinite[category] = Math.max(combined.nonFinite[category] ?? 0, count);
+    }
+    combined.capacityMissing = Math.max(combined.capacityMissing, piece.capacityMissing);
+    combined.samples += piece.samples;
+    if (piece.samples > 0 && (combined.newestSampledHourMs === null || hour > combined.newestSampledHourMs!)) {
+      combined.newestSampledHourMs = hour;
+      combined.lastSampleMs = piece.lastSampleMs;
+    }
+  }
+  return combined;
 }
 
 export const emptyPiece = (): PieceCosts => ({
