@@ -7,6 +7,7 @@ import type { KubecostConfig } from './config';
 import { ClusterDirectory } from './cluster-directory';
 import { buildKubecostContext, type KubecostContext } from './context';
 import { createKubecostMetrics } from './metrics';
+import { OrganizationGates } from './promql/organization-gates';
 import { ThanosClient } from './promql/thanos-client';
 import { resolvers } from './resolvers';
 import { RollupStore } from './rollups/rollup-store';
@@ -40,7 +41,14 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     logger,
     registry: metrics.registry,
     ready: () => client.ready(),
-    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, new RollupStore(db), metrics),
+    buildContext: buildKubecostContext({
+      directory: new ClusterDirectory(db, config.directoryTtlMs),
+      client,
+      rollups: new RollupStore(db),
+      gates: new OrganizationGates(config.organizationConcurrency),
+      budgetClusterHours: config.queryBudgetClusterHours,
+      metrics,
+    }),
   });
   return { server, internal, close: () => apollo.stop() };
 }

@@ -19,6 +19,12 @@ export interface PromqlProxy {
   queries: number;
   /** Query requests answered so far (a delayed one counts once its answer is sent). */
   answered: number;
+  /** The most query requests open at once (set it to 0 to measure afresh). */
+  maxInFlight: number;
+  /** Query requests whose client hung up before the answer was sent. */
+  abandoned: number;
+  /** The `timeout` parameter of each query request, as sent. */
+  timeouts: string[];
   /** Stops listening and drops open connections: the port is closed until reopen(). */
   close(): Promise<void>;
   reopen(): Promise<void>;
@@ -36,6 +42,9 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     mode: { kind: 'forward' },
     queries: 0,
     answered: 0,
+    maxInFlight: 0,
+    abandoned: 0,
+    timeouts: [],
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -64,7 +73,20 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
       const body = Buffer.concat(chunks);
       if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) {
         proxy.queries++;
-        res.on('finish', () => proxy.answered++);
+        proxy.maxInFlight = Math.max(proxy.maxInFlight, proxy.queries - proxy.answered);
+        proxy.timeouts.push(new URLSearchParams(body.toString('utf8')).get('timeout') ?? '');
+        let over = false;
+        res.on('finish', () => {
+          if (!over) proxy.answered++;
+          over = true;
+        });
+        res.on('close', () => {
+          if (over) return;
+          over = true;
+          proxy.abandoned++;
+          // Counted as over: it no longer occupies the store through us.
+          proxy.answered++;
+        });
       }
       const mode = proxy.mode;
       const fail = (error: unknown) => {

@@ -1,4 +1,4 @@
-import type { ThanosClient, VectorPoint } from '../promql/thanos-client';
+import type { Promql, VectorPoint } from '../promql/thanos-client';
 import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, scrapeIntervalQuery, type AssetCategory } from './queries';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
 import type { Bucket } from './window';
@@ -176,7 +176,7 @@ const MAX_STEPS = 5000;
  * hour at its last millisecond): every sample is read once, however many hours. Every
  * (tenant, hour) gets a piece, empty when the cluster sent nothing then.
  */
-export async function loadWholeHours(client: ThanosClient, T: string, ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
+export async function loadWholeHours(client: Promql, T: string, ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
   const result = new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   for (let start = fromMs; start < toMs; start += MAX_STEPS * HOUR_MS) {
     const end = Math.min(toMs, start + MAX_STEPS * HOUR_MS);
@@ -220,7 +220,7 @@ export interface DirectPieces {
  * measured at `intervalAtMs`; the newest sample at `lastAtMs`; the network cost of [fromMs, toMs].
  */
 export async function loadDirectPieces(
-  client: ThanosClient,
+  client: Promql,
   T: string,
   ids: readonly string[],
   pieces: readonly Bucket[],
@@ -257,7 +257,7 @@ export async function loadDirectPieces(
  * minutes), the largest. Costly per step, so asked only for one piece of the few clusters that
  * stopped sending before a range's end.
  */
-export async function loadLastSampleIn(client: ThanosClient, T: string, ids: readonly string[], piece: Bucket): Promise<Map<string, number>> {
+export async function loadLastSampleIn(client: Promql, T: string, ids: readonly string[], piece: Bucket): Promise<Map<string, number>> {
   const query = perMetric((metric) => `max by (tenant_id) (max_over_time(timestamp(${metric}{${T}})[${piece.endMs - piece.startMs - 1}ms:1m]${pinnedTo(piece)}))`);
   const result = new Map<string, number>();
   for (const point of await client.instant(query, piece.endMs - 1)) {

@@ -1,7 +1,8 @@
 import { HOUR_MS, isHourClosed } from '../../../lib/cost-rollups/closing';
-import type { ThanosClient } from '../promql/thanos-client';
+import type { Promql } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
 import type { RollupStore } from '../rollups/rollup-store';
+import type { QueryBudget } from './query-budget';
 import { combinePieces, emptyPiece, loadDirectPieces, loadLastSampleIn, loadWholeHours, type PieceCosts } from './pieces';
 import { intervalInstants } from './scrape-interval';
 import { seriesBuckets, type Bucket } from './window';
@@ -25,6 +26,8 @@ export interface RangePieces {
 export interface RangePiecesOptions {
   /** Where closed hours are kept; without it every hour is computed from the store. */
   rollups?: RollupStore;
+  /** Charged the cluster-hours asked of PromQL, before they are asked. */
+  budget?: QueryBudget;
   nowMs?: number;
 }
 
@@ -40,7 +43,7 @@ const ONE_GROUP_MS = Number.MAX_SAFE_INTEGER;
  * thus costs the store one small query and the database one aggregate, whatever the fleet.
  */
 export async function loadRangePieces(
-  client: ThanosClient,
+  client: Promql,
   ids: readonly string[],
   fromMs: number,
   toMs: number,
@@ -58,6 +61,8 @@ export async function loadRangePieces(
   const groups = closedHours.length > 0 ? seriesBuckets(closedFrom, closedTo, groupMs) : [];
   const groupKey = (ms: number) => Math.floor(ms / groupMs);
 
+  // What is computed on every request: the clusters × the hours of the pieces not closed.
+  options.budget?.charge((ids.length * direct.reduce((sum, p) => sum + (p.endMs - p.startMs), 0)) / HOUR_MS);
   const grouped = new Map<string, Map<number, PieceCosts>>(ids.map((id) => [id, new Map()]));
   if (groups.length > 0) {
     const generations = options.rollups ? await options.rollups.prepare(ids) : undefined;
@@ -66,7 +71,7 @@ export async function loadRangePieces(
     const lacking = ids.filter((id) => !complete(id));
     for (const id of ids) if (!lacking.includes(id)) for (const [key, group] of sums!.get(id)!) grouped.get(id)!.set(key, group.costs);
     if (lacking.length > 0) {
-      const hours = await lackingHours(client, lacking, closedHours, options.rollups, generations);
+      const hours = await lackingHours(client, lacking, closedHours, options, generations);
       for (const id of lacking) {
         const byGroup = new Map<number, Array<[number, PieceCosts]>>();
         for (const hour of closedHours) {
@@ -137,16 +142,17 @@ export async function loadRangePieces(
  * and the rest computed in one range query over the span of what is missing, then stored.
  */
 async function lackingHours(
-  client: ThanosClient,
+  client: Promql,
   ids: readonly string[],
   closedHours: readonly number[],
-  rollups: RollupStore | undefined,
+  { rollups, budget }: RangePiecesOptions,
   generations: Map<string, number> | undefined,
 ): Promise<Map<string, Map<number, PieceCosts>>> {
   const end = closedHours[closedHours.length - 1] + HOUR_MS;
   const hours = rollups ? await rollups.hours(ids, closedHours[0], end) : new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   const missing = closedHours.filter((hour) => ids.some((id) => !hours.get(id)!.has(hour)));
   if (missing.length === 0) return hours;
+  budget?.charge(ids.length * ((missing[missing.length - 1] - missing[0]) / HOUR_MS + 1));
   const computed = await loadWholeHours(client, tenantSelector(ids), ids, missing[0], missing[missing.length - 1] + HOUR_MS);
   const fresh = new Map<string, Map<number, PieceCosts>>();
   for (const id of ids) {
