@@ -34,6 +34,11 @@ export interface KubecostConfig extends ListenConfig {
    * rolled up are free); beyond it QUERY_TOO_EXPENSIVE. @default 200000 (200 clusters × 41 days)
    */
   queryBudgetClusterHours: number;
+  /**
+   * After each hour closes, every live cluster's closed hours this far back are rolled up
+   * ahead of the queries; 0 turns the background pass off. @default 24h
+   */
+  rollupLookbackMs: number;
   internalSecret: string;
 }
 
@@ -61,6 +66,7 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
     directoryTtlMs,
     organizationConcurrency: intVar(env, 'KUBECOST_ORGANIZATION_CONCURRENCY', 4, 1),
     queryBudgetClusterHours: intVar(env, 'KUBECOST_QUERY_BUDGET', 200_000, 1),
+    rollupLookbackMs: durationVar(env, 'KUBECOST_ROLLUP_LOOKBACK', 24 * 3_600_000, 0, 35 * 24 * 3_600_000),
     internalSecret: loadInternalSecret(common, env),
   };
 }

@@ -129,6 +129,8 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['kubecost', 'KUBECOST_ORGANIZATION_CONCURRENCY', '0', /between 1 and/],
   ['kubecost', 'KUBECOST_QUERY_BUDGET', 'lots', /expected an integer/],
   ['kubecost', 'KUBECOST_QUERY_BUDGET', '0', /between 1 and/],
+  ['kubecost', 'KUBECOST_ROLLUP_LOOKBACK', 'daily', /expected a duration/],
+  ['kubecost', 'KUBECOST_ROLLUP_LOOKBACK', '60d', /expected a duration between/],
   ['kubecost', 'INTERNAL_AUTH_SECRET', '  short-with-spaces  ', /at least 32 characters/],
 ];
 

@@ -71,7 +71,7 @@ export async function loadRangePieces(
     const lacking = ids.filter((id) => !complete(id));
     for (const id of ids) if (!lacking.includes(id)) for (const [key, group] of sums!.get(id)!) grouped.get(id)!.set(key, group.costs);
     if (lacking.length > 0) {
-      const hours = await lackingHours(client, lacking, closedHours, options, generations);
+      const { hours } = await lackingHours(client, lacking, closedHours, options, generations);
       for (const id of lacking) {
         const byGroup = new Map<number, Array<[number, PieceCosts]>>();
         for (const hour of closedHours) {
@@ -139,7 +139,8 @@ export async function loadRangePieces(
 
 /**
  * Every closed hour of clusters the rollup store does not hold them all for: the stored ones,
- * and the rest computed in one range query over the span of what is missing, then stored.
+ * and the rest computed in one range query over the span of what is missing, then stored (how
+ * many cluster-hours that was: `computed`).
  */
 async function lackingHours(
   client: Promql,
@@ -147,11 +148,11 @@ async function lackingHours(
   closedHours: readonly number[],
   { rollups, budget }: RangePiecesOptions,
   generations: Map<string, number> | undefined,
-): Promise<Map<string, Map<number, PieceCosts>>> {
+): Promise<{ hours: Map<string, Map<number, PieceCosts>>; computed: number }> {
   const end = closedHours[closedHours.length - 1] + HOUR_MS;
   const hours = rollups ? await rollups.hours(ids, closedHours[0], end) : new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   const missing = closedHours.filter((hour) => ids.some((id) => !hours.get(id)!.has(hour)));
-  if (missing.length === 0) return hours;
+  if (missing.length === 0) return { hours, computed: 0 };
   budget?.charge(ids.length * ((missing[missing.length - 1] - missing[0]) / HOUR_MS + 1));
   const computed = await loadWholeHours(client, tenantSelector(ids), ids, missing[0], missing[missing.length - 1] + HOUR_MS);
   const fresh = new Map<string, Map<number, PieceCosts>>();
@@ -166,5 +167,22 @@ async function lackingHours(
     fresh.set(id, mine);
   }
   if (rollups && generations) await rollups.save(fresh, generations);
-  return hours;
+  return { hours, computed: [...fresh.values()].reduce((sum, mine) => sum + mine.size, 0) };
+}
+
+/**
+ * Makes sure every closed hour of [fromMs, toMs) is rolled up for `ids`: what the store lacks is
+ * computed in one range query and kept. The number of cluster-hours computed.
+ */
+export async function rollUpClosedHours(client: Promql, ids: readonly string[], fromMs: number, toMs: number, rollups: RollupStore, nowMs = Date.now()): Promise<number> {
+  const closedHours = seriesBuckets(fromMs, toMs, HOUR_MS)
+    .filter((p) => p.endMs - p.startMs === HOUR_MS && isHourClosed(p.startMs, nowMs))
+    .map((p) => p.startMs);
+  if (closedHours.length === 0 || ids.length === 0) return 0;
+  const generations = await rollups.prepare(ids);
+  const end = closedHours[closedHours.length - 1] + HOUR_MS;
+  const sums = await rollups.sums(ids, closedHours[0], end, ONE_GROUP_MS);
+  const lacking = ids.filter((id) => (sums.get(id)?.get(0)?.hours ?? 0) < closedHours.length);
+  if (lacking.length === 0) return 0;
+  return (await lackingHours(client, lacking, closedHours, { rollups }, generations)).computed;
 }
