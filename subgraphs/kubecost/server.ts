@@ -32,7 +32,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     cacheBytes: config.cacheBytes,
     metrics,
   });
-  const rollups = new RollupStore(db);
+  const rollups = new RollupStore(db, logger);
   // Started here, stopped by close(): like the listeners, it runs while the service does.
   const pass = config.rollupLookbackMs > 0 ? new RollupPass({ db, promql: client, rollups, logger, lookbackMs: config.rollupLookbackMs }) : undefined;
   const { server, internal, apollo } = await createSubgraph<KubecostContext>({

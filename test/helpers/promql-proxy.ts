@@ -66,6 +66,8 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     res.end(text);
   };
 
+  /** Query requests open now: neither answered nor hung up on. */
+  let inFlight = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -73,19 +75,21 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
       const body = Buffer.concat(chunks);
       if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) {
         proxy.queries++;
-        proxy.maxInFlight = Math.max(proxy.maxInFlight, proxy.queries - proxy.answered);
+        inFlight++;
+        proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
         proxy.timeouts.push(new URLSearchParams(body.toString('utf8')).get('timeout') ?? '');
         let over = false;
         res.on('finish', () => {
-          if (!over) proxy.answered++;
+          if (over) return;
           over = true;
+          inFlight--;
+          proxy.answered++;
         });
         res.on('close', () => {
           if (over) return;
           over = true;
+          inFlight--;
           proxy.abandoned++;
-          // Counted as over: it no longer occupies the store through us.
-          proxy.answered++;
         });
       }
       const mode = proxy.mode;

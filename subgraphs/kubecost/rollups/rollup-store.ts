@@ -1,4 +1,5 @@
 import type { Database } from '../../../lib/db/database';
+import { silentLogger, type Logger } from '../../../lib/log';
 import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
 import type { PieceCosts } from '../costs/pieces';
 
@@ -82,7 +83,10 @@ const fromRow = (row: Row): PieceCosts => ({
 });
 
 export class RollupStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger = silentLogger,
+  ) {}
 
   /**
    * Throws away what late samples made stale (per cluster, its rollups from the marked hour on),
@@ -98,7 +102,8 @@ export class RollupStore {
       // Locked, so that a mark ingest sets meanwhile is either seen here or left for the next reader.
       await this.db.transaction(async (tx) => {
         const locked = await tx.query<StateRow>(
-          'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+          // Always in the same order: concurrent readers and writers lock several rows each.
+          'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) ORDER BY cloud_account_id FOR UPDATE',
           [stale],
         );
         for (const row of locked) {
@@ -175,16 +180,22 @@ export class RollupStore {
   async save(computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
     const ids = [...computed.keys()].filter((id) => computed.get(id)!.size > 0);
     if (ids.length === 0) return;
+    // Keeping them is a saving, not part of the answer: the query that computed them answers
+    // either way, and the next one computes what this one could not keep.
+    await this.write(ids, computed, generations).catch((error: unknown) => this.logger.warn({ err: error, clusters: ids.length }, 'could not keep rollups'));
+  }
+
+  private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
     await this.db.transaction(async (tx) => {
       // Creates missing state rows (live accounts only), then locks them against invalidation.
       await tx.query(
         `INSERT INTO kubecost_rollup_state (cloud_account_id)
-         SELECT id FROM cloud_accounts WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
+         SELECT id FROM cloud_accounts WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id
          ON CONFLICT (cloud_account_id) DO NOTHING`,
         [ids],
       );
       const state = await tx.query<StateRow>(
-        'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+        'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) ORDER BY cloud_account_id FOR UPDATE',
         [ids],
       );
       const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
