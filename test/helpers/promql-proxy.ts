@@ -25,6 +25,8 @@ export interface PromqlProxy {
   abandoned: number;
   /** The `timeout` parameter of each query request, as sent. */
   timeouts: string[];
+  /** The `partial_response` parameter of each query request (URL or body), as sent. */
+  partialResponses: string[];
   /** Stops listening and drops open connections: the port is closed until reopen(). */
   close(): Promise<void>;
   reopen(): Promise<void>;
@@ -45,6 +47,7 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     maxInFlight: 0,
     abandoned: 0,
     timeouts: [],
+    partialResponses: [],
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -77,7 +80,9 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
         proxy.queries++;
         inFlight++;
         proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
-        proxy.timeouts.push(new URLSearchParams(body.toString('utf8')).get('timeout') ?? '');
+        const form = new URLSearchParams(body.toString('utf8'));
+        proxy.timeouts.push(form.get('timeout') ?? '');
+        proxy.partialResponses.push(new URL(req.url ?? '/', 'http://proxy').searchParams.get('partial_response') ?? form.get('partial_response') ?? '');
         let over = false;
         res.on('finish', () => {
           if (over) return;

@@ -92,6 +92,9 @@ describe('kubecost query limits', () => {
       while (k.proxy.abandoned === abandoned && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(k.proxy.abandoned).toBeGreaterThan(abandoned);
       expect(k.proxy.timeouts.slice(timeouts).every((t) => t === '2s')).toBe(true);
+      // And told never to answer with part of the data (Thanos Query, when a store is down).
+      expect(k.proxy.partialResponses.length).toBeGreaterThan(0);
+      expect(k.proxy.partialResponses.every((p) => p === 'false')).toBe(true);
     } finally {
       k.proxy.mode = { kind: 'forward' };
     }

@@ -66,7 +66,13 @@ export class ThanosClient implements Promql {
       // axios's `timeout` is only a socket idle timeout: a store that trickles bytes would keep
       // a request (and the GraphQL response) open forever. The signal bounds the whole request.
       timeout: options.timeoutMs,
-      requestInterceptor: { onFulfilled: (config) => Object.assign(config, { signal: AbortSignal.timeout(options.timeoutMs) }) },
+      // Thanos Query answers with what the reachable stores hold when one is down, unless told
+      // not to: a partial answer would be a wrong amount of money, so it must be an error.
+      // (Prometheus ignores the parameter.)
+      requestInterceptor: {
+        onFulfilled: (config) =>
+          Object.assign(config, { signal: AbortSignal.timeout(options.timeoutMs), params: { ...(config.params as object | undefined), partial_response: 'false' } }),
+      },
     });
     this.evalTimeout = `${Math.max(1, Math.floor(options.timeoutMs / 1000))}s`;
     if (options.cacheBytes > 0) {
