@@ -10,6 +10,7 @@ const SUBGRAPH_CODES = new Set<string>([
   ErrorCode.FORBIDDEN,
   ErrorCode.UPSTREAM_UNAVAILABLE,
   ErrorCode.DOWNSTREAM_SERVICE_ERROR,
+  ErrorCode.QUERY_TOO_EXPENSIVE,
 ]);
 
 /** Errors the gateway itself raises about a request (parsing, validation, limits, variables). */
@@ -40,7 +41,7 @@ export function formatGatewayError(logger: Logger) {
       return {
         ...base,
         message: known ? formatted.message : `${extensions.serviceName} failed`,
-        extensions: { code: known ? code : ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: extensions.serviceName, ...argumentOf(extensions) },
+        extensions: { code: known ? code : ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: extensions.serviceName, ...argumentOf(extensions), ...(known ? limitOf(extensions) : {}) },
       };
     }
     // Apollo reports every validation rule's error as GRAPHQL_VALIDATION_FAILED; a limit gets its own code.

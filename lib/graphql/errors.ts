@@ -16,6 +16,8 @@ export const ErrorCode = {
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** Over one of the gateway's query limits; `extensions.limit` names it. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Would read more raw metrics than one request may; `extensions.limit` names the budget. */
+  QUERY_TOO_EXPENSIVE: 'QUERY_TOO_EXPENSIVE',
   // Apollo Server's request errors, answered by the gateway and the subgraphs as Apollo names them.
   GRAPHQL_PARSE_FAILED: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
   GRAPHQL_VALIDATION_FAILED: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,

@@ -38,9 +38,10 @@ export function maskErrors(logger: Logger) {
   };
 }
 
+/** The extensions a client can act on beside the code: the argument at fault, the limit hit. */
 function pick(extensions: Record<string, unknown>): Record<string, unknown> {
-  const { argument } = extensions as { argument?: unknown };
-  return argument === undefined ? {} : { argument };
+  const { argument, limit } = extensions as { argument?: unknown; limit?: unknown };
+  return { ...(argument === undefined ? {} : { argument }), ...(limit === undefined ? {} : { limit }) };
 }
 
 /** Every subgraph's request context starts from the verified caller. */

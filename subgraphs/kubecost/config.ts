@@ -27,6 +27,18 @@ export interface KubecostConfig extends ListenConfig {
   cacheBytes: number;
   /** How long which-cluster-is-whose is remembered; a deleted cluster disappears within it. @default 5s */
   directoryTtlMs: number;
+  /** PromQL requests of one organization in the store at once; more wait their turn. @default 4 */
+  organizationConcurrency: number;
+  /**
+   * Cluster-hours of raw metrics one GraphQL request may have the store read (hours already
+   * rolled up are free); beyond it QUERY_TOO_EXPENSIVE. @default 200000 (200 clusters × 41 days)
+   */
+  queryBudgetClusterHours: number;
+  /**
+   * After each hour closes, every live cluster's closed hours this far back are rolled up
+   * ahead of the queries; 0 turns the background pass off. @default 24h
+   */
+  rollupLookbackMs: number;
   internalSecret: string;
 }
 
@@ -52,6 +64,9 @@ export function loadKubecostConfig(env: Env = process.env): KubecostConfig {
     recentTtlMs,
     cacheBytes: intVar(env, 'KUBECOST_CACHE_BYTES', 64 * 1024 * 1024, 0),
     directoryTtlMs,
+    organizationConcurrency: intVar(env, 'KUBECOST_ORGANIZATION_CONCURRENCY', 4, 1),
+    queryBudgetClusterHours: intVar(env, 'KUBECOST_QUERY_BUDGET', 200_000, 1),
+    rollupLookbackMs: durationVar(env, 'KUBECOST_ROLLUP_LOOKBACK', 24 * 3_600_000, 0, 35 * 24 * 3_600_000),
     internalSecret: loadInternalSecret(common, env),
   };
 }

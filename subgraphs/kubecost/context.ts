@@ -1,8 +1,10 @@
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
 import type { ClusterDirectory } from './cluster-directory';
+import { QueryBudget } from './costs/query-budget';
 import { createLoaders, type Loaders } from './loaders';
-import type { ThanosClient } from './promql/thanos-client';
 import type { KubecostMetrics } from './metrics';
+import type { OrganizationGates } from './promql/organization-gates';
+import type { ThanosClient } from './promql/thanos-client';
 import type { RollupStore } from './rollups/rollup-store';
 
 export interface KubecostContext {
@@ -11,6 +13,25 @@ export interface KubecostContext {
   metrics: KubecostMetrics;
 }
 
-export function buildKubecostContext(directory: ClusterDirectory, client: ThanosClient, rollups: RollupStore, metrics: KubecostMetrics) {
-  return (caller: CallerContext): KubecostContext => ({ caller, metrics, loaders: createLoaders(directory, client, rollups, caller.organizationIds) });
+export interface KubecostSources {
+  directory: ClusterDirectory;
+  client: ThanosClient;
+  rollups: RollupStore;
+  /** PromQL concurrency per organization. */
+  gates: OrganizationGates;
+  /** Cluster-hours of raw metrics one request may read. */
+  budgetClusterHours: number;
+  metrics: KubecostMetrics;
+}
+
+export function buildKubecostContext({ directory, client, rollups, gates, budgetClusterHours, metrics }: KubecostSources) {
+  return (caller: CallerContext): KubecostContext => ({
+    caller,
+    metrics,
+    loaders: createLoaders(
+      directory,
+      { promql: client.gated(gates.gate(caller.organizationIds)), rollups, budget: new QueryBudget(budgetClusterHours) },
+      caller.organizationIds,
+    ),
+  });
 }

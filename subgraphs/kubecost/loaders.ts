@@ -12,7 +12,8 @@ import {
   type NamespaceUsage,
   type UnclaimedVolume,
 } from './costs/cluster-costs';
-import type { ThanosClient } from './promql/thanos-client';
+import type { QueryBudget } from './costs/query-budget';
+import type { Promql } from './promql/thanos-client';
 import type { RollupStore } from './rollups/rollup-store';
 
 /** A cluster and a range, the unit every cost loader batches by. */
@@ -57,18 +58,25 @@ function rangeBatched<T>(load: (ids: string[], sample: ClusterRangeKey) => Promi
   );
 }
 
-export function createLoaders(directory: ClusterDirectory, client: ThanosClient, rollups: RollupStore, organizationIds: readonly string[]) {
+/** The store as one request sees it: its organization's gate on PromQL, its own budget. */
+export interface RequestSources {
+  promql: Promql;
+  rollups: RollupStore;
+  budget: QueryBudget;
+}
+
+export function createLoaders(directory: ClusterDirectory, { promql: client, rollups, budget }: RequestSources, organizationIds: readonly string[]) {
   const allowed = new Set(organizationIds);
   return {
     /** True only for live Kubernetes accounts of the caller's organizations. */
     ownedCluster: new DataLoader<string, boolean>(async (ids) =>
       (await directory.organizationsOf(ids)).map((organizationId) => organizationId !== null && allowed.has(organizationId)),
     ),
-    clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to, { rollups })),
-    namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to)),
-    usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to)),
+    clusterCosts: rangeBatched<ClusterCostData>((ids, k) => loadClusterCosts(client, ids, k.from, k.to, { rollups, budget })),
+    namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to, budget)),
+    usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to, budget)),
     unclaimedVolumes: rangeBatched<UnclaimedVolume[]>((ids, k) => loadUnclaimedVolumes(client, ids, k.to)),
-    series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups })),
+    series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups, budget })),
   };
 }
 

@@ -7,8 +7,10 @@ import type { KubecostConfig } from './config';
 import { ClusterDirectory } from './cluster-directory';
 import { buildKubecostContext, type KubecostContext } from './context';
 import { createKubecostMetrics } from './metrics';
+import { OrganizationGates } from './promql/organization-gates';
 import { ThanosClient } from './promql/thanos-client';
 import { resolvers } from './resolvers';
+import { RollupPass } from './rollups/background-pass';
 import { RollupStore } from './rollups/rollup-store';
 
 export const KUBECOST_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'kubecost.graphql');
@@ -30,6 +32,9 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     cacheBytes: config.cacheBytes,
     metrics,
   });
+  const rollups = new RollupStore(db, logger);
+  // Started here, stopped by close(): like the listeners, it runs while the service does.
+  const pass = config.rollupLookbackMs > 0 ? new RollupPass({ db, promql: client, rollups, logger, lookbackMs: config.rollupLookbackMs }) : undefined;
   const { server, internal, apollo } = await createSubgraph<KubecostContext>({
     name: 'kubecost',
     schemaFile: KUBECOST_SCHEMA,
@@ -40,7 +45,22 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     logger,
     registry: metrics.registry,
     ready: () => client.ready(),
-    buildContext: buildKubecostContext(new ClusterDirectory(db, config.directoryTtlMs), client, new RollupStore(db), metrics),
+    buildContext: buildKubecostContext({
+      directory: new ClusterDirectory(db, config.directoryTtlMs),
+      client,
+      rollups,
+      gates: new OrganizationGates(config.organizationConcurrency),
+      budgetClusterHours: config.queryBudgetClusterHours,
+      metrics,
+    }),
   });
-  return { server, internal, close: () => apollo.stop() };
+  pass?.start();
+  return {
+    server,
+    internal,
+    close: async () => {
+      await pass?.close();
+      await apollo.stop();
+    },
+  };
 }

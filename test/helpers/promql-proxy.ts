@@ -19,6 +19,14 @@ export interface PromqlProxy {
   queries: number;
   /** Query requests answered so far (a delayed one counts once its answer is sent). */
   answered: number;
+  /** The most query requests open at once (set it to 0 to measure afresh). */
+  maxInFlight: number;
+  /** Query requests whose client hung up before the answer was sent. */
+  abandoned: number;
+  /** The `timeout` parameter of each query request, as sent. */
+  timeouts: string[];
+  /** The `partial_response` parameter of each query request (URL or body), as sent. */
+  partialResponses: string[];
   /** Stops listening and drops open connections: the port is closed until reopen(). */
   close(): Promise<void>;
   reopen(): Promise<void>;
@@ -36,6 +44,10 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     mode: { kind: 'forward' },
     queries: 0,
     answered: 0,
+    maxInFlight: 0,
+    abandoned: 0,
+    timeouts: [],
+    partialResponses: [],
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -57,6 +69,8 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
     res.end(text);
   };
 
+  /** Query requests open now: neither answered nor hung up on. */
+  let inFlight = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -64,7 +78,24 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
       const body = Buffer.concat(chunks);
       if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '')) {
         proxy.queries++;
-        res.on('finish', () => proxy.answered++);
+        inFlight++;
+        proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
+        const form = new URLSearchParams(body.toString('utf8'));
+        proxy.timeouts.push(form.get('timeout') ?? '');
+        proxy.partialResponses.push(new URL(req.url ?? '/', 'http://proxy').searchParams.get('partial_response') ?? form.get('partial_response') ?? '');
+        let over = false;
+        res.on('finish', () => {
+          if (over) return;
+          over = true;
+          inFlight--;
+          proxy.answered++;
+        });
+        res.on('close', () => {
+          if (over) return;
+          over = true;
+          inFlight--;
+          proxy.abandoned++;
+        });
       }
       const mode = proxy.mode;
       const fail = (error: unknown) => {

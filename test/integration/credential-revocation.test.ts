@@ -52,7 +52,7 @@ describe.each(databaseBackends())('revocation reaches every replica within a sec
     for (let i = 0; i < 2; i++) {
       workers.push(
         await startIngest({
-          config: loadIngestConfig({ INGEST_PORT: '0', INGEST_CREDENTIAL_TTL: CACHE_TTL }),
+          config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', INGEST_CREDENTIAL_TTL: CACHE_TTL }),
           db: replicaDb(),
           logger: silentLogger,
           sink: acceptingSink,
@@ -92,6 +92,7 @@ describe.each(databaseBackends())('revocation reaches every replica within a sec
           DATA_DIR: dir,
           INTERNAL_AUTH_SECRET: crypto.randomBytes(32).toString('hex'),
           GATEWAY_PORT: '0',
+          GATEWAY_INTERNAL_PORT: '0',
           TOKEN_CACHE_TTL: CACHE_TTL,
           // Never called: `{ __typename }` is answered by the gateway itself, after the token check.
           EXPENSES_URL: 'http://127.0.0.1:9/graphql',

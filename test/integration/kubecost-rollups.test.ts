@@ -8,12 +8,13 @@ import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
 import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
 import { createOrganization, softDeleteCloudAccount } from '../../lib/accounts/repository';
-import { HOUR_MS } from '../../lib/cost-rollups/closing';
+import { HOUR_MS, isHourClosed } from '../../lib/cost-rollups/closing';
 import { silentLogger } from '../../lib/log';
 import { loadClusterCosts, loadCostSeries, type ClusterCostData } from '../../subgraphs/kubecost/costs/cluster-costs';
 import { ASSET_CATEGORIES } from '../../subgraphs/kubecost/costs/queries';
 import { createKubecostMetrics } from '../../subgraphs/kubecost/metrics';
 import { ThanosClient } from '../../subgraphs/kubecost/promql/thanos-client';
+import { RollupPass } from '../../subgraphs/kubecost/rollups/background-pass';
 import { RollupStore } from '../../subgraphs/kubecost/rollups/rollup-store';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { startPromqlProxy, type PromqlProxy } from '../helpers/promql-proxy';
@@ -106,7 +107,7 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
     ids = clusters.map((c) => c.tenantId);
     await writeClusters(store.url, [...clusters, late.cluster].map((cluster) => ({ cluster })), { live: true });
     await store.settled();
-    ingest = await startIngest({ config: loadIngestConfig({ INGEST_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }), db: t.db, logger: silentLogger });
+    ingest = await startIngest({ config: loadIngestConfig({ INGEST_PORT: '0', INGEST_INTERNAL_PORT: '0', THANOS_RECEIVE_URL: `${store.url}/api/v1/write` }), db: t.db, logger: silentLogger });
   }, 180_000);
 
   afterAll(async () => {
@@ -157,6 +158,31 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
         expect(Math.abs(sum - assets)).toBeLessThanOrEqual(assets * REL + 1e-12);
       }
     }
+  }, 120_000);
+
+  it('the background pass rolls up every live cluster ahead of the queries, and a restarted process reads its rows', async () => {
+    const toHour = Math.floor(NOW / HOUR_MS) * HOUR_MS;
+    const fromHour = toHour - 6 * HOUR_MS;
+    const closedHours = Array.from({ length: 6 }, (_, i) => fromHour + i * HOUR_MS).filter((h) => isHourClosed(h, NOW)).length;
+    expect(closedHours).toBeGreaterThanOrEqual(4);
+    await t.db.query('DELETE FROM kubecost_hourly_costs WHERE hour_start >= $1', [new Date(fromHour)]);
+    const pass = new RollupPass({ db: t.db, promql: client, rollups, logger: silentLogger, lookbackMs: 6 * HOUR_MS, batchSize: 2, now: () => NOW });
+    const live = (await t.db.query<{ id: string }>(`SELECT id FROM cloud_accounts WHERE type = 'kubernetes' AND deleted_at IS NULL`)).map((r) => r.id);
+    const before = proxy.queries;
+    const first = await pass.runOnce();
+    expect(first).toEqual({ clusters: live.length, clusterHours: live.length * closedHours });
+    // One range query per batch of 2 clusters, one after the other.
+    expect(proxy.queries - before).toBe(Math.ceil(live.length / 2));
+    expect(await pass.runOnce()).toEqual({ clusters: live.length, clusterHours: 0 });
+    await pass.close();
+
+    // Another process: its own store handle and client, the same database.
+    const restarted = new ThanosClient({ url: proxy.url, timeoutMs: 30_000, immutableAfterMs: 600_000, recentTtlMs: 60_000, cacheBytes: 0, metrics: createKubecostMetrics() });
+    const beforeQuery = proxy.queries;
+    const rolled = await loadClusterCosts(restarted, ids, new Date(fromHour), new Date(fromHour + closedHours * HOUR_MS), { rollups: new RollupStore(t.db), nowMs: NOW });
+    expect(proxy.queries - beforeQuery).toBe(1);
+    const direct = await loadClusterCosts(restarted, ids, new Date(fromHour), new Date(fromHour + closedHours * HOUR_MS), { nowMs: NOW });
+    for (const id of ids) expect(differences(id, rolled.get(id)!, direct.get(id)!)).toEqual([]);
   }, 120_000);
 
   it('late samples written through ingest into a rolled-up hour show in the next answer', async () => {
@@ -214,8 +240,8 @@ it('rows are kept for live accounts only', async () => {
   try {
     const store = new RollupStore(t.db);
     const stranger = crypto.randomUUID();
-    const loaded = await store.load([stranger], START, START + HOUR_MS);
-    await store.save(new Map([[stranger, new Map([[START, { sampleCosts: { cpu: 1, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 }, nonFinite: {}, capacityMissing: 0, lastSampleMs: null, samples: 1 }]])]]), loaded.generations);
+    const generations = await store.prepare([stranger]);
+    await store.save(new Map([[stranger, new Map([[START, { sampleCosts: { cpu: 1, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 }, nonFinite: {}, capacityMissing: 0, lastSampleMs: null, samples: 1 }]])]]), generations);
     expect(await t.db.query('SELECT 1 FROM kubecost_hourly_costs')).toEqual([]);
   } finally {
     await t.drop();

@@ -126,6 +126,11 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['kubecost', 'KUBECOST_DIRECTORY_TTL', '61s', /at most 60s/],
   ['kubecost', 'KUBECOST_CACHE_BYTES', '-1', /between 0 and/],
   ['kubecost', 'KUBECOST_CACHE_BYTES', '64MiB', /expected an integer/],
+  ['kubecost', 'KUBECOST_ORGANIZATION_CONCURRENCY', '0', /between 1 and/],
+  ['kubecost', 'KUBECOST_QUERY_BUDGET', 'lots', /expected an integer/],
+  ['kubecost', 'KUBECOST_QUERY_BUDGET', '0', /between 1 and/],
+  ['kubecost', 'KUBECOST_ROLLUP_LOOKBACK', 'daily', /expected a duration/],
+  ['kubecost', 'KUBECOST_ROLLUP_LOOKBACK', '60d', /expected a duration between/],
   ['kubecost', 'INTERNAL_AUTH_SECRET', '  short-with-spaces  ', /at least 32 characters/],
 ];
 

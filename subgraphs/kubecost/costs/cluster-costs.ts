@@ -1,7 +1,8 @@
-import type { ThanosClient } from '../promql/thanos-client';
+import type { Promql } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
 import { ASSET_CATEGORIES, efficiencyQuery, namespaceCostQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
 import type { PieceCosts } from './pieces';
+import type { QueryBudget } from './query-budget';
 import { loadRangePieces, type RangePiecesOptions } from './range-pieces';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, scrapeIntervalSeconds } from './scrape-interval';
 import { costWindow, seriesBuckets } from './window';
@@ -111,13 +112,13 @@ function nonFiniteWarnings(pieces: readonly PieceCosts[]): string[] {
  * size, one whatever the range's length once its closed hours are rolled up.
  */
 export async function loadClusterCosts(
-  client: ThanosClient,
+  client: Promql,
   ids: readonly string[],
   from: Date,
   to: Date,
   options: RangePiecesOptions = {},
 ): Promise<Map<string, ClusterCostData>> {
-  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), undefined, options);
   const result = new Map<string, ClusterCostData>();
   for (const id of ids) {
     const pieces = range.costs.get(id)!;
@@ -138,8 +139,10 @@ export async function loadClusterCosts(
   return result;
 }
 
-export async function loadNamespaceCosts(client: ThanosClient, ids: readonly string[], from: Date, to: Date): Promise<Map<string, NamespaceCostData[]>> {
+export async function loadNamespaceCosts(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, NamespaceCostData[]>> {
   const window = costWindow(from, to);
+  // Integrated point by point over the whole range: every hour is asked of PromQL.
+  budget?.charge(ids.length * window.hours);
   const points = await client.instant(namespaceCostQuery(tenantSelector(ids), window), window.evalMs);
   const result = new Map<string, NamespaceCostData[]>(ids.map((id) => [id, []]));
   const rows = new Map<string, NamespaceCostData>();
@@ -161,8 +164,9 @@ export async function loadNamespaceCosts(client: ThanosClient, ids: readonly str
   return result;
 }
 
-export async function loadNamespaceUsage(client: ThanosClient, ids: readonly string[], from: Date, to: Date): Promise<Map<string, NamespaceUsage[]>> {
+export async function loadNamespaceUsage(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, NamespaceUsage[]>> {
   const window = costWindow(from, to);
+  budget?.charge(ids.length * window.hours);
   const points = await client.instant(efficiencyQuery(tenantSelector(ids), window), window.evalMs);
   const result = new Map<string, NamespaceUsage[]>(ids.map((id) => [id, []]));
   const rows = new Map<string, NamespaceUsage>();
@@ -201,7 +205,7 @@ export interface UnclaimedVolume {
   hourlyCost: number;
 }
 
-export async function loadUnclaimedVolumes(client: ThanosClient, ids: readonly string[], to: Date, now = Date.now()): Promise<Map<string, UnclaimedVolume[]>> {
+export async function loadUnclaimedVolumes(client: Promql, ids: readonly string[], to: Date, now = Date.now()): Promise<Map<string, UnclaimedVolume[]>> {
   // The volumes as they stand at the window's end, or now for a window reaching into the future
   // (nothing has been scraped there, so the end itself would find no volume at all).
   // "Now" is floored to the minute: a time that moves every millisecond would make each
@@ -227,7 +231,7 @@ export interface CostPointData {
  * total. The same requests as loadClusterCosts.
  */
 export async function loadCostSeries(
-  client: ThanosClient,
+  client: Promql,
   ids: readonly string[],
   from: Date,
   to: Date,
@@ -236,10 +240,11 @@ export async function loadCostSeries(
 ): Promise<Map<string, CostPointData[]>> {
   const stepMs = stepSeconds * 1000;
   const buckets = seriesBuckets(from.getTime(), to.getTime(), stepMs);
-  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), options);
-  // Hours and days both start on hour boundaries: every piece falls in exactly one bucket.
+  const range = await loadRangePieces(client, ids, from.getTime(), to.getTime(), stepMs, options);
+  // Hours and days both start on hour boundaries, and closed hours are grouped by bucket: every
+  // part falls in exactly one bucket.
   let b = 0;
-  const bucketOf = range.pieces.map((piece) => {
+  const bucketOf = range.parts.map((piece) => {
     while (piece.startMs >= buckets[b].endMs) b++;
     return b;
   });

@@ -1,4 +1,4 @@
-import type { ThanosClient, VectorPoint } from '../promql/thanos-client';
+import type { Promql, VectorPoint } from '../promql/thanos-client';
 import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, scrapeIntervalQuery, type AssetCategory } from './queries';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
 import type { Bucket } from './window';
@@ -30,6 +30,33 @@ export interface PieceCosts {
   lastSampleMs: number | null;
   /** Samples of the busiest presence metric in the piece: 0 means the cluster sent nothing. */
   samples: number;
+  /**
+   * For a group of closed hours summed into one (combinePieces), the newest hour with samples,
+   * whose last sample `lastSampleMs` is; null when none had any.
+   */
+  newestSampledHourMs?: number | null;
+}
+
+/**
+ * Hours summed into one piece: costs and samples add up; of the objects left out, the most in
+ * any hour (a lower bound of how many distinct objects were); capacity missing when missing in
+ * any hour; the last sample of the newest hour that had samples.
+ */
+export function combinePieces(hours: ReadonlyArray<readonly [number, PieceCosts]>): PieceCosts {
+  const combined: PieceCosts = { ...emptyPiece(), newestSampledHourMs: null };
+  for (const [hour, piece] of hours) {
+    for (const category of ASSET_CATEGORIES) combined.sampleCosts[category] += piece.sampleCosts[category];
+    for (const [category, count] of Object.entries(piece.nonFinite) as Array<[AssetCategory, number]>) {
+      combined.nonFinite[category] = Math.max(combined.nonFinite[category] ?? 0, count);
+    }
+    combined.capacityMissing = Math.max(combined.capacityMissing, piece.capacityMissing);
+    combined.samples += piece.samples;
+    if (piece.samples > 0 && (combined.newestSampledHourMs === null || hour > combined.newestSampledHourMs!)) {
+      combined.newestSampledHourMs = hour;
+      combined.lastSampleMs = piece.lastSampleMs;
+    }
+  }
+  return combined;
 }
 
 export const emptyPiece = (): PieceCosts => ({
@@ -149,7 +176,7 @@ const MAX_STEPS = 5000;
  * hour at its last millisecond): every sample is read once, however many hours. Every
  * (tenant, hour) gets a piece, empty when the cluster sent nothing then.
  */
-export async function loadWholeHours(client: ThanosClient, T: string, ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
+export async function loadWholeHours(client: Promql, T: string, ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
   const result = new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   for (let start = fromMs; start < toMs; start += MAX_STEPS * HOUR_MS) {
     const end = Math.min(toMs, start + MAX_STEPS * HOUR_MS);
@@ -193,7 +220,7 @@ export interface DirectPieces {
  * measured at `intervalAtMs`; the newest sample at `lastAtMs`; the network cost of [fromMs, toMs].
  */
 export async function loadDirectPieces(
-  client: ThanosClient,
+  client: Promql,
   T: string,
   ids: readonly string[],
   pieces: readonly Bucket[],
@@ -230,7 +257,7 @@ export async function loadDirectPieces(
  * minutes), the largest. Costly per step, so asked only for one piece of the few clusters that
  * stopped sending before a range's end.
  */
-export async function loadLastSampleIn(client: ThanosClient, T: string, ids: readonly string[], piece: Bucket): Promise<Map<string, number>> {
+export async function loadLastSampleIn(client: Promql, T: string, ids: readonly string[], piece: Bucket): Promise<Map<string, number>> {
   const query = perMetric((metric) => `max by (tenant_id) (max_over_time(timestamp(${metric}{${T}})[${piece.endMs - piece.startMs - 1}ms:1m]${pinnedTo(piece)}))`);
   const result = new Map<string, number>();
   for (const point of await client.instant(query, piece.endMs - 1)) {

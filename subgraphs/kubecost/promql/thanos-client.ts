@@ -12,6 +12,15 @@ export interface MatrixSeries {
   points: Array<{ time: number; value: number }>;
 }
 
+/** What the cost loaders ask of the store. */
+export interface Promql {
+  instant(query: string, evalMs: number): Promise<VectorPoint[]>;
+  range(query: string, startMs: number, endMs: number, stepSeconds: number): Promise<MatrixSeries[]>;
+}
+
+/** Runs a store request when it may (a concurrency limit); cache hits never pass through it. */
+export type Gate = <T>(run: () => Promise<T>) => Promise<T>;
+
 export class ThanosError extends Error {
   constructor(message: string) {
     super(message);
@@ -40,7 +49,7 @@ type Result = VectorPoint[] | MatrixSeries[];
  * now − `immutableAfterMs` never change, so they are cached in a size-bounded LRU; newer
  * ones for at most `recentTtlMs`. Failures become ThanosError with a readable reason.
  */
-export class ThanosClient {
+export class ThanosClient implements Promql {
   private readonly driver: PrometheusDriver;
   /** Absent when `cacheBytes` is 0. */
   private readonly cache?: LRUCache<string, Result>;
@@ -57,7 +66,13 @@ export class ThanosClient {
       // axios's `timeout` is only a socket idle timeout: a store that trickles bytes would keep
       // a request (and the GraphQL response) open forever. The signal bounds the whole request.
       timeout: options.timeoutMs,
-      requestInterceptor: { onFulfilled: (config) => Object.assign(config, { signal: AbortSignal.timeout(options.timeoutMs) }) },
+      // Thanos Query answers with what the reachable stores hold when one is down, unless told
+      // not to: a partial answer would be a wrong amount of money, so it must be an error.
+      // (Prometheus ignores the parameter.)
+      requestInterceptor: {
+        onFulfilled: (config) =>
+          Object.assign(config, { signal: AbortSignal.timeout(options.timeoutMs), params: { ...(config.params as object | undefined), partial_response: 'false' } }),
+      },
     });
     this.evalTimeout = `${Math.max(1, Math.floor(options.timeoutMs / 1000))}s`;
     if (options.cacheBytes > 0) {
@@ -69,8 +84,16 @@ export class ThanosClient {
     this.now = options.now ?? Date.now;
   }
 
-  instant(query: string, evalMs: number): Promise<VectorPoint[]> {
-    return this.cached(`i\0${evalMs}\0${query}`, evalMs, async () => {
+  /** This client with its store requests (not its cache hits) passed through `gate`. */
+  gated(gate: Gate): Promql {
+    return {
+      instant: (query, evalMs) => this.instant(query, evalMs, gate),
+      range: (query, startMs, endMs, stepSeconds) => this.range(query, startMs, endMs, stepSeconds, gate),
+    };
+  }
+
+  instant(query: string, evalMs: number, gate?: Gate): Promise<VectorPoint[]> {
+    return this.cached(`i\0${evalMs}\0${query}`, evalMs, gate, async () => {
       const result = await this.driver.instantQuery(query, evalMs, this.evalTimeout);
       return (result.result as Array<{ metric: { labels: Record<string, string> }; value: { value: number } }>).map((r) => ({
         labels: r.metric.labels,
@@ -79,8 +102,8 @@ export class ThanosClient {
     }) as Promise<VectorPoint[]>;
   }
 
-  range(query: string, startMs: number, endMs: number, stepSeconds: number): Promise<MatrixSeries[]> {
-    return this.cached(`r\0${startMs}\0${endMs}\0${stepSeconds}\0${query}`, endMs, async () => {
+  range(query: string, startMs: number, endMs: number, stepSeconds: number, gate?: Gate): Promise<MatrixSeries[]> {
+    return this.cached(`r\0${startMs}\0${endMs}\0${stepSeconds}\0${query}`, endMs, gate, async () => {
       const result = await this.driver.rangeQuery(query, startMs, endMs, stepSeconds, this.evalTimeout);
       return (result.result as Array<{ metric: { labels: Record<string, string> }; values: Array<{ time: Date; value: number }> }>).map((r) => ({
         labels: r.metric.labels,
@@ -98,7 +121,7 @@ export class ThanosClient {
     }
   }
 
-  private async cached(key: string, windowEndMs: number, run: () => Promise<Result>): Promise<Result> {
+  private async cached(key: string, windowEndMs: number, gate: Gate | undefined, run: () => Promise<Result>): Promise<Result> {
     const hit = this.cache?.get(key);
     if (hit) {
       this.options.metrics.cache.inc({ result: 'hit' });
@@ -107,7 +130,7 @@ export class ThanosClient {
     const pending = this.inflight.get(key);
     if (pending) return pending;
     this.options.metrics.cache.inc({ result: 'miss' });
-    const promise = this.execute(run)
+    const promise = this.execute(gate ? () => gate(run) : run)
       .then((result) => {
         const immutable = windowEndMs < this.now() - this.options.immutableAfterMs;
         // Without an explicit ttl an entry never expires: only immutable windows may do that.

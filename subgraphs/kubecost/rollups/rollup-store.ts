@@ -1,4 +1,5 @@
 import type { Database } from '../../../lib/db/database';
+import { silentLogger, type Logger } from '../../../lib/log';
 import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
 import type { PieceCosts } from '../costs/pieces';
 
@@ -41,11 +42,36 @@ interface Row {
   samples: number;
 }
 
-export interface StoredHours {
-  /** Per cluster, its valid rolled-up hours by start (ms). */
-  hours: Map<string, Map<number, PieceCosts>>;
-  /** Per cluster, the generation the rows were read at: what `save` checks. */
-  generations: Map<string, number>;
+/** Per cluster, the generation its rollups were read at: what `save` checks. */
+export type Generations = Map<string, number>;
+
+/** A group of closed hours (a bucket of a series, or the whole range) summed in the database. */
+export interface StoredGroup {
+  /** How many of the group's hours are rolled up. */
+  hours: number;
+  costs: PieceCosts;
+}
+
+interface SumRow {
+  cloud_account_id: string;
+  bucket: string;
+  hours: string;
+  cpu: number;
+  ram: number;
+  gpu: number;
+  persistent_volumes: number;
+  load_balancers: number;
+  cluster_management: number;
+  nf_cpu: number | null;
+  nf_ram: number | null;
+  nf_gpu: number | null;
+  nf_persistent_volumes: number | null;
+  nf_load_balancers: number | null;
+  nf_cluster_management: number | null;
+  capacity_missing: number;
+  samples: number;
+  newest_sampled: Date | null;
+  newest_last_sample: Date | null;
 }
 
 const fromRow = (row: Row): PieceCosts => ({
@@ -57,22 +83,27 @@ const fromRow = (row: Row): PieceCosts => ({
 });
 
 export class RollupStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger = silentLogger,
+  ) {}
 
   /**
-   * The rolled-up hours of `ids` in [fromMs, toMs), after throwing away what late samples made
-   * stale. Clusters that are not live accounts are left out (nothing is kept for them).
+   * Throws away what late samples made stale (per cluster, its rollups from the marked hour on),
+   * and returns each cluster's generation: rows computed from what is read afterwards are
+   * stored only if the generation has not moved meanwhile.
    */
-  async load(ids: readonly string[], fromMs: number, toMs: number): Promise<StoredHours> {
+  async prepare(ids: readonly string[]): Promise<Generations> {
     const state = await this.db.query<StateRow>('SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
-    const generations = new Map<string, number>(ids.map((id) => [id, 0]));
+    const generations: Generations = new Map(ids.map((id) => [id, 0]));
     for (const row of state) generations.set(row.cloud_account_id, Number(row.generation));
     const stale = state.filter((row) => row.stale_from !== null).map((row) => row.cloud_account_id);
     if (stale.length > 0) {
       // Locked, so that a mark ingest sets meanwhile is either seen here or left for the next reader.
       await this.db.transaction(async (tx) => {
         const locked = await tx.query<StateRow>(
-          'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+          // Always in the same order: concurrent readers and writers lock several rows each.
+          'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) ORDER BY cloud_account_id FOR UPDATE',
           [stale],
         );
         for (const row of locked) {
@@ -83,6 +114,52 @@ export class RollupStore {
         }
       });
     }
+    return generations;
+  }
+
+  /**
+   * The rolled-up hours of [fromMs, toMs) summed in the database per cluster and per UTC bucket
+   * of `groupMs` (keyed by the bucket's number, floor(start / groupMs)), as combinePieces sums
+   * them: a month of a fleet's hours comes back as one row per cluster.
+   */
+  async sums(ids: readonly string[], fromMs: number, toMs: number, groupMs: number): Promise<Map<string, Map<number, StoredGroup>>> {
+    const nonFinite = Object.entries(COLUMNS).map(([category, column]) => `max((non_finite->>'${category}')::float8) AS nf_${column}`);
+    const rows = await this.db.query<SumRow>(
+      `SELECT cloud_account_id, floor(extract(epoch FROM hour_start) * 1000 / $4)::bigint AS bucket, count(*) AS hours,
+              sum(cpu) AS cpu, sum(ram) AS ram, sum(gpu) AS gpu, sum(persistent_volumes) AS persistent_volumes,
+              sum(load_balancers) AS load_balancers, sum(cluster_management) AS cluster_management,
+              ${nonFinite.join(', ')}, max(capacity_missing) AS capacity_missing, sum(samples) AS samples,
+              max(hour_start) FILTER (WHERE samples > 0) AS newest_sampled,
+              (array_agg(last_sample_at ORDER BY hour_start DESC) FILTER (WHERE samples > 0))[1] AS newest_last_sample
+         FROM kubecost_hourly_costs
+        WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start >= $2 AND hour_start < $3
+        GROUP BY cloud_account_id, bucket`,
+      [ids, new Date(fromMs), new Date(toMs), groupMs],
+    );
+    const result = new Map(ids.map((id) => [id, new Map<number, StoredGroup>()]));
+    for (const row of rows) {
+      const nonFiniteCounts: Partial<Record<AssetCategory, number>> = {};
+      for (const category of ASSET_CATEGORIES) {
+        const count = row[`nf_${COLUMNS[category]}` as keyof SumRow];
+        if (count !== null) nonFiniteCounts[category] = Number(count);
+      }
+      result.get(row.cloud_account_id)?.set(Number(row.bucket), {
+        hours: Number(row.hours),
+        costs: {
+          sampleCosts: Object.fromEntries(ASSET_CATEGORIES.map((c) => [c, Number(row[COLUMNS[c] as keyof SumRow])])) as Record<AssetCategory, number>,
+          nonFinite: nonFiniteCounts,
+          capacityMissing: Number(row.capacity_missing),
+          samples: Number(row.samples),
+          newestSampledHourMs: row.newest_sampled === null ? null : new Date(row.newest_sampled).getTime(),
+          lastSampleMs: row.newest_last_sample === null ? null : new Date(row.newest_last_sample).getTime(),
+        },
+      });
+    }
+    return result;
+  }
+
+  /** The rolled-up hours of `ids` in [fromMs, toMs), one by one. */
+  async hours(ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
     const rows = await this.db.query<Row>(
       `SELECT cloud_account_id, hour_start, cpu, ram, gpu, persistent_volumes, load_balancers, cluster_management,
               non_finite, capacity_missing, last_sample_at, samples
@@ -92,27 +169,33 @@ export class RollupStore {
     );
     const hours = new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
     for (const row of rows) hours.get(row.cloud_account_id)?.set(new Date(row.hour_start).getTime(), fromRow(row));
-    return { hours, generations };
+    return hours;
   }
 
   /**
-   * Keeps newly computed hours of the clusters whose generation is still the one `load` saw
+   * Keeps newly computed hours of the clusters whose generation is still the one `prepare` saw
    * (for the others, late samples arrived meanwhile: their numbers may be stale). Hours someone
    * else stored meanwhile are left as they are: both computed the same samples.
    */
-  async save(computed: Map<string, Map<number, PieceCosts>>, generations: Map<string, number>): Promise<void> {
+  async save(computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
     const ids = [...computed.keys()].filter((id) => computed.get(id)!.size > 0);
     if (ids.length === 0) return;
+    // Keeping them is a saving, not part of the answer: the query that computed them answers
+    // either way, and the next one computes what this one could not keep.
+    await this.write(ids, computed, generations).catch((error: unknown) => this.logger.warn({ err: error, clusters: ids.length }, 'could not keep rollups'));
+  }
+
+  private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
     await this.db.transaction(async (tx) => {
       // Creates missing state rows (live accounts only), then locks them against invalidation.
       await tx.query(
         `INSERT INTO kubecost_rollup_state (cloud_account_id)
-         SELECT id FROM cloud_accounts WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
+         SELECT id FROM cloud_accounts WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id
          ON CONFLICT (cloud_account_id) DO NOTHING`,
         [ids],
       );
       const state = await tx.query<StateRow>(
-        'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) FOR UPDATE',
+        'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) ORDER BY cloud_account_id FOR UPDATE',
         [ids],
       );
       const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));

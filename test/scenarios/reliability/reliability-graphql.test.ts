@@ -206,6 +206,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
     const statuses = new Map<number, number>();
     const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
     let graphqlErrors = 0;
+    const errorMessages = new Map<string, number>();
     const rss: Array<{ at: number; node: number; prometheus: number }> = [];
     const sampler = setInterval(() => rss.push({ at: Date.now(), node: rssMiB(process.pid), prometheus: rssMiB(stack.store.pid) }), 1000);
 
@@ -215,7 +216,11 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
         const res = await callGateway<Headline>(stack.gateway.url, HEADLINE, { org, range: RANGE }, token);
         latencies.push(performance.now() - started);
         count(res.status);
-        if (res.errors) graphqlErrors++;
+        if (res.errors) {
+          graphqlErrors++;
+          const key = `${res.errors[0].extensions?.code}: ${res.errors[0].message}`.slice(0, 200);
+          errorMessages.set(key, (errorMessages.get(key) ?? 0) + 1);
+        }
       }
     };
     let samplesWritten = 0;
@@ -254,6 +259,7 @@ describe('reliability of the GraphQL side (PostgreSQL, real Prometheus)', () => 
       load_graphql_p50_ms: Math.round(percentile(latencies, 50)),
       load_graphql_p99_ms: Math.round(percentile(latencies, 99)),
       load_graphql_errors: graphqlErrors,
+      load_graphql_error_messages: Object.fromEntries(errorMessages),
       load_samples_written: samplesWritten,
       load_statuses: Object.fromEntries(statuses),
       load_rss_node_peak_mib: Math.round(Math.max(...rss.map((r) => r.node))),
