@@ -277,7 +277,7 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     // (b) The rolling last 30 days, a minute later each time (simulated: the end advances by
     // 60 s per run instead of waiting a minute); the first range, which rolls up the hours
     // closed since the cold ranges' end, is not counted.
-    log(`N=${n}: rolling ranges ...`);
+    log(`N=${n}: cold p50 ${fmt(quantile(cold.map((r) => r.ms), 0.5))} ms, raw PromQL p50 ${fmt(quantile(raw, 0.5))} ms; rolling ranges ...`);
     const rollingEnd = minuteOf(Date.now()) - ROLLING_RUNS * MINUTE;
     await headline(rangeEnding(rollingEnd - MINUTE));
     const rolling: Timed[] = [];
@@ -286,6 +286,8 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     // (c) The last rolling range again.
     const repeat: Timed[] = [];
     for (let i = 0; i < REPEAT_RUNS; i++) repeat.push(await headline(rangeEnding(rollingEnd + (ROLLING_RUNS - 1) * MINUTE)));
+
+    log(`N=${n}: rolling p50 ${fmt(quantile(rolling.map((r) => r.ms), 0.5))} ms, repeat p50 ${fmt(quantile(repeat.map((r) => r.ms), 0.5))} ms`);
 
     // The rolled-up part of a rolling range read alone, as the subgraph reads it (state, then
     // the closed hours summed per cluster).
