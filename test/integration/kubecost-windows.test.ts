@@ -36,6 +36,9 @@ const cluster: SyntheticCluster = {
   counterOriginMs: D0 - HOUR_MS,
 };
 
+/** The same cluster scraped by two Prometheus replicas: every series twice, told apart by `replica`. */
+const twice: SyntheticCluster = { ...cluster, tenantId: randomUUID() };
+
 const close = (a: number, b: number) => Math.abs(a - b) <= Math.abs(b) * 1e-9 + 1e-12;
 
 describe('Kubecost windows and buckets agree', () => {
@@ -48,7 +51,8 @@ describe('Kubecost windows and buckets agree', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-windows-'));
     store = await startLocalPrometheus({ dataDir: dir, port: 0 });
     client = new ThanosClient({ url: store.url, timeoutMs: 30000, immutableAfterMs: 600000, recentTtlMs: 60000, cacheBytes: 0, metrics: createKubecostMetrics() });
-    await writeSeries(store.url, clusterSeries(cluster), { maxSamplesPerRequest: 20000 });
+    const replicas = ['a', 'b'].flatMap((replica) => clusterSeries(twice).map((series) => ({ ...series, labels: { ...series.labels, replica } })));
+    await writeSeries(store.url, [...clusterSeries(cluster), ...replicas], { maxSamplesPerRequest: 20000 });
     await store.settled();
   }, 120_000);
 
@@ -62,6 +66,15 @@ describe('Kubecost windows and buckets agree', () => {
     expect((await costs(D0 + DAY_MS, D0 + 2 * DAY_MS)).breakdown.network).toBeCloseTo(6, 9);
     expect((await costs(D0, D0 + 2 * DAY_MS)).breakdown.network).toBeCloseTo(12, 9);
     expect((await costs(at(6), at(18))).breakdown.network).toBeCloseTo(3, 9);
+  });
+
+  it('a cluster whose series arrive twice (two scraping replicas) costs what it costs once, network included', async () => {
+    for (const [from, to] of [[D0, D0 + DAY_MS], [at(6, 30), at(66, 15)]]) {
+      const once = await costs(from, to);
+      const doubled = (await loadClusterCosts(client, [twice.tenantId], new Date(from), new Date(to))).get(twice.tenantId)!;
+      for (const category of [...CATEGORIES, 'network'] as const) expect(close(doubled.breakdown[category]!, once.breakdown[category]!)).toBe(true);
+      expect(once.breakdown.network).toBeGreaterThan(0);
+    }
   });
 
   it.each([

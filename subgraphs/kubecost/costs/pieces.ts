@@ -141,7 +141,11 @@ export function networkQuery(T: string, fromMs: number, toMs: number): string {
   const range = `${toMs - fromMs}ms`;
   const at = ` @ ${(toMs / 1000).toFixed(3)}`;
   return [
-    tag(`sum by (tenant_id, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${range}]${at}))`, 'egress_bytes'),
+    // One counter per pod and kind, however many Prometheus replicas scraped it.
+    tag(
+      `sum by (tenant_id, internet, same_zone, same_region) (max by (tenant_id, namespace, pod_name, service, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${range}]${at})))`,
+      'egress_bytes',
+    ),
     ...EGRESS_KINDS.map((kind) => tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${toMs - fromMs - 1}ms] @ ${((toMs - 1) / 1000).toFixed(3)}))`, `egress_price_${kind}`)),
   ].join(' or ');
 }
