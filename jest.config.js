@@ -7,6 +7,10 @@ module.exports = {
   // Integration tests start real Prometheus and PostgreSQL databases; give them room.
   testTimeout: 60000,
   maxWorkers: 2,
+  // A worker that has grown past this after a test file is replaced: what one file's PGlite
+  // instances and Prometheus payloads left behind must not count against the next file's
+  // memory bounds (the ingest fuzz asserts on its own growth).
+  workerIdleMemoryLimit: '1GB',
   // Tests count the PromQL requests their own queries cause: the background rollup pass (which
   // fires after each hour closes) is off unless a test turns it on.
   setupFiles: ['<rootDir>/test/setup-env.ts'],
