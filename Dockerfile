@@ -21,7 +21,6 @@ COPY ingest ./ingest
 COPY gateway ./gateway
 COPY subgraphs ./subgraphs
 COPY cli ./cli
-COPY dev ./dev
 COPY schema ./schema
 COPY dashboard ./dashboard
 RUN npm run build

@@ -31,7 +31,7 @@ import { PgliteDatabase } from '../lib/db/pglite';
 import { silentLogger } from '../lib/log';
 import { createKubernetesCluster } from '../lib/accounts/kubernetes-clusters';
 import { COST_METRIC_FAMILIES } from '../lib/remote-write/cost-metrics';
-import { loadLocalPrometheusConfig, startLocalPrometheus, type LocalPrometheus } from '../dev/local-prometheus';
+import { loadLocalPrometheusConfig, startLocalPrometheus, type LocalPrometheus } from '../cli/local/local-prometheus';
 import { basicAuth, postWrite, REMOTE_WRITE_HEADERS } from './lib/http';
 import { measurePipeline, type PipelineFigure } from './lib/pipeline';
 import { SenderProcess } from './lib/sender-client';

@@ -22,7 +22,7 @@ import { migrate } from '../lib/db/migrate';
 import { PgliteDatabase } from '../lib/db/pglite';
 import { CONTEXT_HEADER, signContext } from '../lib/internal-auth/signed-context';
 import { silentLogger } from '../lib/log';
-import { startLocalPrometheus } from '../dev/local-prometheus';
+import { startLocalPrometheus } from '../cli/local/local-prometheus';
 import { pieceQuery } from '../subgraphs/kubecost/costs/pieces';
 import { loadKubecostConfig } from '../subgraphs/kubecost/config';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadCommonConfig } from '../lib/config/common';
 import { openDatabase } from '../lib/db/open';
 import type { Logger } from '../lib/log';
-import { loadLocalPrometheusConfig, startLocalPrometheus } from '../dev/local-prometheus';
+import { loadLocalPrometheusConfig, startLocalPrometheus } from './local/local-prometheus';
 import { loadIngestConfig } from '../ingest/config';
 import { startIngest } from '../ingest/start';
 import { loadExpensesConfig } from '../subgraphs/expenses/config';
@@ -12,7 +12,7 @@ import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
 import { loadGatewayConfig } from '../gateway/config';
 import { startGateway } from '../gateway/start';
 import type { Database } from '../lib/db/database';
-import { localOrganization } from '../dev/demo/local-organization';
+import { localOrganization } from './local/local-organization';
 import { createApiToken } from '../lib/accounts/api-tokens';
 
 export interface RunningStack {

@@ -10,7 +10,7 @@ import {
   type SeriesSpec,
   type SyntheticCluster,
   type SyntheticSeries,
-} from '../../dev/synthetic-cluster';
+} from '../../cli/demo/synthetic-cluster';
 import { postWrite, REMOTE_WRITE_HEADERS } from './http';
 import { seededRandom } from '../../dev/seeded-random';
 

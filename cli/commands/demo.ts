@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { runDemo } from '../../dev/demo/run-demo';
+import { runDemo } from '../demo/run-demo';
 import { loadCliConfig, print, withDatabase } from '../context';
 import { CliError } from '../errors';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createApiToken } from '../../lib/accounts/api-tokens';
-import { runDemo, type DemoResult } from '../../dev/demo/run-demo';
+import { runDemo, type DemoResult } from '../../cli/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from './databases';
 import { waitFor } from './promql';
 import { startTestStack, type TestStack } from './stack';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURES } from '../../dev/fixtures';
+import { FIXTURES } from '../../cli/demo/fixtures';
 
 /** Copies of ../shared/fixtures (real data nobody on this project wrote), kept in the repository. */
 export { FIXTURES };

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import type { Database } from '../../lib/db/database';
 import { silentLogger } from '../../lib/log';
 import type { ExporterProcess } from './exporter-process';

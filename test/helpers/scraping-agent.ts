@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 
 export interface ScrapingAgentOptions {
   /** The agent's data lives in `<dir>/agent`. */

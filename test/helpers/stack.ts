@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadCommonConfig } from '../../lib/config/common';
 import type { Database } from '../../lib/db/database';
 import { silentLogger, type Logger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadIngestConfig } from '../../ingest/config';
 import { startIngest, type RunningIngest } from '../../ingest/start';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';

@@ -4,14 +4,14 @@ import {
   type EgressKind,
   type Lifetime,
   type SyntheticCluster,
-} from '../../dev/synthetic-cluster';
+} from '../../cli/demo/synthetic-cluster';
 
 // The generator lives in dev/ (the demo uses it too); tests import everything from here.
-export * from '../../dev/synthetic-cluster';
+export * from '../../cli/demo/synthetic-cluster';
 
 /*
  * The cost synthetic series stand for, computed analytically (without PromQL) so the query
- * layer can be checked against it; the conventions are in dev/synthetic-cluster.ts.
+ * layer can be checked against it; the conventions are in cli/demo/synthetic-cluster.ts.
  */
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { createKubernetesCluster, type ClusterConnection } from '../../lib/accou
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { createLoaders } from '../../subgraphs/expenses/loaders';
 import { countingDatabase } from '../helpers/counting-database';
-import type { LocalPrometheus } from '../../dev/local-prometheus';
+import type { LocalPrometheus } from '../../cli/local/local-prometheus';
 import { runCostgraph } from '../helpers/cli';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases';
 import { startExporter, type Exporter } from '../helpers/exporter';

@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { createOrganization } from '../../lib/accounts/repository';
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
-import { FOCUS_SAMPLE_CSV } from '../../dev/fixtures';
+import { FOCUS_SAMPLE_CSV } from '../../cli/demo/fixtures';
 import { freshContext, openSignedIn, screenshotPath, startDashboardStack, type DashboardStack } from '../helpers/dashboard';
 
 const HOSTILE = {

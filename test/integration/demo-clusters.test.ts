@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { findClusterCredential } from '../../lib/accounts/cluster-credentials';
 import { createKubernetesCluster, deleteCluster } from '../../lib/accounts/kubernetes-clusters';
 import { verifySecret } from '../../lib/accounts/secret-hash';
-import { runDemo } from '../../dev/demo/run-demo';
+import { runDemo } from '../../cli/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 
 /** Takes every remote write and remembers whose it was (the Basic user is the cloud account id). */

@@ -1,5 +1,5 @@
 import { createApiToken } from '../../lib/accounts/api-tokens';
-import { runDemo } from '../../dev/demo/run-demo';
+import { runDemo } from '../../cli/demo/run-demo';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { FOCUS_ROWS, sumColumn, unitsToNumber } from '../helpers/focus-fixture';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { createApiToken } from '../../lib/accounts/api-tokens';
 import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
 import { createOrganization } from '../../lib/accounts/repository';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createOrganization } from '../../lib/accounts/repository';
-import { daysBetween, shiftFocusDates } from '../../dev/demo/focus-dates';
+import { daysBetween, shiftFocusDates } from '../../cli/demo/focus-dates';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
 import { createApiToken, revokeApiToken } from '../../lib/accounts/api-tokens';

@@ -7,7 +7,7 @@ import snappy from 'snappy';
 import { encodeWriteRequest } from '../../lib/remote-write/codec';
 import { createKubernetesCluster, deleteCloudAccount, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { COST_METRIC_FAMILIES } from '../../lib/remote-write/cost-metrics';
-import type { LocalPrometheus } from '../../dev/local-prometheus';
+import type { LocalPrometheus } from '../../cli/local/local-prometheus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { ingestCounter, startIngestStore, type IngestStore } from '../helpers/ingest-store';
 import { storedSamples } from '../helpers/sequence-exporter';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadClusterCosts, loadNamespaceCosts, type ClusterCostData, type NamespaceCostData } from '../../subgraphs/kubecost/costs/cluster-costs';
 import { costWindow } from '../../subgraphs/kubecost/costs/window';
 import { createKubecostMetrics } from '../../subgraphs/kubecost/metrics';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createCloudAccount, createOrganization } from '../../lib/accounts/repository';
 import { loadCommonConfig } from '../../lib/config/common';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
 import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadClusterCosts, loadCostSeries } from '../../subgraphs/kubecost/costs/cluster-costs';
 import { createKubecostMetrics } from '../../subgraphs/kubecost/metrics';
 import { ThanosClient } from '../../subgraphs/kubecost/promql/thanos-client';

@@ -6,7 +6,7 @@ import { createCloudAccount, createOrganization } from '../../lib/accounts/repos
 import { loadCommonConfig } from '../../lib/config/common';
 import { signContext } from '../../lib/internal-auth/signed-context';
 import { silentLogger } from '../../lib/log';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
 import type { RunningService } from '../../lib/http/listen';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';

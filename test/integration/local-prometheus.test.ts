@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalPrometheus, type LocalPrometheus } from '../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { HOUR_MS, MINUTE_MS, writeSeries } from '../helpers/synthetic-cluster';
 
 async function gauge(url: string, name: string): Promise<number> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadCommonConfig } from '../../lib/config/common';
 import { ConfigError } from '../../lib/config/env';
 import { loadInternalSecret } from '../../lib/internal-auth/secret';
-import { loadLocalPrometheusConfig, startLocalPrometheus } from '../../dev/local-prometheus';
+import { loadLocalPrometheusConfig, startLocalPrometheus } from '../../cli/local/local-prometheus';
 import { loadIngestConfig } from '../../ingest/config';
 import { loadGatewayConfig } from '../../gateway/config';
 import { loadExpensesConfig } from '../../subgraphs/expenses/config';
@@ -213,7 +213,7 @@ describe('configuration refusals', () => {
   });
 
   it('every variable a loader reads has a refusal case (or is a free-form string)', () => {
-    const loaders = ['lib/config/common.ts', 'ingest/config.ts', 'gateway/config.ts', 'subgraphs/expenses/config.ts', 'subgraphs/kubecost/config.ts', 'dev/local-prometheus.ts', 'lib/internal-auth/secret.ts'];
+    const loaders = ['lib/config/common.ts', 'ingest/config.ts', 'gateway/config.ts', 'subgraphs/expenses/config.ts', 'subgraphs/kubecost/config.ts', 'cli/local/local-prometheus.ts', 'lib/internal-auth/secret.ts'];
     const read = new Set<string>();
     for (const file of loaders) {
       const text = fs.readFileSync(path.join(ROOT, file), 'utf8');

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import pg from 'pg';
 import { createOrganization } from '../../../lib/accounts/repository';
 import { importFocusFile } from '../../../subgraphs/expenses/import/import-focus';
-import { daysBetween, shiftFocusDates } from '../../../dev/demo/focus-dates';
+import { daysBetween, shiftFocusDates } from '../../../cli/demo/focus-dates';
 import { createKubernetesCluster } from '../../../lib/accounts/kubernetes-clusters';
 import { createApiToken } from '../../../lib/accounts/api-tokens';
 import { HEADLINE_QUERY_FILE } from '../../../gateway/server';

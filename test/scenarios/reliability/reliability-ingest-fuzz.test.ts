@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { RunningIngest } from '../../../ingest/start';
 import { createOrganization } from '../../../lib/accounts/repository';
 import { createKubernetesCluster, type ClusterConnection } from '../../../lib/accounts/kubernetes-clusters';
-import type { LocalPrometheus } from '../../../dev/local-prometheus';
+import type { LocalPrometheus } from '../../../cli/local/local-prometheus';
 import { createPgliteDatabase, type TestDatabase } from '../../helpers/databases';
 import { startIngestStore, type IngestStore } from '../../helpers/ingest-store';
 import { waitFor } from '../../helpers/promql';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createOrganization } from '../../../lib/accounts/repository';
 import { createKubernetesCluster, type ClusterConnection } from '../../../lib/accounts/kubernetes-clusters';
-import { startLocalPrometheus, type LocalPrometheus } from '../../../dev/local-prometheus';
+import { startLocalPrometheus, type LocalPrometheus } from '../../../cli/local/local-prometheus';
 import { startScrapingAgent } from '../../helpers/scraping-agent';
 import { percentile, runAckedSenders, senderSeries, type AckedSenderResult } from '../../helpers/acked-sender';
 import { createPostgresDatabase, type TestDatabase } from '../../helpers/databases';

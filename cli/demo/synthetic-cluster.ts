@@ -1,6 +1,6 @@
 import snappy from 'snappy';
-import { basicAuth, postRemoteWrite, toTimeSeries } from '../lib/remote-write/client';
-import { encodeWriteRequest } from '../lib/remote-write/codec';
+import { basicAuth, postRemoteWrite, toTimeSeries } from '../../lib/remote-write/client';
+import { encodeWriteRequest } from '../../lib/remote-write/codec';
 
 /*
  * Synthetic Kubecost/OpenCost metric series for a cluster: what `costgraph demo` writes

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { stringVar } from '../lib/config/env';
-import { freePort } from '../lib/db/open';
+import { stringVar } from '../../lib/config/env';
+import { freePort } from '../../lib/db/open';
 
 /**
  * Debian's Prometheus 2.42 standing in for Thanos locally: the same remote-write receiver and

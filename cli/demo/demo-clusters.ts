@@ -1,4 +1,4 @@
-import { GIB, type SyntheticCluster, type SyntheticContainer } from '../synthetic-cluster';
+import { GIB, type SyntheticCluster, type SyntheticContainer } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 

@@ -8,9 +8,9 @@ import { ClusterNameTakenError, createKubernetesCluster, rotateClusterCredential
 import type { CloudAccount } from '../../lib/accounts/types';
 import { DEMO_CLUSTERS, type DemoCluster } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
-import { localOrganization } from './local-organization';
-import { FOCUS_SAMPLE_CSV } from '../fixtures';
-import { basicAuth, writeClusters } from '../synthetic-cluster';
+import { localOrganization } from '../local/local-organization';
+import { FOCUS_SAMPLE_CSV } from './fixtures';
+import { basicAuth, writeClusters } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 const FIVE_MINUTES_MS = 300_000;
