@@ -28,7 +28,7 @@ import { startLocalPrometheus, type LocalPrometheus } from '../cli/local/local-p
 import { createScratchPostgres, type ScratchPostgres } from '../dev/scratch-databases';
 import { basicAuth, clusterSeriesSpecs, writeClusters, type ClusterWrite, type SyntheticCluster } from '../cli/demo/synthetic-cluster';
 import { HEADLINE_QUERY_FILE } from '../gateway/server';
-import { pieceQuery } from '../subgraphs/kubecost/costs/pieces';
+import { hourEvaluatedAt, hourQuery } from '../subgraphs/kubecost/costs/pieces';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
 import { RollupStore } from '../subgraphs/kubecost/rollups/rollup-store';
 import { cpuSnapshot, processCpuSeconds } from './lib/cpu';
@@ -244,7 +244,7 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
       const response = await fetch(`${prometheus!.url}/api/v1/query_range`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ query: pieceQuery(tenantSelector(ids), HOUR), start: String((firstHourEnd - 1) / 1000), end: String((lastHourEnd - 1) / 1000), step: '3600' }),
+        body: new URLSearchParams({ query: hourQuery(tenantSelector(ids)), start: String(hourEvaluatedAt(firstHourEnd - HOUR) / 1000), end: String(hourEvaluatedAt(lastHourEnd - HOUR) / 1000), step: '3600' }),
       });
       const body = (await response.json()) as { status: string; error?: string };
       if (body.status !== 'success') throw new Error(`PromQL failed: ${body.error}`);

@@ -23,7 +23,7 @@ import { PgliteDatabase } from '../lib/db/pglite';
 import { CONTEXT_HEADER, signContext } from '../lib/internal-auth/signed-context';
 import { silentLogger } from '../lib/log';
 import { startLocalPrometheus } from '../cli/local/local-prometheus';
-import { pieceQuery } from '../subgraphs/kubecost/costs/pieces';
+import { hourEvaluatedAt, hourQuery } from '../subgraphs/kubecost/costs/pieces';
 import { loadKubecostConfig } from '../subgraphs/kubecost/config';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
 import { startKubecostSubgraph } from '../subgraphs/kubecost/start';
@@ -141,9 +141,9 @@ async function main(): Promise<void> {
         // Direct: the range's whole hours computed from the store, as the subgraph does for hours it has not rolled up.
         const firstHourEnd = Math.ceil(range.from.getTime() / HOUR) * HOUR + HOUR;
         const lastHourEnd = Math.floor(range.to.getTime() / HOUR) * HOUR;
-        const query = pieceQuery(tenantSelector(clusterIds), HOUR);
+        const query = hourQuery(tenantSelector(clusterIds));
         const a = () => timed(() => subgraphCall(range));
-        const b = () => timed(() => promql(query, firstHourEnd - 1, lastHourEnd - 1, HOUR / 1000));
+        const b = () => timed(() => promql(query, hourEvaluatedAt(firstHourEnd - HOUR), hourEvaluatedAt(lastHourEnd - HOUR), HOUR / 1000));
         let s: number;
         let d: number;
         if (i % 2 === 0) {

@@ -15,5 +15,15 @@ export const CLOSE_AFTER_MS = 15 * 60_000;
 
 export const hourStartOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
+/**
+ * An hour's scrape interval is also measured across its end, with samples up to this long
+ * after it (so that an hour in which a cluster resumed sending late still gets one): shorter
+ * than CLOSE_AFTER_MS, so a closed hour has them all.
+ */
+export const MEASURED_AFTER_END_MS = 10 * 60_000;
+
+/** The oldest hour whose rollup reads a sample taken at `sampleMs`. */
+export const oldestHourReading = (sampleMs: number) => hourStartOf(sampleMs - MEASURED_AFTER_END_MS);
+
 /** Whether the hour starting at `hourStartMs` is closed at `nowMs`. */
 export const isHourClosed = (hourStartMs: number, nowMs: number) => hourStartMs + HOUR_MS + CLOSE_AFTER_MS <= nowMs;

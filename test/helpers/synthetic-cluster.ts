@@ -26,6 +26,12 @@ export interface AnalyticClusterCosts {
   network: number | null;
   loadBalancers: number;
   clusterManagement: number;
+  /**
+   * How far `network` may be off: PromQL's `increase` extrapolates past the last sample before
+   * a gap and before the first one after it by up to an interval (an hour's piece sees no
+   * samples beyond its own), so each gap edge inside the window is known to an interval's bytes.
+   */
+  networkSlack: number;
 }
 
 export interface AnalyticNamespaceCosts {
@@ -72,7 +78,7 @@ function egressPrice(cluster: SyntheticCluster, kind: EgressKind): number {
 
 export function analyticClusterCosts(cluster: SyntheticCluster, fromMs: number, toMs: number): AnalyticClusterCosts {
   const hours = (...lives: Lifetime[]) => runningHours(cluster, fromMs, toMs, lives);
-  const costs: AnalyticClusterCosts = { cpu: 0, ram: 0, gpu: 0, persistentVolumes: 0, network: null, loadBalancers: 0, clusterManagement: 0 };
+  const costs: AnalyticClusterCosts = { cpu: 0, ram: 0, gpu: 0, persistentVolumes: 0, network: null, loadBalancers: 0, clusterManagement: 0, networkSlack: 0 };
   for (const node of cluster.nodes) {
     const h = hours(node);
     costs.cpu += node.cpuPrice * node.cores * h;
@@ -83,11 +89,19 @@ export function analyticClusterCosts(cluster: SyntheticCluster, fromMs: number, 
   for (const lb of cluster.loadBalancers ?? []) costs.loadBalancers += lb.price * hours(lb);
   if (cluster.managementFee !== undefined) costs.clusterManagement = cluster.managementFee * hours();
   if (cluster.egress) {
-    // Counters keep counting through gaps: the bytes are whatever the counter grew by inside the window.
+    // Growth is counted per hour while the store holds the counters: what a counter grew by during
+    // a gap (no samples) is not seen by any hour, as in Kubecost's ETL.
     const flows = cluster.egress.flows.filter((f) => runningHours(cluster, fromMs, toMs, [f], false) > 0);
     if (flows.length > 0) {
       costs.network = 0;
-      for (const flow of flows) costs.network += ((flow.bytesPerHour * runningHours(cluster, fromMs, toMs, [flow], false)) / GIB) * egressPrice(cluster, flow.kind);
+      const edges = mergedGaps(cluster)
+        .flat()
+        .filter((t) => t > fromMs && t < toMs).length;
+      for (const flow of flows) {
+        const perHour = (flow.bytesPerHour / GIB) * egressPrice(cluster, flow.kind);
+        costs.network += perHour * runningHours(cluster, fromMs, toMs, [flow]);
+        costs.networkSlack += (perHour * edges * cluster.intervalSeconds) / 3600;
+      }
     }
   }
   return costs;

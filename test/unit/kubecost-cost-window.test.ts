@@ -1,6 +1,6 @@
 import { costWindow, seriesBucketCount, seriesBuckets, subquery } from '../../subgraphs/kubecost/costs/window';
 import { seededRandom } from '../../dev/seeded-random';
-import { intervalInstants } from '../../subgraphs/kubecost/costs/scrape-interval';
+import { pieceIntervalInstants } from '../../subgraphs/kubecost/costs/scrape-interval';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -60,14 +60,14 @@ describe('series buckets', () => {
 });
 
 describe('scrape interval instants', () => {
-  it('are measured up to now when the range reaches into the future, floored to the minute', () => {
-    const now = D0 + 10 * DAY + 5 * HOUR + 123_456;
-    const instants = intervalInstants(D0, D0 + 30 * DAY, now);
+  const at = (t: number) => ` @ ${(t / 1000).toFixed(3)}`;
+  it('are measured up to now when the piece reaches into the future, floored to the minute', () => {
+    const now = D0 + 5 * HOUR + 123_456;
     const minute = Math.floor(now / 60_000) * 60_000;
-    expect(Math.max(...instants)).toBe(minute - 1);
-    expect(instants.every((t) => t >= D0 && t < minute)).toBe(true);
-    // A closed range, or one wholly in the future, keeps its own end.
-    expect(Math.max(...intervalInstants(D0, D0 + DAY, now))).toBe(D0 + DAY - 1);
-    expect(Math.max(...intervalInstants(now + DAY, now + 2 * DAY, now))).toBe(now + 2 * DAY - 1);
+    const open = pieceIntervalInstants({ startMs: D0 + 5 * HOUR, endMs: D0 + 6 * HOUR }, now);
+    expect(open.map((i) => i.at)).toEqual([at(minute - 1), at(D0 + 5 * HOUR - 1)]);
+    // A piece in the past keeps its own end; one wholly in the future has nothing to measure.
+    expect(pieceIntervalInstants({ startMs: D0, endMs: D0 + HOUR }, now)[1].at).toBe(at(D0 + HOUR - 1));
+    expect(pieceIntervalInstants({ startMs: now + DAY, endMs: now + DAY + HOUR }, now)).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import type { Promql } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
 import { ASSET_CATEGORIES, efficiencyQuery, namespaceCostQuery, unclaimedVolumesQuery, type AssetCategory } from './queries';
-import type { PieceCosts } from './pieces';
+import { addNetwork, type PieceCosts } from './pieces';
 import type { QueryBudget } from './query-budget';
 import { loadRangePieces, type RangePiecesOptions } from './range-pieces';
-import { DEFAULT_SCRAPE_INTERVAL_SECONDS, scrapeIntervalSeconds } from './scrape-interval';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from './scrape-interval';
 import { costWindow, seriesBuckets } from './window';
 
 export interface CostBreakdown {
@@ -71,24 +71,23 @@ const OBJECTS: Record<AssetCategory, string> = {
   clusterManagement: 'management fee series',
 };
 
-/** The scrape interval, or the default with a warning when there was something to charge but no interval. */
-function intervalOf(measured: readonly number[], pieces: readonly PieceCosts[], warnings: string[]): number {
-  const interval = scrapeIntervalSeconds(measured);
-  if (interval !== null) return interval;
-  if (pieces.some((p) => ASSET_CATEGORIES.some((c) => p.sampleCosts[c] !== 0))) {
-    warnings.push(`The cluster's scrape interval could not be measured in this range; running time assumes ${DEFAULT_SCRAPE_INTERVAL_SECONDS} s per sample.`);
-  }
-  return DEFAULT_SCRAPE_INTERVAL_SECONDS;
-}
-
-/** Pieces summed into money: samples become hours at `intervalSeconds`. */
-function sumPieces(pieces: readonly PieceCosts[], intervalSeconds: number): CostBreakdown {
+/** Pieces summed into money; network is null (unknown) when no piece had egress counters. */
+function sumPieces(pieces: readonly PieceCosts[]): CostBreakdown {
   const breakdown = emptyBreakdown();
   for (const piece of pieces) {
-    for (const category of ASSET_CATEGORIES) breakdown[category] += piece.sampleCosts[category];
+    for (const category of ASSET_CATEGORIES) breakdown[category] += piece.costs[category];
+    breakdown.network = addNetwork(breakdown.network, piece.network);
   }
-  for (const category of ASSET_CATEGORIES) breakdown[category] = finite((breakdown[category] * intervalSeconds) / 3600);
   return breakdown;
+}
+
+/** Hours priced at the default interval because the cluster's could not be measured there. */
+function intervalWarnings(pieces: readonly PieceCosts[]): string[] {
+  const hours = pieces.reduce((sum, piece) => sum + piece.intervalAssumed, 0);
+  if (hours === 0) return [];
+  return [
+    `The cluster's scrape interval could not be measured in ${hours} hour${hours === 1 ? '' : 's'} of this range; running time there assumes ${DEFAULT_SCRAPE_INTERVAL_SECONDS} s per sample.`,
+  ];
 }
 
 /**
@@ -122,10 +121,8 @@ export async function loadClusterCosts(
   const result = new Map<string, ClusterCostData>();
   for (const id of ids) {
     const pieces = range.costs.get(id)!;
-    const warnings: string[] = [];
-    const breakdown = sumPieces(pieces, intervalOf(range.intervals.get(id) ?? [], pieces, warnings));
-    breakdown.network = range.network.get(id) ?? null;
-    warnings.push(...nonFiniteWarnings(pieces));
+    const breakdown = sumPieces(pieces);
+    const warnings = [...intervalWarnings(pieces), ...nonFiniteWarnings(pieces)];
     const lastSampleMs = range.lastSampleMs.get(id) ?? null;
     result.set(id, {
       cloudAccountId: id,
@@ -226,9 +223,8 @@ export interface CostPointData {
 
 /**
  * Costs per UTC hour or day, for charts: each bucket sums its hourly pieces (the first and last
- * clipped to the range), at the cluster's scrape interval measured over the whole range, so a
- * bucket costs what a query for that bucket alone would and the buckets add up to the range's
- * total. The same requests as loadClusterCosts.
+ * clipped to the range), so a bucket costs what a query for that bucket alone would and the
+ * buckets add up to the range's total. The same requests as loadClusterCosts.
  */
 export async function loadCostSeries(
   client: Promql,
@@ -251,14 +247,12 @@ export async function loadCostSeries(
   const result = new Map<string, CostPointData[]>();
   for (const id of ids) {
     const pieces = range.costs.get(id)!;
-    const interval = intervalOf(range.intervals.get(id) ?? [], pieces, []);
     const grouped = buckets.map(() => [] as PieceCosts[]);
     pieces.forEach((piece, i) => grouped[bucketOf[i]].push(piece));
     result.set(
       id,
       grouped.map((group, i) => {
-        // Charts show asset costs: network is a counter's growth over the whole range (pieces.ts).
-        const breakdown = sumPieces(group, interval);
+        const breakdown = sumPieces(group);
         return { start: new Date(buckets[i].startMs), breakdown, totalCost: breakdownTotal(breakdown) };
       }),
     );

@@ -1,27 +1,28 @@
 import type { Promql, VectorPoint } from '../promql/thanos-client';
-import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, scrapeIntervalQuery, type AssetCategory } from './queries';
+import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, type AssetCategory } from './queries';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, HOUR_EVALUATED_AFTER_MS, hourIntervalInstants, intervalQuery, pieceIntervalInstants, scrapeIntervalSeconds, type IntervalInstant } from './scrape-interval';
 import type { Bucket } from './window';
 
 /*
  * A range's cost is the sum of the costs of its pieces: the range cut at every UTC hour. A
  * piece's asset cost is OpenCost's (average price × average quantity × running time) over the
- * piece alone, so the cost of a range does not depend on how it was asked for: adjacent ranges
- * add up, and a closed hour computed once (a rollup) stands for that hour in every range that
- * holds it. This is how Kubecost's ETL keeps long windows cheap, at the granularity of an hour.
- *
- * Asset costs are kept "per sample" (price × quantity × samples); the caller turns samples into
- * hours with the cluster's scrape interval measured over the whole range (scrape-interval.ts).
- *
- * Network cost is not cut into pieces: it is a counter's growth, and a counter that grew while
- * no sample reached the store (a gap of hours) shows that growth only between its samples on
- * either side of the gap, which a piece-by-piece `increase` would lose. It is the growth over
- * the whole range, in the same instant query as the open pieces.
+ * piece alone, its running time counted in samples at the scrape interval measured within the
+ * piece, and its network cost the egress counters' growth within the piece. Nothing in a
+ * piece depends on the range that holds it: adjacent ranges add up, and a closed hour computed
+ * once (a rollup) stands for that hour in every range that holds it. This is how Kubecost's ETL
+ * keeps long windows cheap, at the granularity of an hour.
  */
 
 export interface PieceCosts {
-  /** Price × quantity × samples per asset category (× interval / 3600 is money). */
-  sampleCosts: Record<AssetCategory, number>;
+  /** Money per asset category: price × quantity × samples × the piece's scrape interval. */
+  costs: Record<AssetCategory, number>;
+  /** Egress cost of the piece (growth × price by kind); null when no egress counter sent. */
+  network: number | null;
+  /** The scrape interval that priced the piece's samples (seconds); null when none was measured. */
+  intervalSeconds?: number | null;
+  /** Pieces that charged something at the assumed interval because none could be measured there. */
+  intervalAssumed: number;
   /** Objects of a category left out of this piece for a NaN or ±Inf price or quantity. */
   nonFinite: Partial<Record<AssetCategory, number>>;
   /** Nodes with a price but no CPU or memory capacity in this piece. */
@@ -37,6 +38,9 @@ export interface PieceCosts {
   newestSampledHourMs?: number | null;
 }
 
+/** Sum of two network costs, null ("no counters") only when both are. */
+export const addNetwork = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : a + b);
+
 /**
  * Hours summed into one piece: costs and samples add up; of the objects left out, the most in
  * any hour (a lower bound of how many distinct objects were); capacity missing when missing in
@@ -45,7 +49,9 @@ export interface PieceCosts {
 export function combinePieces(hours: ReadonlyArray<readonly [number, PieceCosts]>): PieceCosts {
   const combined: PieceCosts = { ...emptyPiece(), newestSampledHourMs: null };
   for (const [hour, piece] of hours) {
-    for (const category of ASSET_CATEGORIES) combined.sampleCosts[category] += piece.sampleCosts[category];
+    for (const category of ASSET_CATEGORIES) combined.costs[category] += piece.costs[category];
+    combined.network = addNetwork(combined.network, piece.network);
+    combined.intervalAssumed += piece.intervalAssumed;
     for (const [category, count] of Object.entries(piece.nonFinite) as Array<[AssetCategory, number]>) {
       combined.nonFinite[category] = Math.max(combined.nonFinite[category] ?? 0, count);
     }
@@ -60,7 +66,9 @@ export function combinePieces(hours: ReadonlyArray<readonly [number, PieceCosts]
 }
 
 export const emptyPiece = (): PieceCosts => ({
-  sampleCosts: { cpu: 0, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 },
+  costs: { cpu: 0, ram: 0, gpu: 0, persistentVolumes: 0, loadBalancers: 0, clusterManagement: 0 },
+  network: null,
+  intervalAssumed: 0,
   nonFinite: {},
   capacityMissing: 0,
   lastSampleMs: null,
@@ -78,10 +86,27 @@ const perMetric = (expr: (metric: string) => string) =>
   `max by (tenant_id) (${PRESENCE.map((metric) => `label_replace(${expr(metric)}, "presence", "${metric}", "", "")`).join(' or ')})`;
 
 /**
- * Everything a piece's cost needs, per tenant, for the piece of `lengthMs` whose last
- * millisecond is the evaluation time (or `at`, e.g. ` @ 1700000000.000`).
+ * The egress counters' growth in the piece by kind, and the three egress prices averaged over
+ * it. `increase` extrapolates to the range it is given, which is 1 ms short of the piece (the
+ * half-open end): pieceFromPoints scales it back to the piece's length.
  */
-export function pieceQuery(T: string, lengthMs: number, at = ''): string {
+function networkParts(T: string, range: string, at: string): string[] {
+  return [
+    // One counter per pod and kind, however many Prometheus replicas scraped it.
+    tag(
+      `sum by (tenant_id, internet, same_zone, same_region) (max by (tenant_id, namespace, pod_name, service, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${range}]${at})))`,
+      'egress_bytes',
+    ),
+    ...EGRESS_KINDS.map((kind) => tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${range}]${at}))`, `egress_price_${kind}`)),
+  ];
+}
+
+/**
+ * Everything a piece's cost needs, per tenant, for the piece of `lengthMs` whose last
+ * millisecond is the evaluation time (or `at`, e.g. ` @ 1700000000.000`), with its scrape
+ * interval measured at `instants`.
+ */
+export function pieceQuery(T: string, lengthMs: number, at: string, instants: readonly IntervalInstant[]): string {
   // Half-open: a sample exactly at the piece's end belongs to the next piece.
   const range = `${lengthMs - 1}ms`;
   const priced = `max by (tenant_id, node) (max_over_time(node_cpu_hourly_cost{${T}}[${range}]${at}))`;
@@ -90,12 +115,24 @@ export function pieceQuery(T: string, lengthMs: number, at = ''): string {
   );
   const parts = [
     assetCosts(T, range, at),
+    ...networkParts(T, range, at),
     tag(`count by (tenant_id) (${lacking.join(' or ')})`, 'capacity_missing'),
     tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'last_sample'),
     tag(perMetric((metric) => `sum by (tenant_id) (count_over_time(${metric}{${T}}[${range}]${at}))`), 'samples'),
   ];
+  if (instants.length > 0) parts.push(intervalQuery(T, instants));
   return parts.join(' or ');
 }
+
+/**
+ * A whole hour for a range query at step 1 h, evaluated HOUR_EVALUATED_AFTER_MS after its last
+ * millisecond (its selectors shifted back by as much) so its interval is measured across its end.
+ */
+export const hourQuery = (T: string) => pieceQuery(T, HOUR_MS, ` offset ${HOUR_EVALUATED_AFTER_MS}ms`, hourIntervalInstants());
+
+/** When the range query evaluates the hour starting at `hourStartMs`, and back. */
+export const hourEvaluatedAt = (hourStartMs: number) => hourStartMs + HOUR_MS - 1 + HOUR_EVALUATED_AFTER_MS;
+const hourOfEvaluation = (evalMs: number) => evalMs + 1 - HOUR_MS - HOUR_EVALUATED_AFTER_MS;
 
 /** `@` for a piece [start, end): evaluated at its last millisecond. */
 const pinnedTo = (piece: Bucket) => ` @ ${((piece.endMs - 1) / 1000).toFixed(3)}`;
@@ -103,14 +140,38 @@ const pinnedTo = (piece: Bucket) => ` @ ${((piece.endMs - 1) / 1000).toFixed(3)}
 const finite = (value: number) => (Number.isFinite(value) ? value : 0);
 const isAssetCategory = (category: string | undefined): category is AssetCategory => (ASSET_CATEGORIES as readonly string[]).includes(category ?? '');
 
-/** One tenant's points of one piece, as a PieceCosts. */
+/** Egress GiB by kind × its price (the exporter labels each pod's traffic internet / same_region / same_zone); null without counters. */
+function networkCost(points: readonly VectorPoint[], lengthMs: number): number | null {
+  const egress = points.filter((p) => p.labels.category === 'egress_bytes');
+  if (egress.length === 0) return null;
+  const price = (kind: string) => finite(points.find((p) => p.labels.category === `egress_price_${kind}`)?.value ?? 0);
+  // `increase` over the piece less its last millisecond, extrapolated to that: scaled to the piece.
+  const scale = lengthMs / (lengthMs - 1);
+  let cost = 0;
+  for (const point of egress) {
+    const gib = (finite(point.value) * scale) / GIB;
+    const { internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
+    if (internet === 'true') cost += gib * price('internet');
+    else if (sameRegion === 'false') cost += gib * price('region');
+    else if (sameZone === 'false') cost += gib * price('zone');
+  }
+  return cost;
+}
+
+/** One tenant's points of one piece, as a PieceCosts: samples priced at the piece's interval. */
 export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): PieceCosts {
   const costs = emptyPiece();
+  const sampleCosts = { ...costs.costs };
+  const measured: number[] = [];
   for (const point of points) {
     const { category } = point.labels;
+    if (point.labels.interval !== undefined) {
+      measured.push(point.value);
+      continue;
+    }
     if (isAssetCategory(category)) {
       if (point.labels[NON_FINITE_LABEL] !== undefined) costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + point.value;
-      else costs.sampleCosts[category] += finite(point.value);
+      else sampleCosts[category] += finite(point.value);
       continue;
     }
     switch (category) {
@@ -128,42 +189,12 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): 
         break;
     }
   }
+  costs.intervalSeconds = scrapeIntervalSeconds(measured);
+  if (costs.intervalSeconds === null && ASSET_CATEGORIES.some((c) => sampleCosts[c] !== 0)) costs.intervalAssumed = 1;
+  const interval = costs.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
+  for (const category of ASSET_CATEGORIES) costs.costs[category] = finite((sampleCosts[category] * interval) / 3600);
+  costs.network = networkCost(points, piece.endMs - piece.startMs);
   return costs;
-}
-
-/**
- * The egress counters' growth over [fromMs, toMs] by kind, and the three egress prices. Both
- * ends belong to the range (and to the neighbouring ranges, which is right for differences),
- * and `increase` extrapolates to the range it is given, so a range 1 ms short would come out
- * 1 ms short.
- */
-export function networkQuery(T: string, fromMs: number, toMs: number): string {
-  const range = `${toMs - fromMs}ms`;
-  const at = ` @ ${(toMs / 1000).toFixed(3)}`;
-  return [
-    // One counter per pod and kind, however many Prometheus replicas scraped it.
-    tag(
-      `sum by (tenant_id, internet, same_zone, same_region) (max by (tenant_id, namespace, pod_name, service, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${range}]${at})))`,
-      'egress_bytes',
-    ),
-    ...EGRESS_KINDS.map((kind) => tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${toMs - fromMs - 1}ms] @ ${((toMs - 1) / 1000).toFixed(3)}))`, `egress_price_${kind}`)),
-  ].join(' or ');
-}
-
-/** Egress GiB by kind × its price (the exporter labels each pod's traffic internet / same_region / same_zone); null without counters. */
-function networkCost(points: readonly VectorPoint[]): number | null {
-  const egress = points.filter((p) => p.labels.category === 'egress_bytes');
-  if (egress.length === 0) return null;
-  const price = (kind: string) => finite(points.find((p) => p.labels.category === `egress_price_${kind}`)?.value ?? 0);
-  let cost = 0;
-  for (const point of egress) {
-    const gib = finite(point.value) / GIB;
-    const { internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
-    if (internet === 'true') cost += gib * price('internet');
-    else if (sameRegion === 'false') cost += gib * price('region');
-    else if (sameZone === 'false') cost += gib * price('zone');
-  }
-  return cost;
 }
 
 function groupByTenant<P extends { labels: Record<string, string> }>(points: readonly P[], ids: readonly string[]): Map<string, P[]> {
@@ -177,14 +208,14 @@ const MAX_STEPS = 5000;
 
 /**
  * Whole UTC hours [fromMs, toMs) of a batch of clusters, by range query (one evaluation per
- * hour at its last millisecond): every sample is read once, however many hours. Every
+ * hour, hourEvaluatedAt): every sample is read about once, however many hours. Every
  * (tenant, hour) gets a piece, empty when the cluster sent nothing then.
  */
 export async function loadWholeHours(client: Promql, T: string, ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
   const result = new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   for (let start = fromMs; start < toMs; start += MAX_STEPS * HOUR_MS) {
     const end = Math.min(toMs, start + MAX_STEPS * HOUR_MS);
-    const series = await client.range(pieceQuery(T, HOUR_MS), start + HOUR_MS - 1, end - 1, HOUR_MS / 1000);
+    const series = await client.range(hourQuery(T), hourEvaluatedAt(start), hourEvaluatedAt(end - HOUR_MS), HOUR_MS / 1000);
     // Regroup the matrix as points per (tenant, hour).
     const byHour = new Map<string, Map<number, VectorPoint[]>>();
     for (const s of series) {
@@ -193,7 +224,7 @@ export async function loadWholeHours(client: Promql, T: string, ids: readonly st
       const hours = byHour.get(tenant) ?? new Map<number, VectorPoint[]>();
       byHour.set(tenant, hours);
       for (const p of s.points) {
-        const hourStart = p.time + 1 - HOUR_MS;
+        const hourStart = hourOfEvaluation(p.time);
         const list = hours.get(hourStart) ?? [];
         list.push({ labels: s.labels, value: p.value });
         hours.set(hourStart, list);
@@ -210,47 +241,30 @@ export async function loadWholeHours(client: Promql, T: string, ids: readonly st
 
 export interface DirectPieces {
   pieces: Map<string, PieceCosts[]>;
-  /** Per tenant, the scrape interval measured at each instant (seconds). */
-  intervals: Map<string, number[]>;
   /** Per tenant, the newest sample of the 5 minutes before `lastAtMs`. */
   lastSampleMs: Map<string, number>;
-  /** Per tenant, egress cost over the whole range; null without egress counters. */
-  network: Map<string, number | null>;
 }
 
 /**
  * What a range needs on every request, in one instant query: the pieces that are not rolled up
- * (partial hours, hours still open), each pinned to its own end with `@`; the scrape interval
- * measured at `intervalAtMs`; the newest sample at `lastAtMs`; the network cost of [fromMs, toMs].
+ * (partial hours, hours still open), each pinned to its own end with `@` and with its own
+ * scrape interval, and the newest sample at `lastAtMs`.
  */
-export async function loadDirectPieces(
-  client: Promql,
-  T: string,
-  ids: readonly string[],
-  pieces: readonly Bucket[],
-  intervalAtMs: readonly number[],
-  lastAtMs: number,
-  range: Bucket,
-): Promise<DirectPieces> {
-  const parts = pieces.map((piece, i) => `label_replace(${pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece))}, "piece", "${i}", "", "")`);
-  if (intervalAtMs.length > 0) parts.push(scrapeIntervalQuery(T, intervalAtMs));
+export async function loadDirectPieces(client: Promql, T: string, ids: readonly string[], pieces: readonly Bucket[], lastAtMs: number, nowMs: number): Promise<DirectPieces> {
+  const parts = pieces.map(
+    (piece, i) => `label_replace(${pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), pieceIntervalInstants(piece, nowMs))}, "piece", "${i}", "", "")`,
+  );
   const at = ` @ ${(lastAtMs / 1000).toFixed(3)}`;
   parts.push(tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample'));
-  parts.push(networkQuery(T, range.startMs, range.endMs));
-  const points = await client.instant(parts.join(' or '), range.endMs - 1);
-  const result: DirectPieces = { pieces: new Map(), intervals: new Map(), lastSampleMs: new Map(), network: new Map() };
+  const points = await client.instant(parts.join(' or '), lastAtMs);
+  const result: DirectPieces = { pieces: new Map(), lastSampleMs: new Map() };
   for (const [id, mine] of groupByTenant(points, ids)) {
-    result.intervals.set(
-      id,
-      mine.filter((p) => p.labels.interval !== undefined).map((p) => p.value),
-    );
     result.pieces.set(
       id,
       pieces.map((piece, i) => pieceFromPoints(mine.filter((p) => p.labels.piece === String(i)), piece)),
     );
     const last = mine.find((p) => p.labels.category === 'range_last_sample' && p.labels.piece === undefined);
     if (last && Number.isFinite(last.value)) result.lastSampleMs.set(id, Math.round(last.value * 1000));
-    result.network.set(id, networkCost(mine.filter((p) => p.labels.piece === undefined)));
   }
   return result;
 }

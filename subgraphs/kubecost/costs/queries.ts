@@ -5,7 +5,7 @@ import { subquery, type Window } from './window';
  * average quantity × hours the object ran. Hours come from the samples themselves: each sample
  * of the object's price series stands for one scrape interval of its cluster, so the queries
  * return price × quantity × samples and the caller multiplies by interval / 3600 (see
- * `scrapeIntervalQuery`). `count_over_time` over the raw selector counts real samples only (no
+ * scrape-interval.ts). `count_over_time` over the raw selector counts real samples only (no
  * stale markers, no 5-minute lookback carrying a vanished series forward), a gap without samples
  * costs nothing, and with the half-open range of window.ts the samples of adjacent windows
  * partition those of their union, so costs add up exactly. Each series is deduplicated with
@@ -60,35 +60,6 @@ export function assetCosts(T: string, range: string, at = ''): string {
       `sum by (tenant_id, category) ((${x}) > -Inf < Inf)`,
       `label_replace(count by (tenant_id, category) (0 * (${x}) != 0), "${NON_FINITE_LABEL}", "true", "", "")`,
     ])
-    .join(' or ');
-}
-
-/** Price series whose spacing is the cluster's scrape interval (the ones charged by sample). */
-const INTERVAL_FAMILIES = ['node_cpu_hourly_cost', 'pv_hourly_cost', 'kubecost_load_balancer_cost', 'kubecost_cluster_management_cost'];
-
-/** How far back each spacing measurement reaches: several samples even at 5-minute scrapes. */
-const SPACING_SPAN_MS = 20 * 60_000;
-
-/**
- * The cluster's scrape interval, measured at instants `atMs`: at each, per series, the time
- * between its newest sample and its newest sample 20 minutes earlier divided by the samples in
- * between (the mean spacing of a series that kept sending), and the median over the tenant's
- * series, labelled `interval` with the instant's index. The caller takes the median over the
- * instants. Instant `@` evaluations, not a subquery: `timestamp()` over a bare selector inside
- * a subquery re-reads every series at every step.
- */
-export function scrapeIntervalQuery(T: string, atMs: readonly number[]): string {
-  return atMs
-    .map((ms, i) => {
-      const at = (t: number) => ` @ ${(t / 1000).toFixed(3)}`;
-      // `@ (t - span)` rather than `@ t offset span`: Prometheus 2.42's timestamp() returns
-      // nothing for a selector with both modifiers.
-      const spacing = INTERVAL_FAMILIES.map(
-        (metric) =>
-          `label_replace((timestamp(${metric}{${T}}${at(ms)}) - timestamp(${metric}{${T}}${at(ms - SPACING_SPAN_MS)})) / count_over_time(${metric}{${T}}[${SPACING_SPAN_MS - 1}ms]${at(ms)}), "family", "${metric}", "", "")`,
-      ).join(' or ');
-      return `label_replace(quantile by (tenant_id) (0.5, ${spacing}), "interval", "${i}", "", "")`;
-    })
     .join(' or ');
 }
 

@@ -4,7 +4,6 @@ import { tenantSelector } from '../promql/matchers';
 import type { RollupStore } from '../rollups/rollup-store';
 import type { QueryBudget } from './query-budget';
 import { combinePieces, emptyPiece, loadDirectPieces, loadLastSampleIn, loadWholeHours, type PieceCosts } from './pieces';
-import { intervalInstants } from './scrape-interval';
 import { seriesBuckets, type Bucket } from './window';
 
 export interface RangePieces {
@@ -15,12 +14,8 @@ export interface RangePieces {
   parts: Bucket[];
   /** Per cluster, the costs of each part (same order). */
   costs: Map<string, PieceCosts[]>;
-  /** Per cluster, its scrape interval measured at a few instants of the range (seconds). */
-  intervals: Map<string, number[]>;
   /** Per cluster, the newest sample inside the range, or null. */
   lastSampleMs: Map<string, number | null>;
-  /** Per cluster, egress cost over the range; null without egress counters. */
-  network: Map<string, number | null>;
 }
 
 export interface RangePiecesOptions {
@@ -38,8 +33,8 @@ const ONE_GROUP_MS = Number.MAX_SAFE_INTEGER;
  * The range [fromMs, toMs) of a batch of clusters, cut at every UTC hour. Closed whole hours are
  * summed per bucket of `groupMs` (a series' step; the whole range for a total): from the rollup
  * store, in the database, when it holds them all; those it lacks are computed together in one
- * range query and stored. The rest (partial hours at the ends, hours not closed yet), the
- * scrape interval and the network cost come from one instant query. A month of closed hours
+ * range query and stored. The rest (partial hours at the ends, hours not closed yet) come from
+ * one instant query. A month of closed hours
  * thus costs the store one small query and the database one aggregate, whatever the fleet.
  */
 export async function loadRangePieces(
@@ -66,10 +61,11 @@ export async function loadRangePieces(
   const grouped = new Map<string, Map<number, PieceCosts>>(ids.map((id) => [id, new Map()]));
   if (groups.length > 0) {
     const generations = options.rollups ? await options.rollups.prepare(ids) : undefined;
-    const sums = options.rollups ? await options.rollups.sums(ids, closedFrom, closedTo, groupMs) : undefined;
+    const sums = options.rollups ? await options.rollups.sums(ids, closedFrom, closedTo, groupMs, generations) : undefined;
     const complete = (id: string) => groups.every((g) => sums?.get(id)?.get(groupKey(g.startMs))?.hours === (g.endMs - g.startMs) / HOUR_MS);
     const lacking = ids.filter((id) => !complete(id));
-    for (const id of ids) if (!lacking.includes(id)) for (const [key, group] of sums!.get(id)!) grouped.get(id)!.set(key, group.costs);
+    // Copies: the sums may be shared with other requests (sums-memo.ts).
+    for (const id of ids) if (!lacking.includes(id)) for (const [key, group] of sums!.get(id)!) grouped.get(id)!.set(key, { ...group.costs });
     if (lacking.length > 0) {
       const { hours } = await lackingHours(client, lacking, closedHours, options, generations);
       for (const id of lacking) {
@@ -86,7 +82,7 @@ export async function loadRangePieces(
 
   // The newest sample at the range's end, or now when the range reaches into the future.
   const lastAt = Math.min(toMs, Math.floor(nowMs / 60_000) * 60_000) - 1;
-  const live = await loadDirectPieces(client, tenantSelector(ids), ids, direct, intervalInstants(fromMs, toMs, nowMs), lastAt, { startMs: fromMs, endMs: toMs });
+  const live = await loadDirectPieces(client, tenantSelector(ids), ids, direct, lastAt, nowMs);
 
   // Parts in order: direct pieces before the closed hours, the groups, direct pieces after.
   const parts = [...direct.filter((p) => p.startMs < closedFrom), ...groups, ...direct.filter((p) => !(p.startMs < closedFrom))];
@@ -134,7 +130,7 @@ export async function loadRangePieces(
       }
     }),
   );
-  return { parts, costs, intervals: live.intervals, lastSampleMs, network: live.network };
+  return { parts, costs, lastSampleMs };
 }
 
 /**

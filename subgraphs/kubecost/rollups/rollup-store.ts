@@ -1,7 +1,9 @@
 import type { Database } from '../../../lib/db/database';
 import { silentLogger, type Logger } from '../../../lib/log';
 import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
-import type { PieceCosts } from '../costs/pieces';
+import { emptyPiece, type PieceCosts } from '../costs/pieces';
+import { HOUR_MS } from '../../../lib/cost-rollups/closing';
+import { SumsMemo, type Sums } from './sums-memo';
 
 /*
  * Closed hours of cluster costs in PostgreSQL, where every kubecost replica sees them
@@ -27,21 +29,6 @@ interface StateRow {
   generation: string;
 }
 
-interface Row {
-  cloud_account_id: string;
-  hour_start: Date;
-  cpu: number;
-  ram: number;
-  gpu: number;
-  persistent_volumes: number;
-  load_balancers: number;
-  cluster_management: number;
-  non_finite: Partial<Record<AssetCategory, number>> | null;
-  capacity_missing: number;
-  last_sample_at: Date | null;
-  samples: number;
-}
-
 /** Per cluster, the generation its rollups were read at: what `save` checks. */
 export type Generations = Map<string, number>;
 
@@ -52,37 +39,51 @@ export interface StoredGroup {
   costs: PieceCosts;
 }
 
-interface SumRow {
+/**
+ * A row as PieceCosts, whether one hour's or a group's (sums): per category its money and its
+ * objects left out (`nf_<column>`, null when none).
+ */
+type PieceRow = Record<string, unknown> & {
   cloud_account_id: string;
-  bucket: string;
-  hours: string;
-  cpu: number;
-  ram: number;
-  gpu: number;
-  persistent_volumes: number;
-  load_balancers: number;
-  cluster_management: number;
-  nf_cpu: number | null;
-  nf_ram: number | null;
-  nf_gpu: number | null;
-  nf_persistent_volumes: number | null;
-  nf_load_balancers: number | null;
-  nf_cluster_management: number | null;
+  network: number | null;
+  interval_assumed: number | boolean;
   capacity_missing: number;
+  last_sample_at: Date | null;
   samples: number;
-  newest_sampled: Date | null;
-  newest_last_sample: Date | null;
+};
+
+function fromRow(row: PieceRow): PieceCosts {
+  const piece = emptyPiece();
+  for (const category of ASSET_CATEGORIES) {
+    piece.costs[category] = Number(row[COLUMNS[category]]);
+    const left = row[`nf_${COLUMNS[category]}`];
+    if (left !== null && left !== undefined) piece.nonFinite[category] = Number(left);
+  }
+  piece.network = row.network === null ? null : Number(row.network);
+  piece.intervalAssumed = Number(row.interval_assumed);
+  piece.capacityMissing = Number(row.capacity_missing);
+  piece.lastSampleMs = row.last_sample_at === null ? null : new Date(row.last_sample_at).getTime();
+  piece.samples = Number(row.samples);
+  return piece;
 }
 
-const fromRow = (row: Row): PieceCosts => ({
-  sampleCosts: Object.fromEntries(ASSET_CATEGORIES.map((c) => [c, Number(row[COLUMNS[c] as keyof Row])])) as Record<AssetCategory, number>,
-  nonFinite: row.non_finite ?? {},
-  capacityMissing: row.capacity_missing,
-  lastSampleMs: row.last_sample_at === null ? null : new Date(row.last_sample_at).getTime(),
-  samples: Number(row.samples),
-});
+/** Columns of a row as `write` stores them, in order. */
+const WRITTEN = ['cloud_account_id', 'hour_start', ...Object.values(COLUMNS), 'network', 'interval_seconds', 'interval_assumed', 'non_finite', 'capacity_missing', 'last_sample_at', 'samples'];
+
+/** Whether every bucket of `groupMs` in [fromMs, toMs) holds all of its hours. */
+function everyGroupComplete(groups: ReadonlyMap<number, StoredGroup> | undefined, fromMs: number, toMs: number, groupMs: number): boolean {
+  for (let bucket = Math.floor(fromMs / groupMs); bucket * groupMs < toMs; bucket++) {
+    const hours = (Math.min(toMs, (bucket + 1) * groupMs) - Math.max(fromMs, bucket * groupMs)) / HOUR_MS;
+    if (groups?.get(bucket)?.hours !== hours) return false;
+  }
+  return true;
+}
+
+const nonFiniteOf = (aggregate: string) => Object.entries(COLUMNS).map(([category, column]) => `${aggregate.replace('$', `(non_finite->>'${category}')::float8`)} AS nf_${column}`);
 
 export class RollupStore {
+  private readonly memo = new SumsMemo();
+
   constructor(
     private readonly db: Database,
     private readonly logger: Logger = silentLogger,
@@ -120,17 +121,29 @@ export class RollupStore {
   /**
    * The rolled-up hours of [fromMs, toMs) summed in the database per cluster and per UTC bucket
    * of `groupMs` (keyed by the bucket's number, floor(start / groupMs)), as combinePieces sums
-   * them: a month of a fleet's hours comes back as one row per cluster.
+   * them: a month of a fleet's hours comes back as one row per cluster. With the generations
+   * `prepare` returned, complete sums are kept in memory (sums-memo.ts); the returned pieces are
+   * then shared and must not be changed.
    */
-  async sums(ids: readonly string[], fromMs: number, toMs: number, groupMs: number): Promise<Map<string, Map<number, StoredGroup>>> {
-    const nonFinite = Object.entries(COLUMNS).map(([category, column]) => `max((non_finite->>'${category}')::float8) AS nf_${column}`);
-    const rows = await this.db.query<SumRow>(
+  async sums(ids: readonly string[], fromMs: number, toMs: number, groupMs: number, generations?: Generations): Promise<Sums> {
+    if (!generations) return this.readSums(ids, fromMs, toMs, groupMs);
+    return this.memo.get(
+      `${fromMs}:${toMs}:${groupMs}:${ids.join(',')}`,
+      ids,
+      generations,
+      () => this.readSums(ids, fromMs, toMs, groupMs),
+      (sums) => ids.every((id) => everyGroupComplete(sums.get(id), fromMs, toMs, groupMs)),
+    );
+  }
+
+  private async readSums(ids: readonly string[], fromMs: number, toMs: number, groupMs: number): Promise<Sums> {
+    const rows = await this.db.query<PieceRow & { bucket: string; hours: string; newest_sampled: Date | null }>(
       `SELECT cloud_account_id, floor(extract(epoch FROM hour_start) * 1000 / $4)::bigint AS bucket, count(*) AS hours,
-              sum(cpu) AS cpu, sum(ram) AS ram, sum(gpu) AS gpu, sum(persistent_volumes) AS persistent_volumes,
-              sum(load_balancers) AS load_balancers, sum(cluster_management) AS cluster_management,
-              ${nonFinite.join(', ')}, max(capacity_missing) AS capacity_missing, sum(samples) AS samples,
+              ${ASSET_CATEGORIES.map((c) => `sum(${COLUMNS[c]}) AS ${COLUMNS[c]}`).join(', ')}, ${nonFiniteOf('max($)').join(', ')},
+              sum(network) AS network, count(*) FILTER (WHERE interval_assumed) AS interval_assumed,
+              max(capacity_missing) AS capacity_missing, sum(samples) AS samples,
               max(hour_start) FILTER (WHERE samples > 0) AS newest_sampled,
-              (array_agg(last_sample_at ORDER BY hour_start DESC) FILTER (WHERE samples > 0))[1] AS newest_last_sample
+              (array_agg(last_sample_at ORDER BY hour_start DESC) FILTER (WHERE samples > 0))[1] AS last_sample_at
          FROM kubecost_hourly_costs
         WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start >= $2 AND hour_start < $3
         GROUP BY cloud_account_id, bucket`,
@@ -138,31 +151,18 @@ export class RollupStore {
     );
     const result = new Map(ids.map((id) => [id, new Map<number, StoredGroup>()]));
     for (const row of rows) {
-      const nonFiniteCounts: Partial<Record<AssetCategory, number>> = {};
-      for (const category of ASSET_CATEGORIES) {
-        const count = row[`nf_${COLUMNS[category]}` as keyof SumRow];
-        if (count !== null) nonFiniteCounts[category] = Number(count);
-      }
-      result.get(row.cloud_account_id)?.set(Number(row.bucket), {
-        hours: Number(row.hours),
-        costs: {
-          sampleCosts: Object.fromEntries(ASSET_CATEGORIES.map((c) => [c, Number(row[COLUMNS[c] as keyof SumRow])])) as Record<AssetCategory, number>,
-          nonFinite: nonFiniteCounts,
-          capacityMissing: Number(row.capacity_missing),
-          samples: Number(row.samples),
-          newestSampledHourMs: row.newest_sampled === null ? null : new Date(row.newest_sampled).getTime(),
-          lastSampleMs: row.newest_last_sample === null ? null : new Date(row.newest_last_sample).getTime(),
-        },
-      });
+      const costs = fromRow(row);
+      costs.newestSampledHourMs = row.newest_sampled === null ? null : new Date(row.newest_sampled).getTime();
+      result.get(row.cloud_account_id)?.set(Number(row.bucket), { hours: Number(row.hours), costs });
     }
     return result;
   }
 
   /** The rolled-up hours of `ids` in [fromMs, toMs), one by one. */
   async hours(ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, PieceCosts>>> {
-    const rows = await this.db.query<Row>(
-      `SELECT cloud_account_id, hour_start, cpu, ram, gpu, persistent_volumes, load_balancers, cluster_management,
-              non_finite, capacity_missing, last_sample_at, samples
+    const rows = await this.db.query<PieceRow & { hour_start: Date }>(
+      `SELECT cloud_account_id, hour_start, ${Object.values(COLUMNS).join(', ')}, ${nonFiniteOf('$').join(', ')},
+              network, interval_assumed, capacity_missing, last_sample_at, samples
          FROM kubecost_hourly_costs
         WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start >= $2 AND hour_start < $3`,
       [ids, new Date(fromMs), new Date(toMs)],
@@ -207,13 +207,16 @@ export class RollupStore {
           values.push(
             id,
             new Date(hour),
-            ...ASSET_CATEGORIES.map((c) => piece.sampleCosts[c]),
+            ...ASSET_CATEGORIES.map((c) => piece.costs[c]),
+            piece.network,
+            piece.intervalSeconds ?? null,
+            piece.intervalAssumed > 0,
             Object.keys(piece.nonFinite).length > 0 ? JSON.stringify(piece.nonFinite) : null,
             piece.capacityMissing,
             piece.lastSampleMs === null ? null : new Date(piece.lastSampleMs),
             piece.samples,
           );
-          tuples.push(`(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+          tuples.push(`(${Array.from({ length: WRITTEN.length }, (_, i) => `$${base + i + 1}`).join(', ')})`);
           if (values.length > 60_000) await flush();
         }
       }
@@ -222,8 +225,7 @@ export class RollupStore {
       async function flush(): Promise<void> {
         if (tuples.length === 0) return;
         await tx.query(
-          `INSERT INTO kubecost_hourly_costs (cloud_account_id, hour_start, cpu, ram, gpu, persistent_volumes, load_balancers,
-                                             cluster_management, non_finite, capacity_missing, last_sample_at, samples)
+          `INSERT INTO kubecost_hourly_costs (${WRITTEN.join(', ')})
            VALUES ${tuples.join(', ')} ON CONFLICT (cloud_account_id, hour_start) DO NOTHING`,
           values,
         );
@@ -238,6 +240,7 @@ export class RollupStore {
    * sending (its end sees no sample; finding it again would cost a query per request).
    */
   async saveLastSample(cloudAccountId: string, hourStartMs: number, lastSampleMs: number): Promise<void> {
+    this.memo.forget([cloudAccountId]);
     await this.db.query('UPDATE kubecost_hourly_costs SET last_sample_at = $3 WHERE cloud_account_id = $1 AND hour_start = $2', [
       cloudAccountId,
       new Date(hourStartMs),
