@@ -1,6 +1,5 @@
 import { costWindow, seriesBucketCount, seriesBuckets, subquery } from '../../subgraphs/kubecost/costs/window';
 import { seededRandom } from '../../dev/seeded-random';
-import { pieceIntervalInstants } from '../../subgraphs/kubecost/costs/scrape-interval';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -56,18 +55,5 @@ describe('series buckets', () => {
         count: buckets.length,
       });
     }
-  });
-});
-
-describe('scrape interval instants', () => {
-  const at = (t: number) => ` @ ${(t / 1000).toFixed(3)}`;
-  it('are measured up to now when the piece reaches into the future, floored to the minute', () => {
-    const now = D0 + 5 * HOUR + 123_456;
-    const minute = Math.floor(now / 60_000) * 60_000;
-    const open = pieceIntervalInstants({ startMs: D0 + 5 * HOUR, endMs: D0 + 6 * HOUR }, now);
-    expect(open.map((i) => i.at)).toEqual([at(minute - 1), at(D0 + 5 * HOUR - 1)]);
-    // A piece in the past keeps its own end; one wholly in the future has nothing to measure.
-    expect(pieceIntervalInstants({ startMs: D0, endMs: D0 + HOUR }, now)[1].at).toBe(at(D0 + HOUR - 1));
-    expect(pieceIntervalInstants({ startMs: now + DAY, endMs: now + DAY + HOUR }, now)).toEqual([]);
   });
 });

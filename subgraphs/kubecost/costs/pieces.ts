@@ -1,7 +1,7 @@
 import type { Promql, VectorPoint } from '../promql/thanos-client';
 import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, type AssetCategory } from './queries';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
-import { DEFAULT_SCRAPE_INTERVAL_SECONDS, HOUR_EVALUATED_AFTER_MS, hourIntervalInstants, intervalQuery, pieceIntervalInstants, scrapeIntervalSeconds, type IntervalInstant } from './scrape-interval';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, intervalEvaluationOf, intervalQuery, offsetFromEvaluation, pinnedForPiece, scrapeIntervalSeconds, type IntervalSource } from './scrape-interval';
 import type { Bucket } from './window';
 
 /*
@@ -27,7 +27,10 @@ export interface PieceCosts {
   nonFinite: Partial<Record<AssetCategory, number>>;
   /** Nodes with a price but no CPU or memory capacity in this piece. */
   capacityMissing: number;
-  /** The newest sample time within the last 5 minutes of the piece (the store's lookback), if any. */
+  /**
+   * The newest sample time within the last 5 minutes of the piece (the store's lookback), if
+   * any; null also for a whole hour computed by range query until it is looked up (hourQuery).
+   */
   lastSampleMs: number | null;
   /** Samples of the busiest presence metric in the piece: 0 means the cluster sent nothing. */
   samples: number;
@@ -103,36 +106,39 @@ function networkParts(T: string, range: string, at: string): string[] {
 
 /**
  * Everything a piece's cost needs, per tenant, for the piece of `lengthMs` whose last
- * millisecond is the evaluation time (or `at`, e.g. ` @ 1700000000.000`), with its scrape
- * interval measured at `instants`.
+ * millisecond is the evaluation time (or `at`, e.g. ` @ 1700000000.000`), with the parts that
+ * measure its hour's scrape interval (scrape-interval.ts).
  */
-export function pieceQuery(T: string, lengthMs: number, at: string, instants: readonly IntervalInstant[]): string {
+export function pieceQuery(T: string, lengthMs: number, at: string, interval: string, withLastSample = true): string {
   // Half-open: a sample exactly at the piece's end belongs to the next piece.
   const range = `${lengthMs - 1}ms`;
   const priced = `max by (tenant_id, node) (max_over_time(node_cpu_hourly_cost{${T}}[${range}]${at}))`;
   const lacking = ['kube_node_status_capacity_cpu_cores', 'kube_node_status_capacity_memory_bytes'].map(
     (capacity) => `(${priced} unless on (tenant_id, node) max by (tenant_id, node) (max_over_time(${capacity}{${T}}[${range}]${at})))`,
   );
-  const parts = [
+  return [
     assetCosts(T, range, at),
     ...networkParts(T, range, at),
     tag(`count by (tenant_id) (${lacking.join(' or ')})`, 'capacity_missing'),
-    tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'last_sample'),
+    ...(withLastSample ? [tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'last_sample')] : []),
     tag(perMetric((metric) => `sum by (tenant_id) (count_over_time(${metric}{${T}}[${range}]${at}))`), 'samples'),
-  ];
-  if (instants.length > 0) parts.push(intervalQuery(T, instants));
-  return parts.join(' or ');
+    interval,
+  ].join(' or ');
 }
 
 /**
- * A whole hour for a range query at step 1 h, evaluated HOUR_EVALUATED_AFTER_MS after its last
- * millisecond (its selectors shifted back by as much) so its interval is measured across its end.
+ * Whole hours for a range query at step 1 h, each evaluated at intervalEvaluationOf (10 minutes
+ * after its end, so its interval can be measured after it) with its selectors shifted back to it.
+ * Without the newest sample: `timestamp()` of a selector in a range query re-reads every series
+ * at every step (three quarters of the query's cost), and it is needed only for the hour in
+ * which a cluster stopped sending, found once on demand (loadLastSampleIn) and kept.
  */
-export const hourQuery = (T: string) => pieceQuery(T, HOUR_MS, ` offset ${HOUR_EVALUATED_AFTER_MS}ms`, hourIntervalInstants());
+export const hourQuery = (T: string) =>
+  pieceQuery(T, HOUR_MS, offsetFromEvaluation(intervalEvaluationOf(0) - (HOUR_MS - 1)), intervalQuery(T, offsetFromEvaluation), false);
 
 /** When the range query evaluates the hour starting at `hourStartMs`, and back. */
-export const hourEvaluatedAt = (hourStartMs: number) => hourStartMs + HOUR_MS - 1 + HOUR_EVALUATED_AFTER_MS;
-const hourOfEvaluation = (evalMs: number) => evalMs + 1 - HOUR_MS - HOUR_EVALUATED_AFTER_MS;
+export const hourEvaluatedAt = intervalEvaluationOf;
+const hourOfEvaluation = (evalMs: number) => evalMs - intervalEvaluationOf(0);
 
 /** `@` for a piece [start, end): evaluated at its last millisecond. */
 const pinnedTo = (piece: Bucket) => ` @ ${((piece.endMs - 1) / 1000).toFixed(3)}`;
@@ -162,11 +168,11 @@ function networkCost(points: readonly VectorPoint[], lengthMs: number): number |
 export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): PieceCosts {
   const costs = emptyPiece();
   const sampleCosts = { ...costs.costs };
-  const measured: number[] = [];
+  const measured: Partial<Record<IntervalSource, number>> = {};
   for (const point of points) {
     const { category } = point.labels;
-    if (point.labels.interval !== undefined) {
-      measured.push(point.value);
+    if (point.labels.interval_from !== undefined) {
+      measured[point.labels.interval_from as IntervalSource] = point.value;
       continue;
     }
     if (isAssetCategory(category)) {
@@ -252,7 +258,10 @@ export interface DirectPieces {
  */
 export async function loadDirectPieces(client: Promql, T: string, ids: readonly string[], pieces: readonly Bucket[], lastAtMs: number, nowMs: number): Promise<DirectPieces> {
   const parts = pieces.map(
-    (piece, i) => `label_replace(${pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), pieceIntervalInstants(piece, nowMs))}, "piece", "${i}", "", "")`,
+    (piece, i) => {
+      const hour = pinnedForPiece(piece, nowMs);
+      return `label_replace(${pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), intervalQuery(T, hour.at, hour.withAfter))}, "piece", "${i}", "", "")`;
+    },
   );
   const at = ` @ ${(lastAtMs / 1000).toFixed(3)}`;
   parts.push(tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample'));

@@ -1,109 +1,88 @@
-import { HOUR_MS, MEASURED_AFTER_END_MS } from '../../../lib/cost-rollups/closing';
+import { HOUR_MS, hourStartOf, MEASURED_AFTER_END_MS } from '../../../lib/cost-rollups/closing';
 import type { Bucket } from './window';
 
 /*
  * Running time is counted in samples: each sample of an object's price series stands for one
- * scrape interval of its cluster. The interval is measured within each piece (an hour, or the
- * part of one at a range's end), so a piece costs the same in every range that holds it and a
- * cluster that changes its scrape interval is priced at the interval it had in each hour. At a
- * few instants of the piece, per series, the time between its newest sample and its newest
- * sample 20 minutes earlier divided by the samples in between (the mean spacing of a series
- * that kept sending); the median over the tenant's series, then the lower median over the
- * instants. Also over the 20 minutes before the piece's start, and once it has happened over the
- * 10 minutes after its end: an hour in which a cluster started sending or resumed after a gap
- * has no earlier sample inside it to measure from, one in which it stopped a few minutes in has
- * no later one. Rounded to whole seconds: scrape intervals are configured in seconds, and jitter
- * of a few milliseconds must not change a price.
+ * scrape interval of its cluster. The interval belongs to the hour holding a piece, so a piece
+ * costs the same in every range that holds it and a cluster that changes its scrape interval is
+ * priced at the interval it had in each hour.
+ *
+ * A series present throughout an hour (a sample in every 5-minute slot of it: the store's
+ * lookback, so every interval PromQL can work with) has one sample per interval: the hour's
+ * interval is 3600 s over the most samples such a series has. An hour in which no series was
+ * present throughout (the cluster started, stopped or had a gap in it) takes the interval of the
+ * hour before when that one was, or else of the 10 minutes after it (600 s over the samples of a
+ * series present in both of their 5-minute slots), once those have passed. Rounded to whole
+ * seconds: scrape intervals are configured in seconds.
+ *
+ * Only range functions over raw selectors: `timestamp()` of a selector in a range query
+ * re-reads every series at every step (Prometheus 2.42), some 90 µs per series and hour.
  */
 
 /** Kubecost's default scrape interval, assumed (with a warning) where none could be measured. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 60;
 
-/** How far back each spacing measurement reaches: several samples even at 5-minute scrapes. */
-const SPACING_SPAN_MS = 20 * 60_000;
-
 /** Price series whose spacing is the cluster's scrape interval (the ones charged by sample). */
 const INTERVAL_FAMILIES = ['node_cpu_hourly_cost', 'pv_hourly_cost', 'kubecost_load_balancer_cost', 'kubecost_cluster_management_cost'];
 
 /**
- * An instant as PromQL modifiers: `at` selects it, `before` the instant one span earlier.
- * Offsets in a range query (each step measures its own hour), `@` in an instant query.
+ * Where an hour's interval is measured, evaluated at the hour's end + MEASURED_AFTER_END_MS (E):
+ * the offsets from E of each window's last millisecond.
  */
-export interface IntervalInstant {
-  at: string;
-  before: string;
-  /** How far `before` lies before `at` (ms). */
-  spanMs: number;
-}
+const SOURCES = {
+  hour: { lengthMs: HOUR_MS, endOffsetMs: MEASURED_AFTER_END_MS + 1, seconds: 3600 },
+  previous: { lengthMs: HOUR_MS, endOffsetMs: MEASURED_AFTER_END_MS + HOUR_MS + 1, seconds: 3600 },
+  after: { lengthMs: MEASURED_AFTER_END_MS, endOffsetMs: 1, seconds: MEASURED_AFTER_END_MS / 1000 },
+} as const;
+export type IntervalSource = keyof typeof SOURCES;
+const PRESENCE_SLOT_MS = 300_000;
 
-const offset = (ms: number) => (ms === 0 ? '' : ` offset ${ms}ms`);
-const pinned = (ms: number) => ` @ ${(ms / 1000).toFixed(3)}`;
-
-/**
- * A whole hour in a range query is evaluated this long after its last millisecond, its
- * selectors shifted back by as much: what lets it measure across its end.
- */
-export const HOUR_EVALUATED_AFTER_MS = MEASURED_AFTER_END_MS;
+/** When an hour's interval parts are evaluated: its end plus the 10 minutes measured after it. */
+export const intervalEvaluationOf = (hourStartMs: number) => hourStartMs + HOUR_MS + MEASURED_AFTER_END_MS;
 
 /**
- * The instants of a whole hour evaluated HOUR_EVALUATED_AFTER_MS after its last millisecond:
- * that time (measuring the 10 minutes after the hour), its last millisecond, 20 and 40 minutes
- * earlier, and the millisecond before it started.
+ * Per tenant and source (label `interval_from`), the most samples of any series present
+ * throughout that source's window. `at(offsetMs)` places a selector `offsetMs` before E: an
+ * `offset` in a range query whose steps are E, an `@` in an instant query. `withAfter` false
+ * leaves out the 10 minutes after the hour (not happened yet).
  */
-export function hourIntervalInstants(): IntervalInstant[] {
-  const shift = HOUR_EVALUATED_AFTER_MS;
-  return [
-    { at: '', before: offset(shift), spanMs: shift },
-    ...[0, 1, 2, 3].map((k) => ({ at: offset(shift + k * SPACING_SPAN_MS), before: offset(shift + (k + 1) * SPACING_SPAN_MS), spanMs: SPACING_SPAN_MS })),
-  ];
-}
-
-/**
- * The instants of a piece asked on its own: the same as a whole hour's (across its end once that
- * has happened, its last millisecond, every 20 minutes before it that is still in the piece, and
- * the millisecond before it), except that a piece reaching into
- * the future (the dashboard's presets end at the next UTC midnight) is measured up to now,
- * floored to the minute so that repeats share a cache key. A piece entirely in the future has
- * no samples and needs none.
- */
-export function pieceIntervalInstants(piece: Bucket, nowMs: number): IntervalInstant[] {
-  const now = Math.floor(nowMs / 60_000) * 60_000;
-  if (now <= piece.startMs) return [];
-  const end = Math.min(piece.endMs, now) - 1;
-  const instants: IntervalInstant[] = [];
-  const after = piece.endMs + MEASURED_AFTER_END_MS - 1;
-  if (after < now) instants.push({ at: pinned(after), before: pinned(piece.endMs - 1), spanMs: MEASURED_AFTER_END_MS });
-  for (let t = end; t >= piece.startMs && t > end - HOUR_MS; t -= SPACING_SPAN_MS) {
-    instants.push({ at: pinned(t), before: pinned(t - SPACING_SPAN_MS), spanMs: SPACING_SPAN_MS });
-  }
-  instants.push({ at: pinned(piece.startMs - 1), before: pinned(piece.startMs - 1 - SPACING_SPAN_MS), spanMs: SPACING_SPAN_MS });
-  return instants;
-}
-
-/**
- * The cluster's scrape interval at each instant, labelled `interval` with the instant's index.
- * `@ (t − span)` rather than `@ t offset span`: Prometheus 2.42's timestamp() returns nothing for
- * a selector with both modifiers.
- */
-export function intervalQuery(T: string, instants: readonly IntervalInstant[]): string {
-  return instants
-    .map(({ at, before, spanMs }, i) => {
-      const spacing = INTERVAL_FAMILIES.map(
-        (metric) =>
-          `label_replace((timestamp(${metric}{${T}}${at}) - timestamp(${metric}{${T}}${before})) / count_over_time(${metric}{${T}}[${spanMs - 1}ms]${at}), "family", "${metric}", "", "")`,
-      ).join(' or ');
-      return `label_replace(quantile by (tenant_id) (0.5, ${spacing}), "interval", "${i}", "", "")`;
+export function intervalQuery(T: string, at: (offsetMs: number) => string, withAfter = true): string {
+  const sources = (Object.keys(SOURCES) as IntervalSource[]).filter((s) => withAfter || s !== 'after');
+  return sources
+    .map((source) => {
+      const { lengthMs, endOffsetMs } = SOURCES[source];
+      const perFamily = INTERVAL_FAMILIES.map((metric) => {
+        const samples = `count_over_time(${metric}{${T}}[${lengthMs - 1}ms]${at(endOffsetMs)})`;
+        // Subquery steps fall on 5-minute multiples up to the window's end (its end + 1 ms); a
+        // slot without samples has no point at all, so the slots with samples are counted.
+        const everySlot = `count_over_time(count_over_time(${metric}{${T}}[${PRESENCE_SLOT_MS}ms])[${lengthMs}ms:${PRESENCE_SLOT_MS}ms]${at(endOffsetMs - 1)}) >= ${lengthMs / PRESENCE_SLOT_MS}`;
+        return `label_replace(${samples} and ${everySlot}, "family", "${metric}", "", "")`;
+      });
+      return `label_replace(max by (tenant_id) (${perFamily.join(' or ')}), "interval_from", "${source}", "", "")`;
     })
     .join(' or ');
 }
 
+/** The modifiers for a range query evaluated at each hour's intervalEvaluationOf. */
+export const offsetFromEvaluation = (offsetMs: number) => (offsetMs === 0 ? '' : ` offset ${offsetMs}ms`);
+
+/** The modifiers for an instant query about the hour holding `piece`, and whether its "after" has happened. */
+export function pinnedForPiece(piece: Bucket, nowMs: number): { at: (offsetMs: number) => string; withAfter: boolean } {
+  const evaluation = intervalEvaluationOf(hourStartOf(piece.startMs));
+  return {
+    at: (offsetMs) => ` @ ${((evaluation - offsetMs) / 1000).toFixed(3)}`,
+    withAfter: evaluation <= Math.floor(nowMs / 60_000) * 60_000,
+  };
+}
+
 /**
- * The scrape interval in seconds from the per-instant medians (seconds), or null when no
- * instant saw the cluster sending. The (lower) median of the instants, so that an instant just
- * after a gap, where the spacing spans the gap, does not count.
+ * The interval in seconds from the most samples per source, or null when no source had a
+ * series present throughout: the hour's own, else the hour before's, else the 10 minutes after.
  */
-export function scrapeIntervalSeconds(measured: readonly number[]): number | null {
-  const values = measured.filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
-  if (values.length === 0) return null;
-  return Math.max(1, Math.round(values[Math.floor((values.length - 1) / 2)]));
+export function scrapeIntervalSeconds(samples: Partial<Record<IntervalSource, number>>): number | null {
+  for (const source of ['hour', 'previous', 'after'] as const) {
+    const count = samples[source];
+    if (count !== undefined && Number.isFinite(count) && count > 0) return Math.max(1, Math.round(SOURCES[source].seconds / count));
+  }
+  return null;
 }
