@@ -130,8 +130,11 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
       const first = await loadClusterCosts(client, ids, new Date(from), new Date(to), options);
       const before = proxy.queries;
       const again = await loadClusterCosts(client, ids, new Date(from), new Date(to), options);
-      // Everything closed is rolled up now: one instant query for the open pieces, interval and network.
-      if (proxy.queries - before !== 1) problems.push(`range ${k}: the repeat made ${proxy.queries - before} PromQL requests`);
+      // Everything closed is rolled up now: one instant query for the open pieces and the newest
+      // sample, and one for a partial first hour that is closed (its own, being long ago).
+      const firstHour = Math.floor(from / HOUR_MS) * HOUR_MS;
+      const expected = from !== firstHour && isHourClosed(firstHour, NOW) ? 2 : 1;
+      if (proxy.queries - before !== expected) problems.push(`range ${k}: the repeat made ${proxy.queries - before} PromQL requests, not ${expected}`);
       for (const id of ids) {
         problems.push(...differences(`range ${k} [${new Date(from).toISOString()}, ${new Date(to).toISOString()}) ${id.slice(0, 8)} first`, first.get(id)!, direct.get(id)!));
         problems.push(...differences(`range ${k} ${id.slice(0, 8)} repeat`, again.get(id)!, direct.get(id)!));

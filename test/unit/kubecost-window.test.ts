@@ -55,9 +55,10 @@ describe('kubecost running time by samples', () => {
     const query = assetCosts(T, window.range);
     expect(query).toContain('count_over_time(node_cpu_hourly_cost{tenant_id=~"a|b"}[86399999ms])');
     expect(query).not.toMatch(/\[\d+ms:\d+s\]/);
-    // Non-finite objects are left out of the sums and counted apart.
-    expect(query).toContain('> -Inf < Inf');
-    expect(query).toContain('non_finite');
+    // One value per object, summed by the caller (which leaves non-finite ones out): every
+    // selector is evaluated once.
+    expect(query).not.toContain('sum by');
+    expect(query.match(/avg_over_time\(node_cpu_hourly_cost/g)).toHaveLength(1);
   });
 
   it('an hourly piece is half-open: its selectors reach 1 ms short of the hour, pinned to its last millisecond', () => {
@@ -77,6 +78,10 @@ describe('kubecost running time by samples', () => {
     const assumed = pieceFromPoints([cpu], piece);
     expect(assumed.costs.cpu).toBeCloseTo((120 * 60) / 3600, 12);
     expect(assumed).toMatchObject({ intervalSeconds: null, intervalAssumed: 1 });
+    // A NaN or infinite object is left out of the sum and counted.
+    const bad = pieceFromPoints([cpu, { labels: { tenant_id: 'a', category: 'cpu', node: 'n2' }, value: NaN }, { labels: { tenant_id: 'a', category: 'ram', node: 'n2' }, value: Infinity }], piece);
+    expect(bad.costs.cpu).toBeCloseTo((120 * 60) / 3600, 12);
+    expect(bad.nonFinite).toEqual({ cpu: 1, ram: 1 });
     // Nothing charged, nothing assumed.
     expect(pieceFromPoints([], piece).intervalAssumed).toBe(0);
   });

@@ -1,6 +1,6 @@
 import type { Promql, VectorPoint } from '../promql/thanos-client';
-import { ASSET_CATEGORIES, assetCosts, NON_FINITE_LABEL, type AssetCategory } from './queries';
-import { HOUR_MS } from '../../../lib/cost-rollups/closing';
+import { ASSET_CATEGORIES, assetCosts, type AssetCategory } from './queries';
+import { HOUR_MS, hourStartOf, isHourClosed } from '../../../lib/cost-rollups/closing';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, intervalEvaluationOf, intervalQuery, offsetFromEvaluation, pinnedForPiece, scrapeIntervalSeconds, type IntervalSource } from './scrape-interval';
 import type { Bucket } from './window';
 
@@ -107,7 +107,7 @@ function networkParts(T: string, range: string, at: string): string[] {
 /**
  * Everything a piece's cost needs, per tenant, for the piece of `lengthMs` whose last
  * millisecond is the evaluation time (or `at`, e.g. ` @ 1700000000.000`), with the parts that
- * measure its hour's scrape interval (scrape-interval.ts).
+ * measure its hour's scrape interval (scrape-interval.ts; empty when it is known).
  */
 export function pieceQuery(T: string, lengthMs: number, at: string, interval: string, withLastSample = true): string {
   // Half-open: a sample exactly at the piece's end belongs to the next piece.
@@ -122,7 +122,7 @@ export function pieceQuery(T: string, lengthMs: number, at: string, interval: st
     tag(`count by (tenant_id) (${lacking.join(' or ')})`, 'capacity_missing'),
     ...(withLastSample ? [tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'last_sample')] : []),
     tag(perMetric((metric) => `sum by (tenant_id) (count_over_time(${metric}{${T}}[${range}]${at}))`), 'samples'),
-    interval,
+    ...(interval ? [interval] : []),
   ].join(' or ');
 }
 
@@ -164,8 +164,11 @@ function networkCost(points: readonly VectorPoint[], lengthMs: number): number |
   return cost;
 }
 
-/** One tenant's points of one piece, as a PieceCosts: samples priced at the piece's interval. */
-export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): PieceCosts {
+/**
+ * One tenant's points of one piece, as a PieceCosts: samples priced at the piece's interval,
+ * measured by the points or `knownIntervalSeconds`.
+ */
+export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, knownIntervalSeconds?: number): PieceCosts {
   const costs = emptyPiece();
   const sampleCosts = { ...costs.costs };
   const measured: Partial<Record<IntervalSource, number>> = {};
@@ -176,8 +179,9 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): 
       continue;
     }
     if (isAssetCategory(category)) {
-      if (point.labels[NON_FINITE_LABEL] !== undefined) costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + point.value;
-      else sampleCosts[category] += finite(point.value);
+      // One object's price × quantity × samples: a NaN or infinite one is left out, and counted.
+      if (Number.isFinite(point.value)) sampleCosts[category] += point.value;
+      else costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + 1;
       continue;
     }
     switch (category) {
@@ -195,7 +199,7 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket): 
         break;
     }
   }
-  costs.intervalSeconds = scrapeIntervalSeconds(measured);
+  costs.intervalSeconds = knownIntervalSeconds ?? scrapeIntervalSeconds(measured);
   if (costs.intervalSeconds === null && ASSET_CATEGORIES.some((c) => sampleCosts[c] !== 0)) costs.intervalAssumed = 1;
   const interval = costs.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   for (const category of ASSET_CATEGORIES) costs.costs[category] = finite((sampleCosts[category] * interval) / 3600);
@@ -251,26 +255,67 @@ export interface DirectPieces {
   lastSampleMs: Map<string, number>;
 }
 
+/** Per tenant, the scrape interval of rolled-up hours (by hour start), where one was measured. */
+export type KnownIntervals = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
 /**
- * What a range needs on every request, in one instant query: the pieces that are not rolled up
- * (partial hours, hours still open), each pinned to its own end with `@` and with its own
- * scrape interval, and the newest sample at `lastAtMs`.
+ * The hour whose interval prices a piece asked directly when it is known: its own once closed
+ * (rolled up), else the hour before (an hour still open has no series present throughout it).
  */
-export async function loadDirectPieces(client: Promql, T: string, ids: readonly string[], pieces: readonly Bucket[], lastAtMs: number, nowMs: number): Promise<DirectPieces> {
-  const parts = pieces.map(
-    (piece, i) => {
-      const hour = pinnedForPiece(piece, nowMs);
-      return `label_replace(${pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), intervalQuery(T, hour.at, hour.withAfter))}, "piece", "${i}", "", "")`;
-    },
-  );
+export const intervalHourOf = (piece: Bucket, nowMs: number) => {
+  const hour = hourStartOf(piece.startMs);
+  return isHourClosed(hour, nowMs) ? hour : hour - HOUR_MS;
+};
+
+/**
+ * What a range needs on every request: the pieces that are not rolled up (partial hours, hours
+ * still open), each pinned to its own end with `@`, and the newest sample at `lastAtMs`. A
+ * piece's interval is measured in the query unless `known` holds it for every tenant. Pieces of
+ * closed hours (a range's partial first hour, long ago) go in a query of their own, without
+ * their newest sample (found on demand when needed): a query whose selectors span a month makes
+ * Prometheus 2.42 look every one of them up in every block of that month, three times the cost
+ * of the two queries apart.
+ */
+export async function loadDirectPieces(
+  client: Promql,
+  T: string,
+  ids: readonly string[],
+  pieces: readonly Bucket[],
+  lastAtMs: number,
+  nowMs: number,
+  known: KnownIntervals = new Map(),
+): Promise<DirectPieces> {
+  const knownFor = (piece: Bucket) => {
+    const hour = intervalHourOf(piece, nowMs);
+    return ids.every((id) => known.get(id)?.has(hour)) ? hour : undefined;
+  };
+  const part = (piece: Bucket, i: number, old: boolean) => {
+    const measure = knownFor(piece) === undefined;
+    const hour = pinnedForPiece(piece, nowMs);
+    const query = pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), measure ? intervalQuery(T, hour.at, hour.withAfter) : '', !old);
+    return `label_replace(${query}, "piece", "${i}", "", "")`;
+  };
+  const isOld = (piece: Bucket) => isHourClosed(hourStartOf(piece.startMs), nowMs);
+  const old = pieces.map((piece, i) => ({ piece, i })).filter(({ piece }) => isOld(piece));
+  const recent = pieces.map((piece, i) => ({ piece, i })).filter(({ piece }) => !isOld(piece));
   const at = ` @ ${(lastAtMs / 1000).toFixed(3)}`;
-  parts.push(tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample'));
-  const points = await client.instant(parts.join(' or '), lastAtMs);
+  const recentParts = [...recent.map(({ piece, i }) => part(piece, i, false)), tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample')];
+  const [recentPoints, oldPoints] = await Promise.all([
+    client.instant(recentParts.join(' or '), lastAtMs),
+    old.length > 0 ? client.instant(old.map(({ piece, i }) => part(piece, i, true)).join(' or '), old[old.length - 1].piece.endMs - 1) : [],
+  ]);
   const result: DirectPieces = { pieces: new Map(), lastSampleMs: new Map() };
-  for (const [id, mine] of groupByTenant(points, ids)) {
+  for (const [id, mine] of groupByTenant([...recentPoints, ...oldPoints], ids)) {
     result.pieces.set(
       id,
-      pieces.map((piece, i) => pieceFromPoints(mine.filter((p) => p.labels.piece === String(i)), piece)),
+      pieces.map((piece, i) => {
+        const hour = knownFor(piece);
+        return pieceFromPoints(
+          mine.filter((p) => p.labels.piece === String(i)),
+          piece,
+          hour === undefined ? undefined : known.get(id)!.get(hour),
+        );
+      }),
     );
     const last = mine.find((p) => p.labels.category === 'range_last_sample' && p.labels.piece === undefined);
     if (last && Number.isFinite(last.value)) result.lastSampleMs.set(id, Math.round(last.value * 1000));

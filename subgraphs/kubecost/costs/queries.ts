@@ -24,17 +24,14 @@ const GIB = 1073741824;
 export const ASSET_CATEGORIES = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'loadBalancers', 'clusterManagement'] as const;
 export type AssetCategory = (typeof ASSET_CATEGORIES)[number];
 
-/** Label of the per-category count of objects left out of a cost because an input was NaN or ±Inf. */
-export const NON_FINITE_LABEL = 'non_finite';
-
 const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
 
 /**
- * Every asset category's price × quantity × samples per tenant over `[range]` ending at the
- * evaluation time (or at `at`, e.g. ` @ 1700000000.000`), as one vector labelled `category`,
- * plus, labelled `non_finite`, how many objects of a category were left out because their
- * window holds a NaN or ±Inf price or quantity (one bad sample would otherwise turn the whole
- * category's sum into NaN). Node samples are counted once and shared by CPU, RAM and GPU.
+ * Every asset's price × quantity × samples over `[range]` ending at the evaluation time (or at
+ * `at`, e.g. ` @ 1700000000.000`), one value per object and category (label `category`; a node
+ * has cpu, ram and gpu, its samples counted once and shared). Per object rather than summed per
+ * cluster: one NaN or ±Inf input would turn a PromQL sum into NaN, so the caller sums the finite
+ * values and counts the objects it leaves out, without PromQL evaluating every selector twice.
  */
 export function assetCosts(T: string, range: string, at = ''): string {
   const avg = (metric: string, by: string) => `max by (${by}) (avg_over_time(${metric}{${T}}[${range}]${at}))`;
@@ -47,20 +44,12 @@ export function assetCosts(T: string, range: string, at = ''): string {
     tag(`${avg('node_ram_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_memory_bytes', node)} / ${GIB}`, 'ram'),
     tag(`${avg('node_gpu_hourly_cost', node)} * on (${node}) ${avg('node_gpu_count', node)}`, 'gpu'),
   ].join(' or ');
-  const objects = [
+  return [
     `(${perNode}) * on (${node}) group_left () ${samples('node_cpu_hourly_cost', node)}`,
     `${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${samples('pv_hourly_cost', pv)}`,
     `${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${samples('kubecost_load_balancer_cost', lb)}`,
     `${tag(avg('kubecost_cluster_management_cost', 'tenant_id'), 'clusterManagement')} * on (tenant_id) group_left () ${samples('kubecost_cluster_management_cost', 'tenant_id')}`,
-  ];
-  // `x > -Inf < Inf` keeps finite values only (NaN fails every comparison); `0 * x != 0` keeps
-  // exactly the others (0 × ±Inf is NaN).
-  return objects
-    .flatMap((x) => [
-      `sum by (tenant_id, category) ((${x}) > -Inf < Inf)`,
-      `label_replace(count by (tenant_id, category) (0 * (${x}) != 0), "${NON_FINITE_LABEL}", "true", "", "")`,
-    ])
-    .join(' or ');
+  ].join(' or ');
 }
 
 const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${subquery(window)}) * ${window.resolutionSeconds / 3600}`;

@@ -3,7 +3,7 @@ import type { Promql } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
 import type { RollupStore } from '../rollups/rollup-store';
 import type { QueryBudget } from './query-budget';
-import { combinePieces, emptyPiece, loadDirectPieces, loadLastSampleIn, loadWholeHours, type PieceCosts } from './pieces';
+import { combinePieces, emptyPiece, intervalHourOf, loadDirectPieces, loadLastSampleIn, loadWholeHours, type PieceCosts } from './pieces';
 import { seriesBuckets, type Bucket } from './window';
 
 export interface RangePieces {
@@ -82,7 +82,9 @@ export async function loadRangePieces(
 
   // The newest sample at the range's end, or now when the range reaches into the future.
   const lastAt = Math.min(toMs, Math.floor(nowMs / 60_000) * 60_000) - 1;
-  const live = await loadDirectPieces(client, tenantSelector(ids), ids, direct, lastAt, nowMs);
+  // Hours rolled up meanwhile hold the interval that prices the direct pieces.
+  const known = options.rollups ? await options.rollups.intervals(ids, [...new Set(direct.map((p) => intervalHourOf(p, nowMs)))]) : undefined;
+  const live = await loadDirectPieces(client, tenantSelector(ids), ids, direct, lastAt, nowMs, known);
 
   // Parts in order: direct pieces before the closed hours, the groups, direct pieces after.
   const parts = [...direct.filter((p) => p.startMs < closedFrom), ...groups, ...direct.filter((p) => !(p.startMs < closedFrom))];

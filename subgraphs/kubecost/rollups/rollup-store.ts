@@ -172,6 +172,19 @@ export class RollupStore {
     return hours;
   }
 
+  /** The scrape interval each rolled-up hour of `hours` was priced at, where one was measured. */
+  async intervals(ids: readonly string[], hours: readonly number[]): Promise<Map<string, Map<number, number>>> {
+    const result = new Map(ids.map((id) => [id, new Map<number, number>()]));
+    if (hours.length === 0) return result;
+    const rows = await this.db.query<{ cloud_account_id: string; hour_start: Date; interval_seconds: number }>(
+      `SELECT cloud_account_id, hour_start, interval_seconds FROM kubecost_hourly_costs
+        WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start = ANY($2::timestamptz[]) AND interval_seconds IS NOT NULL`,
+      [ids, hours.map((ms) => new Date(ms))],
+    );
+    for (const row of rows) result.get(row.cloud_account_id)?.set(new Date(row.hour_start).getTime(), Number(row.interval_seconds));
+    return result;
+  }
+
   /**
    * Keeps newly computed hours of the clusters whose generation is still the one `prepare` saw
    * (for the others, late samples arrived meanwhile: their numbers may be stale). Hours someone
