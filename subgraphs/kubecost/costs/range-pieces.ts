@@ -34,8 +34,8 @@ const ONE_GROUP_MS = Number.MAX_SAFE_INTEGER;
  * summed per bucket of `groupMs` (a series' step; the whole range for a total): from the rollup
  * store, in the database, when it holds them all; those it lacks are computed together in one
  * range query and stored. The rest (partial hours at the ends, hours not closed yet) come from
- * one instant query. A month of closed hours
- * thus costs the store one small query and the database one aggregate, whatever the fleet.
+ * instant queries (loadDirectPieces). A month of closed hours thus costs the store one or two
+ * small queries and the database one aggregate (kept in memory), whatever the fleet.
  */
 export async function loadRangePieces(
   client: Promql,
