@@ -14,20 +14,6 @@ import type { Bucket } from './window';
  * keeps long windows cheap, at the granularity of an hour.
  */
 
-/** One asset's cost in a piece: a node (by name), a persistent volume, a load balancer. */
-export interface AssetCost {
-  kind: 'node' | 'volume' | 'load-balancer';
-  /** The node's or volume's name; a load balancer's `namespace/service/ingress IP`. */
-  name: string;
-  /** The cloud provider's id for a node or volume (its `provider_id` label), when it has one. */
-  providerId: string | null;
-  cpu: number;
-  ram: number;
-  gpu: number;
-  /** The node's cpu + ram + gpu, or the volume's or load balancer's cost. */
-  cost: number;
-}
-
 export interface PieceCosts {
   /** Money per asset category: price × quantity × samples × the piece's scrape interval. */
   costs: Record<AssetCategory, number>;
@@ -39,8 +25,6 @@ export interface PieceCosts {
   intervalAssumed: number;
   /** Objects of a category left out of this piece for a NaN or ±Inf price or quantity. */
   nonFinite: Partial<Record<AssetCategory, number>>;
-  /** Per asset (a single piece's; groups of hours do not carry them). */
-  assets?: AssetCost[];
   /** Nodes with a price but no CPU or memory capacity in this piece. */
   capacityMissing: number;
   /**
@@ -180,59 +164,6 @@ function networkCost(points: readonly VectorPoint[], lengthMs: number): number |
   return cost;
 }
 
-/** Assets' price × quantity × samples as the points of a piece name them, priced at the end. */
-class AssetSamples {
-  private readonly byKey = new Map<string, AssetCost>();
-
-  add(category: AssetCategory, labels: Record<string, string>, value: number): void {
-    const asset = this.asset(category, labels);
-    if (!asset) return;
-    if (category === 'cpu' || category === 'ram' || category === 'gpu') asset[category] += value;
-    asset.cost += value;
-  }
-
-  providerId(kind: 'node' | 'volume', labels: Record<string, string>): void {
-    const name = kind === 'node' ? labels.node : labels.persistentvolume;
-    const id = labels.provider_id;
-    if (name === undefined || !id) return;
-    const asset = this.get(kind, name);
-    // Two ids in one piece (relabelled mid-hour): the first in label order, so it is stable.
-    if (asset.providerId === null || id < asset.providerId) asset.providerId = id;
-  }
-
-  priced(intervalSeconds: number): AssetCost[] {
-    const hours = intervalSeconds / 3600;
-    return [...this.byKey.values()]
-      .filter((asset) => asset.cost !== 0 || asset.providerId !== null)
-      .map((asset) => ({ ...asset, cpu: asset.cpu * hours, ram: asset.ram * hours, gpu: asset.gpu * hours, cost: asset.cost * hours }));
-  }
-
-  private asset(category: AssetCategory, labels: Record<string, string>): AssetCost | null {
-    switch (category) {
-      case 'cpu':
-      case 'ram':
-      case 'gpu':
-        return labels.node === undefined ? null : this.get('node', labels.node);
-      case 'persistentVolumes':
-        return labels.persistentvolume === undefined ? null : this.get('volume', labels.persistentvolume);
-      case 'loadBalancers':
-        return this.get('load-balancer', [labels.namespace ?? '', labels.service_name ?? '', labels.ingress_ip ?? ''].join('/'));
-      case 'clusterManagement':
-        return null;
-    }
-  }
-
-  private get(kind: AssetCost['kind'], name: string): AssetCost {
-    const key = `${kind}\0${name}`;
-    let asset = this.byKey.get(key);
-    if (!asset) {
-      asset = { kind, name, providerId: null, cpu: 0, ram: 0, gpu: 0, cost: 0 };
-      this.byKey.set(key, asset);
-    }
-    return asset;
-  }
-}
-
 /**
  * One tenant's points of one piece, as a PieceCosts: samples priced at the piece's interval,
  * measured by the points or `knownIntervalSeconds`.
@@ -240,7 +171,6 @@ class AssetSamples {
 export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, knownIntervalSeconds?: number): PieceCosts {
   const costs = emptyPiece();
   const sampleCosts = { ...costs.costs };
-  const assets = new AssetSamples();
   const measured: Partial<Record<IntervalSource, number>> = {};
   for (const point of points) {
     const { category } = point.labels;
@@ -250,17 +180,11 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, k
     }
     if (isAssetCategory(category)) {
       // One object's price × quantity × samples: a NaN or infinite one is left out, and counted.
-      if (Number.isFinite(point.value)) {
-        sampleCosts[category] += point.value;
-        assets.add(category, point.labels, point.value);
-      } else costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + 1;
+      if (Number.isFinite(point.value)) sampleCosts[category] += point.value;
+      else costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + 1;
       continue;
     }
     switch (category) {
-      case 'node_provider_id':
-      case 'volume_provider_id':
-        assets.providerId(category === 'node_provider_id' ? 'node' : 'volume', point.labels);
-        break;
       case 'capacity_missing':
         costs.capacityMissing = point.value;
         break;
@@ -279,7 +203,6 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, k
   if (costs.intervalSeconds === null && ASSET_CATEGORIES.some((c) => sampleCosts[c] !== 0)) costs.intervalAssumed = 1;
   const interval = costs.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   for (const category of ASSET_CATEGORIES) costs.costs[category] = finite((sampleCosts[category] * interval) / 3600);
-  costs.assets = assets.priced(interval);
   costs.network = networkCost(points, piece.endMs - piece.startMs);
   return costs;
 }

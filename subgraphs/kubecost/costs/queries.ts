@@ -32,8 +32,6 @@ const tag = (expr: string, category: string) => `label_replace(${expr}, "categor
  * has cpu, ram and gpu, its samples counted once and shared). Per object rather than summed per
  * cluster: one NaN or ±Inf input would turn a PromQL sum into NaN, so the caller sums the finite
  * values and counts the objects it leaves out, without PromQL evaluating every selector twice.
- * Nodes and volumes also come with their `provider_id` (categories `node_provider_id`,
- * `volume_provider_id`): what matches them with the cloud bill.
  */
 export function assetCosts(T: string, range: string, at = ''): string {
   const avg = (metric: string, by: string) => `max by (${by}) (avg_over_time(${metric}{${T}}[${range}]${at}))`;
@@ -46,11 +44,7 @@ export function assetCosts(T: string, range: string, at = ''): string {
     tag(`${avg('node_ram_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_memory_bytes', node)} / ${GIB}`, 'ram'),
     tag(`${avg('node_gpu_hourly_cost', node)} * on (${node}) ${avg('node_gpu_count', node)}`, 'gpu'),
   ].join(' or ');
-  // Which cloud resource each node and volume is (one value per provider id it had).
-  const providerIds = (metric: string, by: string, category: string) => tag(`group by (${by}, provider_id) (count_over_time(${metric}{${T}}[${range}]${at}))`, category);
   return [
-    providerIds('node_cpu_hourly_cost', node, 'node_provider_id'),
-    providerIds('pv_hourly_cost', pv, 'volume_provider_id'),
     `(${perNode}) * on (${node}) group_left () ${samples('node_cpu_hourly_cost', node)}`,
     `${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${samples('pv_hourly_cost', pv)}`,
     `${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${samples('kubecost_load_balancer_cost', lb)}`,

@@ -1,7 +1,7 @@
-import type { Database, Queryable } from '../../../lib/db/database';
+import type { Database } from '../../../lib/db/database';
 import { silentLogger, type Logger } from '../../../lib/log';
 import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
-import { emptyPiece, type AssetCost, type PieceCosts } from '../costs/pieces';
+import { emptyPiece, type PieceCosts } from '../costs/pieces';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
 import { SumsMemo, type Sums } from './sums-memo';
 
@@ -67,35 +67,6 @@ function fromRow(row: PieceRow): PieceCosts {
   return piece;
 }
 
-/** Multi-row INSERTs of at most ~60,000 parameters; rows someone else stored meanwhile are left as they are. */
-class BatchInsert {
-  private readonly values: unknown[] = [];
-  private readonly tuples: string[] = [];
-
-  constructor(
-    private readonly tx: Queryable,
-    private readonly table: string,
-    private readonly columns: readonly string[],
-    private readonly key: string,
-  ) {}
-
-  async add(row: readonly unknown[]): Promise<void> {
-    const base = this.values.length;
-    this.values.push(...row);
-    this.tuples.push(`(${row.map((_, i) => `$${base + i + 1}`).join(', ')})`);
-    if (this.values.length > 60_000) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.tuples.length === 0) return;
-    await this.tx.query(`INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${this.tuples.join(', ')} ON CONFLICT ${this.key} DO NOTHING`, this.values);
-    this.values.length = 0;
-    this.tuples.length = 0;
-  }
-}
-
-const ASSET_COLUMNS = ['cloud_account_id', 'hour_start', 'kind', 'name', 'provider_id', 'cpu', 'ram', 'gpu', 'cost'];
-
 /** Columns of a row as `write` stores them, in order. */
 const WRITTEN = ['cloud_account_id', 'hour_start', ...Object.values(COLUMNS), 'network', 'interval_seconds', 'interval_assumed', 'non_finite', 'capacity_missing', 'last_sample_at', 'samples'];
 
@@ -138,9 +109,7 @@ export class RollupStore {
         );
         for (const row of locked) {
           if (row.stale_from === null) continue;
-          for (const table of ['kubecost_hourly_costs', 'kubecost_hourly_asset_costs']) {
-            await tx.query(`DELETE FROM ${table} WHERE cloud_account_id = $1 AND hour_start >= $2`, [row.cloud_account_id, row.stale_from]);
-          }
+          await tx.query('DELETE FROM kubecost_hourly_costs WHERE cloud_account_id = $1 AND hour_start >= $2', [row.cloud_account_id, row.stale_from]);
           await tx.query('UPDATE kubecost_rollup_state SET stale_from = NULL, generation = generation + 1 WHERE cloud_account_id = $1', [row.cloud_account_id]);
           generations.set(row.cloud_account_id, Number(row.generation) + 1);
         }
@@ -203,25 +172,6 @@ export class RollupStore {
     return hours;
   }
 
-  /** The rolled-up hours of `ids` in [fromMs, toMs), asset by asset. */
-  async assetHours(ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, AssetCost[]>>> {
-    const rows = await this.db.query<{ cloud_account_id: string; hour_start: Date; kind: AssetCost['kind']; name: string; provider_id: string | null; cpu: number; ram: number; gpu: number; cost: number }>(
-      `SELECT ${ASSET_COLUMNS.join(', ')} FROM kubecost_hourly_asset_costs
-        WHERE cloud_account_id = ANY($1::uuid[]) AND hour_start >= $2 AND hour_start < $3 ORDER BY kind, name`,
-      [ids, new Date(fromMs), new Date(toMs)],
-    );
-    const result = new Map(ids.map((id) => [id, new Map<number, AssetCost[]>()]));
-    for (const row of rows) {
-      const hours = result.get(row.cloud_account_id);
-      if (!hours) continue;
-      const hour = new Date(row.hour_start).getTime();
-      const list = hours.get(hour) ?? [];
-      list.push({ kind: row.kind, name: row.name, providerId: row.provider_id, cpu: Number(row.cpu), ram: Number(row.ram), gpu: Number(row.gpu), cost: Number(row.cost) });
-      hours.set(hour, list);
-    }
-    return result;
-  }
-
   /** The scrape interval each rolled-up hour of `hours` was priced at, where one was measured. */
   async intervals(ids: readonly string[], hours: readonly number[]): Promise<Map<string, Map<number, number>>> {
     const result = new Map(ids.map((id) => [id, new Map<number, number>()]));
@@ -262,14 +212,12 @@ export class RollupStore {
         [ids],
       );
       const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
-      const hours = new BatchInsert(tx, 'kubecost_hourly_costs', WRITTEN, '(cloud_account_id, hour_start)');
-      const assets = new BatchInsert(tx, 'kubecost_hourly_asset_costs', ASSET_COLUMNS, '(cloud_account_id, hour_start, kind, name)');
+      const values: unknown[] = [];
+      const tuples: string[] = [];
       for (const { cloud_account_id: id } of current) {
         for (const [hour, piece] of computed.get(id)!) {
-          for (const asset of piece.assets ?? []) {
-            await assets.add([id, new Date(hour), asset.kind, asset.name, asset.providerId, asset.cpu, asset.ram, asset.gpu, asset.cost]);
-          }
-          await hours.add([
+          const base = values.length;
+          values.push(
             id,
             new Date(hour),
             ...ASSET_CATEGORIES.map((c) => piece.costs[c]),
@@ -280,11 +228,23 @@ export class RollupStore {
             piece.capacityMissing,
             piece.lastSampleMs === null ? null : new Date(piece.lastSampleMs),
             piece.samples,
-          ]);
+          );
+          tuples.push(`(${Array.from({ length: WRITTEN.length }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+          if (values.length > 60_000) await flush();
         }
       }
-      await hours.flush();
-      await assets.flush();
+      await flush();
+
+      async function flush(): Promise<void> {
+        if (tuples.length === 0) return;
+        await tx.query(
+          `INSERT INTO kubecost_hourly_costs (${WRITTEN.join(', ')})
+           VALUES ${tuples.join(', ')} ON CONFLICT (cloud_account_id, hour_start) DO NOTHING`,
+          values,
+        );
+        values.length = 0;
+        tuples.length = 0;
+      }
     });
   }
 
