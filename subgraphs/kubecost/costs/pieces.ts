@@ -285,12 +285,13 @@ export async function loadDirectPieces(
   nowMs: number,
   known: KnownIntervals = new Map(),
 ): Promise<DirectPieces> {
-  const knownFor = (piece: Bucket) => {
+  // Per piece, the hour whose stored interval prices it for every tenant, or undefined: measured.
+  const knownHour = pieces.map((piece) => {
     const hour = intervalHourOf(piece, nowMs);
     return ids.every((id) => known.get(id)?.has(hour)) ? hour : undefined;
-  };
+  });
   const part = (piece: Bucket, i: number, old: boolean) => {
-    const measure = knownFor(piece) === undefined;
+    const measure = knownHour[i] === undefined;
     const hour = pinnedForPiece(piece, nowMs);
     const query = pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), measure ? intervalQuery(T, hour.at, hour.withAfter) : '', !old);
     return `label_replace(${query}, "piece", "${i}", "", "")`;
@@ -309,7 +310,7 @@ export async function loadDirectPieces(
     result.pieces.set(
       id,
       pieces.map((piece, i) => {
-        const hour = knownFor(piece);
+        const hour = knownHour[i];
         return pieceFromPoints(
           mine.filter((p) => p.labels.piece === String(i)),
           piece,

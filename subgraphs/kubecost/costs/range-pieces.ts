@@ -1,7 +1,7 @@
 import { HOUR_MS, isHourClosed } from '../../../lib/cost-rollups/closing';
 import type { Promql } from '../promql/thanos-client';
 import { tenantSelector } from '../promql/matchers';
-import type { RollupStore } from '../rollups/rollup-store';
+import { everyGroupComplete, type RollupStore } from '../rollups/rollup-store';
 import type { QueryBudget } from './query-budget';
 import { combinePieces, emptyPiece, intervalHourOf, loadDirectPieces, loadLastSampleIn, loadWholeHours, type PieceCosts } from './pieces';
 import { seriesBuckets, type Bucket } from './window';
@@ -62,8 +62,7 @@ export async function loadRangePieces(
   if (groups.length > 0) {
     const generations = options.rollups ? await options.rollups.prepare(ids) : undefined;
     const sums = options.rollups ? await options.rollups.sums(ids, closedFrom, closedTo, groupMs, generations) : undefined;
-    const complete = (id: string) => groups.every((g) => sums?.get(id)?.get(groupKey(g.startMs))?.hours === (g.endMs - g.startMs) / HOUR_MS);
-    const lacking = ids.filter((id) => !complete(id));
+    const lacking = ids.filter((id) => !everyGroupComplete(sums?.get(id), closedFrom, closedTo, groupMs));
     // Copies: the sums may be shared with other requests (sums-memo.ts).
     for (const id of ids) if (!lacking.includes(id)) for (const [key, group] of sums!.get(id)!) grouped.get(id)!.set(key, { ...group.costs });
     if (lacking.length > 0) {

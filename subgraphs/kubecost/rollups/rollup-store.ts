@@ -71,7 +71,7 @@ function fromRow(row: PieceRow): PieceCosts {
 const WRITTEN = ['cloud_account_id', 'hour_start', ...Object.values(COLUMNS), 'network', 'interval_seconds', 'interval_assumed', 'non_finite', 'capacity_missing', 'last_sample_at', 'samples'];
 
 /** Whether every bucket of `groupMs` in [fromMs, toMs) holds all of its hours. */
-function everyGroupComplete(groups: ReadonlyMap<number, StoredGroup> | undefined, fromMs: number, toMs: number, groupMs: number): boolean {
+export function everyGroupComplete(groups: ReadonlyMap<number, StoredGroup> | undefined, fromMs: number, toMs: number, groupMs: number): boolean {
   for (let bucket = Math.floor(fromMs / groupMs); bucket * groupMs < toMs; bucket++) {
     const hours = (Math.min(toMs, (bucket + 1) * groupMs) - Math.max(fromMs, bucket * groupMs)) / HOUR_MS;
     if (groups?.get(bucket)?.hours !== hours) return false;
