@@ -108,6 +108,7 @@ export async function softDeleteCloudAccount(db: Queryable, id: string): Promise
   const rows = await db.query(
     `WITH gone AS (UPDATE cloud_accounts SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id),
           hours AS (DELETE FROM kubecost_hourly_costs WHERE cloud_account_id IN (SELECT id FROM gone)),
+          assets AS (DELETE FROM kubecost_assets WHERE cloud_account_id IN (SELECT id FROM gone)),
           state AS (DELETE FROM kubecost_rollup_state WHERE cloud_account_id IN (SELECT id FROM gone))
      SELECT id FROM gone`,
     [id],

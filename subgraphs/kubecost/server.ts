@@ -61,6 +61,8 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     close: async () => {
       await pass?.close();
       await apollo.stop();
+      // Rollups computed by the last queries are kept before the database goes.
+      await rollups.settled();
     },
   };
 }

@@ -6,7 +6,7 @@ import {
   type SyntheticCluster,
 } from '../../cli/demo/synthetic-cluster';
 
-// The generator lives in dev/ (the demo uses it too); tests import everything from here.
+// The generator lives in cli/demo/ (the demo uses it too); tests import everything from here.
 export * from '../../cli/demo/synthetic-cluster';
 
 /*

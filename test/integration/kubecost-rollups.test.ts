@@ -141,6 +141,7 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
       }
     }
     expect(problems).toEqual([]);
+    await rollups.settled();
     const [{ count }] = await t.db.query<{ count: string }>('SELECT count(*) FROM kubecost_hourly_costs');
     expect(Number(count)).toBeGreaterThan(ids.length * 24);
   }, 300_000);
@@ -163,6 +164,37 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
       }
     }
   }, 120_000);
+
+  it("each rolled-up hour's assets add up to its categories, nodes and volumes named by their provider id", async () => {
+    const from = Math.ceil(START / HOUR_MS) * HOUR_MS;
+    const to = from + 2 * DAY_MS;
+    await loadClusterCosts(client, ids, new Date(from), new Date(to), { rollups, nowMs: NOW });
+    await rollups.settled();
+    const hours = await rollups.hours(ids, from, to);
+    const assets = await rollups.assetHours(ids, from, to);
+    const problems: string[] = [];
+    const seen = { node: 0, volume: 0, 'load-balancer': 0 };
+    for (const id of ids) {
+      expect(hours.get(id)!.size).toBe(48);
+      for (const [hour, piece] of hours.get(id)!) {
+        const mine = assets.get(id)!.get(hour) ?? [];
+        const sum = (kind: string, field: 'cpu' | 'ram' | 'gpu' | 'cost') => mine.filter((a) => a.kind === kind).reduce((total, a) => total + a[field], 0);
+        const expected = { cpu: sum('node', 'cpu'), ram: sum('node', 'ram'), gpu: sum('node', 'gpu'), persistentVolumes: sum('volume', 'cost'), loadBalancers: sum('load-balancer', 'cost') };
+        for (const [category, value] of Object.entries(expected) as Array<[keyof typeof expected, number]>) {
+          if (Math.abs(value - piece.costs[category]) > Math.abs(piece.costs[category]) * REL + 1e-12) problems.push(`${id.slice(0, 8)} ${new Date(hour).toISOString()} ${category}: assets ${value}, hour ${piece.costs[category]}`);
+        }
+        for (const asset of mine) {
+          seen[asset.kind]++;
+          if (asset.kind === 'node' && asset.providerId !== `synthetic://${asset.name}`) problems.push(`node ${asset.name}: provider id ${asset.providerId}`);
+          if (asset.kind === 'node' && Math.abs(asset.cost - (asset.cpu + asset.ram + asset.gpu)) > 1e-12) problems.push(`node ${asset.name}: cost ${asset.cost} is not cpu + ram + gpu`);
+        }
+      }
+    }
+    expect(seen.node).toBeGreaterThan(0);
+    expect(seen.volume).toBeGreaterThan(0);
+    expect(seen['load-balancer']).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+  });
 
   it('the background pass rolls up every live cluster ahead of the queries, and a restarted process reads its rows', async () => {
     const toHour = Math.floor(NOW / HOUR_MS) * HOUR_MS;
@@ -193,6 +225,7 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
     const hour = Math.floor((NOW - 30 * HOUR_MS) / HOUR_MS) * HOUR_MS;
     const range = [new Date(hour - 5 * HOUR_MS), new Date(hour + 5 * HOUR_MS)] as const;
     const before = (await loadClusterCosts(client, [late.id], ...range, { rollups })).get(late.id)!;
+    await rollups.settled();
     const [{ count: rolled }] = await t.db.query<{ count: string }>('SELECT count(*) FROM kubecost_hourly_costs WHERE cloud_account_id = $1 AND hour_start = $2', [late.id, new Date(hour)]);
     expect(Number(rolled)).toBe(1);
 
@@ -221,6 +254,11 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
     expect(differences('after late write', after, direct)).toEqual([]);
     // One hour of 10 cores at $0.05, counted at the cluster's own scrape interval (60 s samples on a 60 s cluster).
     expect(after.breakdown.cpu - before.breakdown.cpu).toBeCloseTo(price * cores * ((60 * late.cluster.intervalSeconds) / 3600), 6);
+    // The hour was computed again with its assets: the replayed node is one of them.
+    await rollups.settled();
+    const replayed = (await rollups.assetHours([late.id], hour, hour + HOUR_MS)).get(late.id)!.get(hour)!.find((a) => a.name === 'replayed');
+    expect(replayed).toMatchObject({ kind: 'node', providerId: 'aws:///replayed' });
+    expect(replayed!.cpu).toBeCloseTo(price * cores * ((60 * late.cluster.intervalSeconds) / 3600), 6);
     const [cleared] = await t.db.query<{ stale_from: Date | null }>('SELECT stale_from FROM kubecost_rollup_state WHERE cloud_account_id = $1', [late.id]);
     expect(cleared.stale_from).toBeNull();
   }, 120_000);
@@ -232,8 +270,13 @@ describe.each(databaseBackends())('Kubecost hourly rollups (%s)', (backend) => {
     });
     const [state] = await t.db.query<{ stale_from: Date | null }>('SELECT stale_from FROM kubecost_rollup_state WHERE cloud_account_id = $1', [late.id]);
     expect(state.stale_from).toBeNull();
+    expect(await t.db.query('SELECT 1 FROM kubecost_hourly_asset_costs WHERE cloud_account_id = $1', [late.id])).not.toEqual([]);
     expect(await softDeleteCloudAccount(t.db, late.id)).toBe(true);
-    const left = await t.db.query('SELECT 1 FROM kubecost_hourly_costs WHERE cloud_account_id = $1 UNION ALL SELECT 1 FROM kubecost_rollup_state WHERE cloud_account_id = $1', [late.id]);
+    const left = await t.db.query(
+      `SELECT 1 FROM kubecost_hourly_costs WHERE cloud_account_id = $1 UNION ALL SELECT 1 FROM kubecost_hourly_asset_costs WHERE cloud_account_id = $1
+       UNION ALL SELECT 1 FROM kubecost_assets WHERE cloud_account_id = $1 UNION ALL SELECT 1 FROM kubecost_rollup_state WHERE cloud_account_id = $1`,
+      [late.id],
+    );
     expect(left).toEqual([]);
   });
 });

@@ -86,6 +86,29 @@ describe('kubecost running time by samples', () => {
     expect(pieceFromPoints([], piece).intervalAssumed).toBe(0);
   });
 
+  it("a piece's assets: nodes with their provider id and resource split, volumes, load balancers; a node whose id changed counts once, at its larger value", () => {
+    const piece = { startMs: D0, endMs: D0 + 3_600_000 };
+    const node = (category: string, value: number, provider_id?: string) => ({ labels: { tenant_id: 'a', category, node: 'n1', ...(provider_id ? { provider_id } : {}) }, value });
+    const points: VectorPoint[] = [
+      { labels: { tenant_id: 'a', interval_from: 'hour' }, value: 60 },
+      node('cpu', 36, 'aws:///us-east-1a/i-old'),
+      node('cpu', 48, 'aws:///us-east-1a/i-new'),
+      node('ram', 12),
+      { labels: { tenant_id: 'a', category: 'persistentVolumes', persistentvolume: 'pv-1', provider_id: 'vol-1' }, value: 6 },
+      { labels: { tenant_id: 'a', category: 'loadBalancers', namespace: 'web', service_name: 'lb', ingress_ip: '10.0.0.1' }, value: 3 },
+      { labels: { tenant_id: 'a', category: 'clusterManagement' }, value: 6 },
+    ];
+    const costs = pieceFromPoints(points, piece);
+    // 60 samples an hour: each stands for a minute.
+    expect(costs.costs.cpu).toBeCloseTo(48 / 60, 12);
+    expect(costs.assets).toEqual([
+      { kind: 'node', name: 'n1', providerId: 'aws:///us-east-1a/i-new', cpu: 48 / 60, ram: 12 / 60, gpu: 0, cost: 60 / 60 },
+      { kind: 'volume', name: 'pv-1', providerId: 'vol-1', cpu: 0, ram: 0, gpu: 0, cost: 6 / 60 },
+      { kind: 'load-balancer', name: 'web/lb/10.0.0.1', providerId: '', cpu: 0, ram: 0, gpu: 0, cost: 3 / 60 },
+    ]);
+    expect(costs.costs.clusterManagement).toBeCloseTo(0.1, 12);
+  });
+
   it('egress growth is scaled from the 1 ms short range to the piece, and priced by kind', () => {
     const piece = { startMs: D0, endMs: D0 + 3_600_000 };
     const GIB = 1073741824;

@@ -14,9 +14,25 @@ import type { Bucket } from './window';
  * keeps long windows cheap, at the granularity of an hour.
  */
 
+/** One asset's cost in a piece: a node (by name), a persistent volume, a load balancer. */
+export interface AssetCost {
+  kind: 'node' | 'volume' | 'load-balancer';
+  /** The node's or volume's name; a load balancer's `namespace/service/ingress IP`. */
+  name: string;
+  /** The cloud provider's id of a node or volume (the `provider_id` label of its price), or ''. */
+  providerId: string;
+  cpu: number;
+  ram: number;
+  gpu: number;
+  /** The node's cpu + ram + gpu, or the volume's or load balancer's cost. */
+  cost: number;
+}
+
 export interface PieceCosts {
   /** Money per asset category: price × quantity × samples × the piece's scrape interval. */
   costs: Record<AssetCategory, number>;
+  /** Per asset, for a piece computed from points (sums of hours do not carry them). */
+  assets?: AssetCost[];
   /** Egress cost of the piece (growth × price by kind); null when no egress counter sent. */
   network: number | null;
   /** The scrape interval that priced the piece's samples (seconds); null when none was measured. */
@@ -164,6 +180,54 @@ function networkCost(points: readonly VectorPoint[], lengthMs: number): number |
   return cost;
 }
 
+const ASSET_KINDS: Partial<Record<AssetCategory, AssetCost['kind']>> = {
+  cpu: 'node',
+  ram: 'node',
+  gpu: 'node',
+  persistentVolumes: 'volume',
+  loadBalancers: 'load-balancer',
+};
+
+/**
+ * One piece's price × quantity × samples per asset, as assetCosts' points name them. A node or
+ * volume whose provider id changed within the piece comes in once per id: it keeps the largest
+ * value (what `max by` over its series gives) and the id of that point.
+ */
+class AssetSamples {
+  private readonly byKey = new Map<string, AssetCost & { values: Partial<Record<AssetCategory, number>> }>();
+
+  /** Records one point; returns what it adds to its category's sum (0 for a smaller duplicate). */
+  add(category: AssetCategory, labels: Record<string, string>, value: number): number {
+    const kind = ASSET_KINDS[category];
+    if (kind === undefined) return value;
+    const name = kind === 'node' ? labels.node : kind === 'volume' ? labels.persistentvolume : [labels.namespace, labels.service_name, labels.ingress_ip].join('/');
+    if (name === undefined) return value;
+    const key = `${kind}\0${name}`;
+    let asset = this.byKey.get(key);
+    if (!asset) {
+      asset = { kind, name, providerId: '', cpu: 0, ram: 0, gpu: 0, cost: 0, values: {} };
+      this.byKey.set(key, asset);
+    }
+    const before = asset.values[category];
+    if (before !== undefined && before >= value) return 0;
+    if (labels.provider_id) asset.providerId = labels.provider_id;
+    asset.values[category] = value;
+    return value - (before ?? 0);
+  }
+
+  /** The assets with money, priced at `intervalSeconds` per sample. */
+  priced(intervalSeconds: number): AssetCost[] {
+    const hours = intervalSeconds / 3600;
+    const assets: AssetCost[] = [];
+    for (const { kind, name, providerId, values } of this.byKey.values()) {
+      const [cpu, ram, gpu] = [values.cpu ?? 0, values.ram ?? 0, values.gpu ?? 0].map((v) => finite(v * hours));
+      const cost = kind === 'node' ? cpu + ram + gpu : finite((values.persistentVolumes ?? values.loadBalancers ?? 0) * hours);
+      assets.push({ kind, name, providerId, cpu, ram, gpu, cost });
+    }
+    return assets;
+  }
+}
+
 /**
  * One tenant's points of one piece, as a PieceCosts: samples priced at the piece's interval,
  * measured by the points or `knownIntervalSeconds`.
@@ -171,6 +235,7 @@ function networkCost(points: readonly VectorPoint[], lengthMs: number): number |
 export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, knownIntervalSeconds?: number): PieceCosts {
   const costs = emptyPiece();
   const sampleCosts = { ...costs.costs };
+  const assets = new AssetSamples();
   const measured: Partial<Record<IntervalSource, number>> = {};
   for (const point of points) {
     const { category } = point.labels;
@@ -180,7 +245,7 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, k
     }
     if (isAssetCategory(category)) {
       // One object's price × quantity × samples: a NaN or infinite one is left out, and counted.
-      if (Number.isFinite(point.value)) sampleCosts[category] += point.value;
+      if (Number.isFinite(point.value)) sampleCosts[category] += assets.add(category, point.labels, point.value);
       else costs.nonFinite[category] = (costs.nonFinite[category] ?? 0) + 1;
       continue;
     }
@@ -203,6 +268,7 @@ export function pieceFromPoints(points: readonly VectorPoint[], piece: Bucket, k
   if (costs.intervalSeconds === null && ASSET_CATEGORIES.some((c) => sampleCosts[c] !== 0)) costs.intervalAssumed = 1;
   const interval = costs.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   for (const category of ASSET_CATEGORIES) costs.costs[category] = finite((sampleCosts[category] * interval) / 3600);
+  costs.assets = assets.priced(interval);
   costs.network = networkCost(points, piece.endMs - piece.startMs);
   return costs;
 }

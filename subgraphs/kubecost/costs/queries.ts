@@ -32,6 +32,9 @@ const tag = (expr: string, category: string) => `label_replace(${expr}, "categor
  * has cpu, ram and gpu, its samples counted once and shared). Per object rather than summed per
  * cluster: one NaN or ±Inf input would turn a PromQL sum into NaN, so the caller sums the finite
  * values and counts the objects it leaves out, without PromQL evaluating every selector twice.
+ * A node's cpu and a volume's cost keep the `provider_id` of the price series (the cloud
+ * resource, which the bill names): a node whose id changed within the range comes back once per
+ * id, and the caller keeps the largest value, as `max by` would.
  */
 export function assetCosts(T: string, range: string, at = ''): string {
   const avg = (metric: string, by: string) => `max by (${by}) (avg_over_time(${metric}{${T}}[${range}]${at}))`;
@@ -40,13 +43,13 @@ export function assetCosts(T: string, range: string, at = ''): string {
   const pv = 'tenant_id, persistentvolume';
   const lb = 'tenant_id, namespace, service_name, ingress_ip';
   const perNode = [
-    tag(`${avg('node_cpu_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_cpu_cores', node)}`, 'cpu'),
+    tag(`${avg('node_cpu_hourly_cost', `${node}, provider_id`)} * on (${node}) group_left () ${avg('kube_node_status_capacity_cpu_cores', node)}`, 'cpu'),
     tag(`${avg('node_ram_hourly_cost', node)} * on (${node}) ${avg('kube_node_status_capacity_memory_bytes', node)} / ${GIB}`, 'ram'),
     tag(`${avg('node_gpu_hourly_cost', node)} * on (${node}) ${avg('node_gpu_count', node)}`, 'gpu'),
   ].join(' or ');
   return [
     `(${perNode}) * on (${node}) group_left () ${samples('node_cpu_hourly_cost', node)}`,
-    `${tag(`${avg('pv_hourly_cost', pv)} * on (${pv}) ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${samples('pv_hourly_cost', pv)}`,
+    `${tag(`${avg('pv_hourly_cost', `${pv}, provider_id`)} * on (${pv}) group_left () ${avg('kube_persistentvolume_capacity_bytes', pv)} / ${GIB}`, 'persistentVolumes')} * on (${pv}) group_left () ${samples('pv_hourly_cost', pv)}`,
     `${tag(avg('kubecost_load_balancer_cost', lb), 'loadBalancers')} * on (${lb}) group_left () ${samples('kubecost_load_balancer_cost', lb)}`,
     `${tag(avg('kubecost_cluster_management_cost', 'tenant_id'), 'clusterManagement')} * on (tenant_id) group_left () ${samples('kubecost_cluster_management_cost', 'tenant_id')}`,
   ].join(' or ');

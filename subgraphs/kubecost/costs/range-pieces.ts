@@ -145,11 +145,11 @@ async function lackingHours(
   closedHours: readonly number[],
   { rollups, budget }: RangePiecesOptions,
   generations: Map<string, number> | undefined,
-): Promise<{ hours: Map<string, Map<number, PieceCosts>>; computed: number }> {
+): Promise<{ hours: Map<string, Map<number, PieceCosts>>; computed: number; saved: Promise<void> }> {
   const end = closedHours[closedHours.length - 1] + HOUR_MS;
   const hours = rollups ? await rollups.hours(ids, closedHours[0], end) : new Map(ids.map((id) => [id, new Map<number, PieceCosts>()]));
   const missing = closedHours.filter((hour) => ids.some((id) => !hours.get(id)!.has(hour)));
-  if (missing.length === 0) return { hours, computed: 0 };
+  if (missing.length === 0) return { hours, computed: 0, saved: Promise.resolve() };
   budget?.charge(ids.length * ((missing[missing.length - 1] - missing[0]) / HOUR_MS + 1));
   const computed = await loadWholeHours(client, tenantSelector(ids), ids, missing[0], missing[missing.length - 1] + HOUR_MS);
   const fresh = new Map<string, Map<number, PieceCosts>>();
@@ -163,8 +163,9 @@ async function lackingHours(
     }
     fresh.set(id, mine);
   }
-  if (rollups && generations) await rollups.save(fresh, generations);
-  return { hours, computed: [...fresh.values()].reduce((sum, mine) => sum + mine.size, 0) };
+  // Not waited for by a query: storing a month of a fleet's hours is not part of its answer.
+  const saved = rollups && generations ? rollups.save(fresh, generations) : Promise.resolve();
+  return { hours, computed: [...fresh.values()].reduce((sum, mine) => sum + mine.size, 0), saved };
 }
 
 /**
@@ -181,5 +182,7 @@ export async function rollUpClosedHours(client: Promql, ids: readonly string[], 
   const sums = await rollups.sums(ids, closedHours[0], end, ONE_GROUP_MS);
   const lacking = ids.filter((id) => (sums.get(id)?.get(0)?.hours ?? 0) < closedHours.length);
   if (lacking.length === 0) return 0;
-  return (await lackingHours(client, lacking, closedHours, { rollups }, generations)).computed;
+  const { computed, saved } = await lackingHours(client, lacking, closedHours, { rollups }, generations);
+  await saved;
+  return computed;
 }

@@ -1,7 +1,9 @@
-import type { Database } from '../../../lib/db/database';
+import type { Database, Queryable } from '../../../lib/db/database';
 import { silentLogger, type Logger } from '../../../lib/log';
 import { ASSET_CATEGORIES, type AssetCategory } from '../costs/queries';
-import { emptyPiece, type PieceCosts } from '../costs/pieces';
+import { emptyPiece, type AssetCost, type PieceCosts } from '../costs/pieces';
+import { clusterResourceKey } from '../../../lib/reconciliation/resource-keys';
+import { keyString } from '../../../lib/reconciliation/resource-key';
 import { HOUR_MS } from '../../../lib/cost-rollups/closing';
 import { SumsMemo, type Sums } from './sums-memo';
 
@@ -67,6 +69,84 @@ function fromRow(row: PieceRow): PieceCosts {
   return piece;
 }
 
+/** Multi-row INSERTs of at most ~60,000 parameters; rows someone else stored meanwhile are left as they are. */
+async function insertRows(tx: Queryable, table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<void> {
+  const perStatement = Math.max(1, Math.floor(60_000 / columns.length));
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const batch = rows.slice(start, start + perStatement);
+    const tuples = batch.map((_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`);
+    await tx.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT ${key} DO NOTHING`, batch.flat());
+  }
+}
+
+/**
+ * The numbers kubecost_assets gives the assets of clusters, kept in the process (a cluster's
+ * nodes and volumes rarely change, and its assets are never renumbered).
+ */
+class AssetNumbers {
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly db: Queryable) {}
+
+  /** Numbers for every asset of `assets` (cluster id, asset), adding the ones not named yet. */
+  async of(assets: ReadonlyArray<readonly [string, AssetCost]>): Promise<Map<string, string>> {
+    if (this.known.size >= 200_000) this.known.clear();
+    const numbers = new Map<string, string>();
+    const unknown = new Map<string, readonly [string, AssetCost]>();
+    for (const entry of assets) {
+      const key = assetKey(entry[0], entry[1]);
+      const known = this.known.get(key);
+      if (known !== undefined) numbers.set(key, known);
+      else unknown.set(key, entry);
+    }
+    // Outside any transaction, so a number kept here always names a stored asset.
+    for (let attempt = 0; unknown.size > 0 && attempt < 3; attempt++) {
+      const wanted = [...unknown.values()];
+      const rows = await this.db.query<{ id: string; cloud_account_id: string; kind: AssetCost['kind']; name: string; provider_id: string }>(
+        `WITH wanted AS (
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS w (cloud_account_id, kind, name, provider_id, resource_key)
+         ), added AS (
+           INSERT INTO kubecost_assets (cloud_account_id, kind, name, provider_id, resource_key)
+           SELECT w.* FROM wanted w JOIN cloud_accounts a ON a.id = w.cloud_account_id
+           ON CONFLICT (cloud_account_id, kind, name, provider_id) DO NOTHING
+           RETURNING id, cloud_account_id, kind, name, provider_id
+         )
+         SELECT * FROM added
+         UNION ALL
+         SELECT a.id, a.cloud_account_id, a.kind, a.name, a.provider_id FROM kubecost_assets a JOIN wanted USING (cloud_account_id, kind, name, provider_id)`,
+        [
+          wanted.map(([id]) => id),
+          wanted.map(([, a]) => a.kind),
+          wanted.map(([, a]) => a.name),
+          wanted.map(([, a]) => a.providerId),
+          wanted.map(([, a]) => resourceKeyOf(a)),
+        ],
+      );
+      // Another process adding the same asset meanwhile commits after this statement's snapshot: asked again.
+      for (const row of rows) {
+        const key = assetKey(row.cloud_account_id, { kind: row.kind, name: row.name, providerId: row.provider_id });
+        this.known.set(key, String(row.id));
+        numbers.set(key, String(row.id));
+        unknown.delete(key);
+      }
+      // An account deleted meanwhile has no assets: its hours are not kept either.
+      if (rows.length === 0) break;
+    }
+    return numbers;
+  }
+}
+
+const assetKey = (clusterId: string, a: Pick<AssetCost, 'kind' | 'name' | 'providerId'>) => `${clusterId}\0${a.kind}\0${a.name}\0${a.providerId}`;
+
+/** The bill's name for an asset's cloud resource: load balancers are matched by tags, not ids. */
+function resourceKeyOf(asset: AssetCost): string | null {
+  if (asset.kind === 'load-balancer' || asset.providerId === '') return null;
+  const key = clusterResourceKey(asset.providerId);
+  return key ? keyString(key) : null;
+}
+
+const ASSET_COLUMNS = ['cloud_account_id', 'hour_start', 'asset_ids', 'cpu', 'ram', 'gpu', 'cost'];
+
 /** Columns of a row as `write` stores them, in order. */
 const WRITTEN = ['cloud_account_id', 'hour_start', ...Object.values(COLUMNS), 'network', 'interval_seconds', 'interval_assumed', 'non_finite', 'capacity_missing', 'last_sample_at', 'samples'];
 
@@ -83,11 +163,16 @@ const nonFiniteOf = (aggregate: string) => Object.entries(COLUMNS).map(([categor
 
 export class RollupStore {
   private readonly memo = new SumsMemo();
+  private readonly assetNumbers: AssetNumbers;
+  /** Per cluster, the save of its hours still under way in this process. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Database,
     private readonly logger: Logger = silentLogger,
-  ) {}
+  ) {
+    this.assetNumbers = new AssetNumbers(db);
+  }
 
   /**
    * Throws away what late samples made stale (per cluster, its rollups from the marked hour on),
@@ -95,6 +180,8 @@ export class RollupStore {
    * stored only if the generation has not moved meanwhile.
    */
   async prepare(ids: readonly string[]): Promise<Generations> {
+    const saving = new Set(ids.map((id) => this.pending.get(id)).filter((p) => p !== undefined));
+    if (saving.size > 0) await Promise.all(saving);
     const state = await this.db.query<StateRow>('SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
     const generations: Generations = new Map(ids.map((id) => [id, 0]));
     for (const row of state) generations.set(row.cloud_account_id, Number(row.generation));
@@ -172,6 +259,28 @@ export class RollupStore {
     return hours;
   }
 
+  /** The rolled-up hours of `ids` in [fromMs, toMs), asset by asset (in the order they were stored). */
+  async assetHours(ids: readonly string[], fromMs: number, toMs: number): Promise<Map<string, Map<number, AssetCost[]>>> {
+    const rows = await this.db.query<{ cloud_account_id: string; hour_start: Date; kind: AssetCost['kind']; name: string; provider_id: string; cpu: number; ram: number; gpu: number; cost: number }>(
+      `SELECT h.cloud_account_id, h.hour_start, a.kind, a.name, a.provider_id, x.cpu, x.ram, x.gpu, x.cost
+         FROM kubecost_hourly_asset_costs h
+        CROSS JOIN LATERAL unnest(h.asset_ids, h.cpu, h.ram, h.gpu, h.cost) WITH ORDINALITY AS x (asset_id, cpu, ram, gpu, cost, n)
+         JOIN kubecost_assets a ON a.id = x.asset_id
+        WHERE h.cloud_account_id = ANY($1::uuid[]) AND h.hour_start >= $2 AND h.hour_start < $3
+        ORDER BY h.cloud_account_id, h.hour_start, x.n`,
+      [ids, new Date(fromMs), new Date(toMs)],
+    );
+    const result = new Map(ids.map((id) => [id, new Map<number, AssetCost[]>()]));
+    for (const row of rows) {
+      const hours = result.get(row.cloud_account_id)!;
+      const hour = new Date(row.hour_start).getTime();
+      const list = hours.get(hour) ?? [];
+      list.push({ kind: row.kind, name: row.name, providerId: row.provider_id, cpu: Number(row.cpu), ram: Number(row.ram), gpu: Number(row.gpu), cost: Number(row.cost) });
+      hours.set(hour, list);
+    }
+    return result;
+  }
+
   /** The scrape interval each rolled-up hour of `hours` was priced at, where one was measured. */
   async intervals(ids: readonly string[], hours: readonly number[]): Promise<Map<string, Map<number, number>>> {
     const result = new Map(ids.map((id) => [id, new Map<number, number>()]));
@@ -187,18 +296,32 @@ export class RollupStore {
 
   /**
    * Keeps newly computed hours of the clusters whose generation is still the one `prepare` saw
-   * (for the others, late samples arrived meanwhile: their numbers may be stale). Hours someone
-   * else stored meanwhile are left as they are: both computed the same samples.
+   * (for the others, late samples arrived meanwhile: their numbers may be stale), with their
+   * assets. Hours someone else stored meanwhile are left as they are: both computed the same
+   * samples. Keeping them is a saving, not part of the answer: a caller may go on without
+   * waiting, and this process's next `prepare` of those clusters waits for it.
    */
-  async save(computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
+  save(computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
     const ids = [...computed.keys()].filter((id) => computed.get(id)!.size > 0);
-    if (ids.length === 0) return;
-    // Keeping them is a saving, not part of the answer: the query that computed them answers
-    // either way, and the next one computes what this one could not keep.
-    await this.write(ids, computed, generations).catch((error: unknown) => this.logger.warn({ err: error, clusters: ids.length }, 'could not keep rollups'));
+    if (ids.length === 0) return Promise.resolve();
+    // A failure costs only the saving: the next query computes what this one could not keep.
+    const saving = this.write(ids, computed, generations).catch((error: unknown) => this.logger.warn({ err: error, clusters: ids.length }, 'could not keep rollups'));
+    const pending = saving.finally(() => {
+      for (const id of ids) if (this.pending.get(id) === pending) this.pending.delete(id);
+    });
+    for (const id of ids) this.pending.set(id, pending);
+    return pending;
+  }
+
+  /** Resolves once every save started so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...new Set(this.pending.values())]);
   }
 
   private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
+    const assets: Array<readonly [string, AssetCost]> = [];
+    for (const id of ids) for (const piece of computed.get(id)!.values()) for (const asset of piece.assets ?? []) assets.push([id, asset]);
+    const numbers = await this.assetNumbers.of(assets);
     await this.db.transaction(async (tx) => {
       // Creates missing state rows (live accounts only), then locks them against invalidation.
       await tx.query(
@@ -212,12 +335,11 @@ export class RollupStore {
         [ids],
       );
       const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
-      const values: unknown[] = [];
-      const tuples: string[] = [];
+      const hourRows: unknown[][] = [];
+      const assetRows: unknown[][] = [];
       for (const { cloud_account_id: id } of current) {
         for (const [hour, piece] of computed.get(id)!) {
-          const base = values.length;
-          values.push(
+          hourRows.push([
             id,
             new Date(hour),
             ...ASSET_CATEGORIES.map((c) => piece.costs[c]),
@@ -228,23 +350,16 @@ export class RollupStore {
             piece.capacityMissing,
             piece.lastSampleMs === null ? null : new Date(piece.lastSampleMs),
             piece.samples,
-          );
-          tuples.push(`(${Array.from({ length: WRITTEN.length }, (_, i) => `$${base + i + 1}`).join(', ')})`);
-          if (values.length > 60_000) await flush();
+          ]);
+          const mine = (piece.assets ?? []).filter((a) => numbers.has(assetKey(id, a)));
+          if (mine.length > 0) {
+            assetRows.push([id, new Date(hour), mine.map((a) => numbers.get(assetKey(id, a))), mine.map((a) => a.cpu), mine.map((a) => a.ram), mine.map((a) => a.gpu), mine.map((a) => a.cost)]);
+          }
         }
       }
-      await flush();
-
-      async function flush(): Promise<void> {
-        if (tuples.length === 0) return;
-        await tx.query(
-          `INSERT INTO kubecost_hourly_costs (${WRITTEN.join(', ')})
-           VALUES ${tuples.join(', ')} ON CONFLICT (cloud_account_id, hour_start) DO NOTHING`,
-          values,
-        );
-        values.length = 0;
-        tuples.length = 0;
-      }
+      // Hours first: an hour's assets refer to it.
+      await insertRows(tx, 'kubecost_hourly_costs', WRITTEN, '(cloud_account_id, hour_start)', hourRows);
+      await insertRows(tx, 'kubecost_hourly_asset_costs', ASSET_COLUMNS, '(cloud_account_id, hour_start)', assetRows);
     });
   }
 
