@@ -1,4 +1,5 @@
 import { BinaryCopyRows, type BinaryColumn } from '../../../lib/db/copy-binary';
+import type { BillLinkGroup } from '../data/bill-link-groups';
 import type { DailyGroup } from '../data/daily-totals';
 import { plainParts, type DecimalSum } from '../data/decimal';
 import { STORED_AS_WRITTEN } from './focus-columns';
@@ -27,7 +28,7 @@ const COST_PARTS = 9;
 
 /**
  * The rows of one chunk: their COPY data, and what each needs once it turns out to be new
- * (its row hash for the duplicate check, its daily group and its costs). The costs wait as
+ * (its row hash for the duplicate check, its daily and bill link groups and its costs). The costs wait as
  * numbers in a typed array: texts sliced from the file's text would keep that text alive
  * until the database answered, and the GC would copy and promote it.
  */
@@ -36,6 +37,8 @@ export class Chunk {
   readonly data: BinaryCopyRows;
   readonly hashes: string[] = [];
   readonly groups: DailyGroup[] = [];
+  /** Each row's bill link group, or null. */
+  readonly links: Array<BillLinkGroup | null> = [];
   /** Each row's costs as `plainParts` writes them, COST_PARTS numbers a row. */
   private costs: Float64Array;
   /** Rows with a cost of another shape (scientific notation, very long): their cost texts. */
@@ -63,10 +66,11 @@ export class Chunk {
   }
 
   /** Takes a row whose values are already in `data`. */
-  add(rowHash: string, group: DailyGroup, start: number, billedCost: string, effectiveCost: string, listCost: string): void {
+  add(rowHash: string, group: DailyGroup, link: BillLinkGroup | null, start: number, billedCost: string, effectiveCost: string, listCost: string): void {
     const row = this.hashes.length;
     this.hashes.push(rowHash);
     this.groups.push(group);
+    this.links.push(link);
     if (row === this.starts.length) this.starts = grown(this.starts);
     this.starts[row] = start;
     const at = row * COST_PARTS;
@@ -104,11 +108,17 @@ export class Chunk {
     return data;
   }
 
-  /** Adds row `row`, now inserted, to its daily group. */
+  /** Adds row `row`, now inserted, to its daily group and its bill link group. */
   addToGroup(row: number): void {
     const texts = this.textsOf(row);
-    if (texts) this.groups[row].add(...texts);
-    else this.groups[row].addParts(this.costs, row * COST_PARTS);
+    const link = this.links[row];
+    if (texts) {
+      this.groups[row].add(...texts);
+      link?.add(texts[0], texts[1]);
+    } else {
+      this.groups[row].addParts(this.costs, row * COST_PARTS);
+      link?.addParts(this.costs, row * COST_PARTS);
+    }
   }
 
   /** Adds the billed cost of row `row` to `sum`, from the parts already read. */
@@ -126,6 +136,7 @@ export class Chunk {
     this.data.clear();
     this.hashes.length = 0;
     this.groups.length = 0;
+    this.links.length = 0;
     this.order = undefined;
     this.whole = undefined;
     this.texts.clear();

@@ -4,6 +4,7 @@ import { isId } from '../../../lib/accounts/ids';
 import type { CloudAccountType } from '../../../lib/accounts/types';
 import { type Database, type Queryable, type Transaction } from '../../../lib/db/database';
 import { TimeOrderedIds } from '../../../lib/db/uuidv7';
+import { BillLinkGroups } from '../data/bill-link-groups';
 import { DailyTotals } from '../data/daily-totals';
 import { DecimalSum } from '../data/decimal';
 import { Chunk, EXPENSE_COLUMNS, NONE } from './chunk';
@@ -88,6 +89,8 @@ interface ParsedRow {
   currency: string;
   provider: string;
   tags: string | null;
+  /** The tags parsed, when the row has any. */
+  tagObject: Record<string, unknown> | null;
   /** 32 hexadecimal digits: the first 128 bits of the row's sha256. */
   rowHash: string;
   /** UTC day of ChargePeriodStart, as days since the epoch. */
@@ -138,7 +141,8 @@ const uuidBytes = (id: string): Buffer => Buffer.from(id.replace(/-/g, ''), 'hex
  * One file's import inside its transaction. Rows are parsed synchronously; the database work
  * of each chunk (COPY of its rows straight into `expenses`, a duplicate check when refused)
  * runs while the next chunks are parsed, up to QUEUED_CHUNKS ahead. The daily totals of the
- * inserted rows are summed on the way and written once at the end.
+ * inserted rows, and their links to cloud resources and clusters (bill-link-groups.ts), are
+ * summed on the way and written once at the end.
  */
 class FocusFileImport {
   readonly result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
@@ -150,6 +154,7 @@ class FocusFileImport {
   private readonly occurrences = new Map<string, number>();
   private readonly ids = new TimeOrderedIds();
   private readonly daily = new DailyTotals();
+  private readonly links = new BillLinkGroups();
   private columns: Record<Column, number> | undefined;
   private fieldCount = 0;
   /** Positions in a record of the STORED_AS_WRITTEN columns (-1 when absent). */
@@ -222,6 +227,7 @@ class FocusFileImport {
     }
     if (!this.columns) throw new FocusImportError('MALFORMED', 1, 'the file is empty: no header line');
     await this.daily.write(this.tx, this.organizationId);
+    await this.links.write(this.tx, this.organizationId);
     for (const [provider, total] of this.providerTotals) this.result.totalsByProvider[provider] = total.toString();
     return this.result;
   }
@@ -292,8 +298,8 @@ class FocusFileImport {
     const providerAccountId = field(record, c.SubAccountId) ?? field(record, c.BillingAccountId) ?? malformed(line, 'SubAccountId is empty');
 
     let tags: string | null = field(record, c.Tags);
+    let parsed: unknown = null;
     if (tags !== null) {
-      let parsed: unknown;
       try {
         parsed = JSON.parse(tags);
       } catch {
@@ -327,6 +333,7 @@ class FocusFileImport {
       currency,
       provider,
       tags,
+      tagObject: tags === null ? null : (parsed as Record<string, unknown>),
       rowHash,
       day: Math.floor(start / 86_400_000),
       type,
@@ -352,7 +359,8 @@ class FocusFileImport {
   private push(row: ParsedRow, account: Account): Promise<void> | undefined {
     this.encode(row, account);
     const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
-    this.chunk.add(row.rowHash, group, row.start, row.billedCost, row.effectiveCost, row.listCost);
+    const link = this.links.groupOf(account.id, field(row.record, this.columns!.ResourceId), row.tagObject, row.start, row.end);
+    this.chunk.add(row.rowHash, group, link, row.start, row.billedCost, row.effectiveCost, row.listCost);
     // Every row of the file counts in its provider's total, duplicates included.
     let total = this.providerTotals.get(row.provider);
     if (!total) this.providerTotals.set(row.provider, (total = new DecimalSum()));
