@@ -88,12 +88,16 @@ export interface SyntheticNode extends Lifetime {
   cores: number;
   memoryBytes: number;
   instanceType?: string;
+  /** The cloud machine (`provider_id` label). @default `synthetic://<name>` */
+  providerId?: string;
   /** kube-state-metrics capacity series; false imitates a cluster without them. @default true */
   capacityMetrics?: boolean;
 }
 
 export interface SyntheticVolume extends Lifetime {
   name: string;
+  /** The cloud disk (`provider_id` label of pv_hourly_cost). @default the volume's name */
+  providerId?: string;
   /** $ per GiB-hour */
   price: number;
   capacityBytes: number;
@@ -165,6 +169,8 @@ export interface SyntheticCluster {
   loadBalancers?: SyntheticLoadBalancer[];
   /** kubecost_cluster_management_cost, $ per hour; absent means no series. */
   managementFee?: number;
+  /** kubecost_cluster_info's provider and cluster id. @default GCP, synthetic-<tenant id prefix> */
+  info?: { provider: string; id: string };
   containers?: SyntheticContainer[];
   claims?: SyntheticClaim[];
   /** kubecost_pod_network_egress_bytes_total and the egress prices ($ per GiB); absent means no network metrics at all. */
@@ -252,14 +258,15 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
     series.push({ labels: { __name__: name, ...labels, tenant_id: cluster.tenantId }, life, valueAt: fn });
   };
 
-  add('kubecost_cluster_info', { id: `synthetic-${cluster.tenantId.slice(0, 8)}`, provider: 'GCP', provisioner: 'GKE', region: 'us-central1' }, {}, 1);
+  const info = cluster.info ?? { provider: 'GCP', id: `synthetic-${cluster.tenantId.slice(0, 8)}` };
+  add('kubecost_cluster_info', { id: info.id, provider: info.provider, region: 'us-central1' }, {}, 1);
   for (const node of cluster.nodes) {
     const nodeLabels = {
       arch: 'amd64',
       instance: node.name,
       instance_type: node.instanceType ?? 'synthetic-standard',
       node: node.name,
-      provider_id: `synthetic://${node.name}`,
+      provider_id: node.providerId ?? `synthetic://${node.name}`,
       region: 'us-central1',
     };
     const total = node.cpuPrice * node.cores + (node.ramPrice * node.memoryBytes) / GIB + (node.gpuPrice ?? 0) * (node.gpuCount ?? 0);
@@ -275,7 +282,7 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
     }
   }
   for (const volume of cluster.volumes ?? []) {
-    add('pv_hourly_cost', { persistentvolume: volume.name, provider_id: volume.name, volumename: volume.name }, volume, volume.price);
+    add('pv_hourly_cost', { persistentvolume: volume.name, provider_id: volume.providerId ?? volume.name, volumename: volume.name }, volume, volume.price);
     add('kube_persistentvolume_capacity_bytes', { persistentvolume: volume.name }, volume, volume.capacityBytes);
   }
   for (const lb of cluster.loadBalancers ?? []) {

@@ -24,6 +24,8 @@ export const COST_METRIC_FAMILIES: readonly string[] = [
   'kube_node_status_capacity_cpu_cores',
   'kube_node_status_capacity_memory_bytes',
   'kube_persistentvolume_capacity_bytes',
+  // The volume's CSI handle (`csi_volume_handle`): the disk id a bill charges.
+  'kube_persistentvolume_info',
   'kube_persistentvolumeclaim_info',
   'kube_pod_container_resource_requests',
   'kubecost_pod_network_egress_bytes_total',

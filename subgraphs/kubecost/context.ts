@@ -5,6 +5,7 @@ import { createLoaders, type Loaders } from './loaders';
 import type { KubecostMetrics } from './metrics';
 import type { OrganizationGates } from './promql/organization-gates';
 import type { ThanosClient } from './promql/thanos-client';
+import type { Reconciler } from './reconciliation/reconciler';
 import type { RollupStore } from './rollups/rollup-store';
 
 export interface KubecostContext {
@@ -17,6 +18,7 @@ export interface KubecostSources {
   directory: ClusterDirectory;
   client: ThanosClient;
   rollups: RollupStore;
+  reconciler: Reconciler;
   /** PromQL concurrency per organization. */
   gates: OrganizationGates;
   /** Cluster-hours of raw metrics one request may read. */
@@ -24,13 +26,13 @@ export interface KubecostSources {
   metrics: KubecostMetrics;
 }
 
-export function buildKubecostContext({ directory, client, rollups, gates, budgetClusterHours, metrics }: KubecostSources) {
+export function buildKubecostContext({ directory, client, rollups, reconciler, gates, budgetClusterHours, metrics }: KubecostSources) {
   return (caller: CallerContext): KubecostContext => ({
     caller,
     metrics,
     loaders: createLoaders(
       directory,
-      { promql: client.gated(gates.gate(caller.organizationIds)), rollups, budget: new QueryBudget(budgetClusterHours) },
+      { promql: client.gated(gates.gate(caller.organizationIds)), rollups, reconciler, budget: new QueryBudget(budgetClusterHours) },
       caller.organizationIds,
     ),
   });

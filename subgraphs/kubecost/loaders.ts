@@ -14,6 +14,8 @@ import {
 } from './costs/cluster-costs';
 import type { QueryBudget } from './costs/query-budget';
 import type { Promql } from './promql/thanos-client';
+import type { BillMatches } from './reconciliation/bill-matches';
+import type { Reconciler } from './reconciliation/reconciler';
 import type { RollupStore } from './rollups/rollup-store';
 
 /** A cluster and a range, the unit every cost loader batches by. */
@@ -63,9 +65,10 @@ export interface RequestSources {
   promql: Promql;
   rollups: RollupStore;
   budget: QueryBudget;
+  reconciler: Reconciler;
 }
 
-export function createLoaders(directory: ClusterDirectory, { promql: client, rollups, budget }: RequestSources, organizationIds: readonly string[]) {
+export function createLoaders(directory: ClusterDirectory, { promql: client, rollups, budget, reconciler }: RequestSources, organizationIds: readonly string[]) {
   const allowed = new Set(organizationIds);
   return {
     /** True only for live Kubernetes accounts of the caller's organizations. */
@@ -76,6 +79,17 @@ export function createLoaders(directory: ClusterDirectory, { promql: client, rol
     namespaceCosts: rangeBatched<NamespaceCostData[]>((ids, k) => loadNamespaceCosts(client, ids, k.from, k.to, budget)),
     usage: rangeBatched<NamespaceUsage[]>((ids, k) => loadNamespaceUsage(client, ids, k.from, k.to, budget)),
     unclaimedVolumes: rangeBatched<UnclaimedVolume[]>((ids, k) => loadUnclaimedVolumes(client, ids, k.to)),
+    /** Clusters matched with their organization's bill; each organization's clusters together. */
+    billMatches: rangeBatched<BillMatches>(async (ids, k) => {
+      const organizations = await directory.organizationsOf(ids);
+      const byOrganization = new Map<string, string[]>();
+      ids.forEach((id, i) => {
+        const organization = organizations[i];
+        if (organization !== null && allowed.has(organization)) byOrganization.set(organization, [...(byOrganization.get(organization) ?? []), id]);
+      });
+      const results = await Promise.all([...byOrganization].map(([organization, mine]) => reconciler.matches(client, organization, mine, k.from, k.to)));
+      return new Map(results.flatMap((result) => [...result]));
+    }),
     series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups, budget })),
   };
 }

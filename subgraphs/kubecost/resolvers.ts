@@ -5,6 +5,7 @@ import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { ClusterCostData } from './costs/cluster-costs';
 import { efficiency, idleRow, savings } from './costs/insights';
+import { billedBreakdown, reconciliationOf } from './reconciliation/billed-basis';
 import { seriesBucketCount } from './costs/window';
 import type { KubecostContext } from './context';
 import type { ClusterRangeKey } from './loaders';
@@ -57,6 +58,20 @@ async function kubernetesTotal(s: CostSummaryParent, ctx: KubecostContext): Prom
   return all.reduce((sum, c) => sum + c.totalCost, 0);
 }
 
+/** What the clusters' bill rows and the cost model both count (CostSummary.overlap). */
+async function overlap(s: CostSummaryParent, ctx: KubecostContext): Promise<number> {
+  const ids = await ownedIds(s.kubernetesClusterIds ?? [], ctx);
+  const all = await Promise.all(ids.map((id) => reconciled({ id, from: s.from, to: s.to }, ctx)));
+  return all.reduce((sum, r) => sum + r.estimatedCost, 0);
+}
+
+/** A cluster's bill matches, once its costs (and so its rolled-up hours) are computed. */
+const reconciled = (p: ClusterCostParent, ctx: KubecostContext) =>
+  fromStore(async () => {
+    await costs(p, ctx);
+    return reconciliationOf(await ctx.loaders.billMatches.load(p));
+  });
+
 export const resolvers: GraphQLResolverMap<KubecostContext> = {
   DateTime: DateTimeScalar,
   Organization: {
@@ -78,7 +93,11 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
       return { ...ref, ...parseRepresentedRange(ref.from, ref.to) };
     },
     kubernetesCost: (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => kubernetesTotal(s, ctx),
-    totalCost: async (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => (s.cloudCost ?? 0) + (await kubernetesTotal(s, ctx)),
+    overlap: (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => overlap(s, ctx),
+    totalCost: async (s: CostSummaryParent, _: unknown, ctx: KubecostContext) => {
+      const [kubernetes, counted] = await Promise.all([kubernetesTotal(s, ctx), overlap(s, ctx)]);
+      return (s.cloudCost ?? 0) + kubernetes - counted;
+    },
   },
   CloudAccount: {
     __resolveReference: (ref: { id: string }) => ref,
@@ -91,7 +110,14 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
   ClusterCost: {
     cloudAccount: (p: ClusterCostParent) => ({ __typename: 'CloudAccount', id: p.id }),
     totalCost: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).totalCost,
-    breakdown: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).breakdown,
+    breakdown: async (p: ClusterCostParent, args: { basis?: 'ESTIMATED' | 'BILLED' }, ctx: KubecostContext) => {
+      const { breakdown } = await costs(p, ctx);
+      return args.basis === 'BILLED' ? billedBreakdown(breakdown, await ctx.loaders.billMatches.load(p)) : breakdown;
+    },
+    reconciliation: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => {
+      const [cluster, reconciliation] = await Promise.all([costs(p, ctx), reconciled(p, ctx)]);
+      return { ...reconciliation, coverage: cluster.totalCost > 0 ? reconciliation.estimatedCost / cluster.totalCost : null };
+    },
     lastSampleAt: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt,
     hasData: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt !== null,
     warnings: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).warnings,

@@ -11,6 +11,7 @@ import { OrganizationGates } from './promql/organization-gates';
 import { ThanosClient } from './promql/thanos-client';
 import { resolvers } from './resolvers';
 import { RollupPass } from './rollups/background-pass';
+import { Reconciler } from './reconciliation/reconciler';
 import { RollupStore } from './rollups/rollup-store';
 
 export const KUBECOST_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'kubecost.graphql');
@@ -33,6 +34,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     metrics,
   });
   const rollups = new RollupStore(db, logger);
+  const reconciler = new Reconciler(db, rollups);
   // Started here, stopped by close(): like the listeners, it runs while the service does.
   const pass = config.rollupLookbackMs > 0 ? new RollupPass({ db, promql: client, rollups, logger, lookbackMs: config.rollupLookbackMs }) : undefined;
   const { server, internal, apollo } = await createSubgraph<KubecostContext>({
@@ -49,6 +51,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
       directory: new ClusterDirectory(db, config.directoryTtlMs),
       client,
       rollups,
+      reconciler,
       gates: new OrganizationGates(config.organizationConcurrency),
       budgetClusterHours: config.queryBudgetClusterHours,
       metrics,

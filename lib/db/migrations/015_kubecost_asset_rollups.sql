@@ -15,6 +15,10 @@ CREATE TABLE kubecost_assets (
   provider_id       text NOT NULL DEFAULT '',
   -- lib/reconciliation's key of the resource the provider id names (provider:kind:id), when it names one.
   resource_key      text,
+  -- The first and last hour any of its costs were rolled up for (hours thrown away since
+  -- included): which assets a range holds, without reading its hours.
+  first_hour        timestamptz,
+  last_hour         timestamptz,
   UNIQUE (cloud_account_id, kind, name, provider_id)
 );
 CREATE INDEX kubecost_assets_resource_key ON kubecost_assets (resource_key) WHERE resource_key IS NOT NULL;

@@ -180,8 +180,7 @@ export class RollupStore {
    * stored only if the generation has not moved meanwhile.
    */
   async prepare(ids: readonly string[]): Promise<Generations> {
-    const saving = new Set(ids.map((id) => this.pending.get(id)).filter((p) => p !== undefined));
-    if (saving.size > 0) await Promise.all(saving);
+    await this.saved(ids);
     const state = await this.db.query<StateRow>('SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
     const generations: Generations = new Map(ids.map((id) => [id, 0]));
     for (const row of state) generations.set(row.cloud_account_id, Number(row.generation));
@@ -313,6 +312,12 @@ export class RollupStore {
     return pending;
   }
 
+  /** Resolves once the saves under way for clusters `ids` have finished. */
+  async saved(ids: readonly string[]): Promise<void> {
+    const saving = new Set(ids.map((id) => this.pending.get(id)).filter((p) => p !== undefined));
+    if (saving.size > 0) await Promise.all(saving);
+  }
+
   /** Resolves once every save started so far has finished (tests, shutdown). */
   async settled(): Promise<void> {
     await Promise.all([...new Set(this.pending.values())]);
@@ -337,6 +342,7 @@ export class RollupStore {
       const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
       const hourRows: unknown[][] = [];
       const assetRows: unknown[][] = [];
+      const seen = new Map<string, [first: number, last: number]>();
       for (const { cloud_account_id: id } of current) {
         for (const [hour, piece] of computed.get(id)!) {
           hourRows.push([
@@ -352,6 +358,12 @@ export class RollupStore {
             piece.samples,
           ]);
           const mine = (piece.assets ?? []).filter((a) => numbers.has(assetKey(id, a)));
+          for (const asset of mine) {
+            const number = numbers.get(assetKey(id, asset))!;
+            const span = seen.get(number);
+            if (!span) seen.set(number, [hour, hour]);
+            else span.splice(0, 2, Math.min(span[0], hour), Math.max(span[1], hour));
+          }
           if (mine.length > 0) {
             assetRows.push([id, new Date(hour), mine.map((a) => numbers.get(assetKey(id, a))), mine.map((a) => a.cpu), mine.map((a) => a.ram), mine.map((a) => a.gpu), mine.map((a) => a.cost)]);
           }
@@ -360,6 +372,14 @@ export class RollupStore {
       // Hours first: an hour's assets refer to it.
       await insertRows(tx, 'kubecost_hourly_costs', WRITTEN, '(cloud_account_id, hour_start)', hourRows);
       await insertRows(tx, 'kubecost_hourly_asset_costs', ASSET_COLUMNS, '(cloud_account_id, hour_start)', assetRows);
+      if (seen.size > 0) {
+        const spans = [...seen];
+        await tx.query(
+          `UPDATE kubecost_assets a SET first_hour = LEAST(a.first_hour, s.first_hour), last_hour = GREATEST(a.last_hour, s.last_hour)
+             FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS s (id, first_hour, last_hour) WHERE a.id = s.id`,
+          [spans.map(([n]) => n), spans.map(([, [first]]) => new Date(first).toISOString()), spans.map(([, [, last]]) => new Date(last).toISOString())],
+        );
+      }
     });
   }
 
