@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import { addBillLinks, type BillLinkSums } from './bill-link-store';
-import { billLinkOf } from './bill-links';
+import { billLinkOf, type BillLink } from './bill-links';
 
 /*
  * Links of expenses imported before the importer kept them (migration 016 lists those
@@ -34,11 +34,28 @@ async function backfill(db: Database, organizationId: string): Promise<void> {
       [organizationId, row.imported_before],
     );
     const sums: BillLinkSums[] = [];
+    const rowKeys = new Map<string, [resourceId: string | null, tags: string | null, link: BillLink]>();
     for (const g of groups) {
-      const link = billLinkOf(g.resource_id, typeof g.tags === 'string' ? JSON.parse(g.tags) : g.tags);
-      if (link) sums.push({ cloudAccountId: g.cloud_account_id, link, startMs: new Date(g.start).getTime(), endMs: new Date(g.end).getTime(), billed: g.billed, effective: g.effective, rows: Number(g.rows) });
+      const tags = typeof g.tags === 'string' ? (JSON.parse(g.tags) as Record<string, unknown>) : g.tags;
+      const link = billLinkOf(g.resource_id, tags);
+      if (!link) continue;
+      sums.push({ cloudAccountId: g.cloud_account_id, link, startMs: new Date(g.start).getTime(), endMs: new Date(g.end).getTime(), billed: g.billed, effective: g.effective, rows: Number(g.rows) });
+      const tagText = tags === null ? null : JSON.stringify(tags);
+      rowKeys.set(`${g.resource_id}\0${tagText}`, [g.resource_id, tagText, link]);
     }
     await addBillLinks(tx, organizationId, sums);
+    // Each row keeps its keys too (what Expense.kubernetesCluster and the KUBERNETES_CLUSTER breakdown read).
+    const keyed = [...rowKeys.values()];
+    for (let start = 0; start < keyed.length; start += 5_000) {
+      const batch = keyed.slice(start, start + 5_000);
+      await tx.query(
+        `UPDATE expenses e SET bill_resource_key = u.resource_key, bill_cluster_key = u.cluster_key
+           FROM unnest($3::text[], $4::jsonb[], $5::text[], $6::text[]) AS u (resource_id, tags, resource_key, cluster_key)
+          WHERE e.organization_id = $1 AND e.imported_at < $2 AND e.resource_id IS NOT DISTINCT FROM u.resource_id
+            AND (CASE WHEN e.tags::text ILIKE '%cluster%' THEN e.tags END) IS NOT DISTINCT FROM u.tags`,
+        [organizationId, row.imported_before, batch.map(([id]) => id), batch.map(([, tags]) => tags), batch.map(([, , l]) => l.resourceKey), batch.map(([, , l]) => l.clusterKey)],
+      );
+    }
     await tx.query('DELETE FROM expense_bill_links_pending WHERE organization_id = $1', [organizationId]);
   });
 }

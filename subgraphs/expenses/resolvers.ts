@@ -119,6 +119,7 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
   },
   Expense: {
     cloudAccount: (item: ExpenseItem, _: unknown, ctx: ExpensesContext) => ctx.loaders.cloudAccount.load(item.cloudAccountId),
+    kubernetesCluster: (item: ExpenseItem, _: unknown, ctx: ExpensesContext) => (item.kubernetesClusterId ? ctx.loaders.cloudAccount.load(item.kubernetesClusterId) : null),
     // The same value as the REGION breakdown key, COALESCE(region_id, region_name).
     region: (item: ExpenseItem) => item.regionId ?? item.regionName,
     tags: (item: ExpenseItem) => Object.entries(item.tags ?? {}).map(([key, value]) => ({ key, value: String(value) })),

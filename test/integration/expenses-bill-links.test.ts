@@ -60,11 +60,18 @@ describe.each(databaseBackends())('bill links kept by the importer ($name)', (ba
     await importFocusFile(t.db, org, CSV);
     expect(await t.db.query(SNAPSHOT, [org])).toEqual(before);
 
-    // As migration 016 leaves an organization imported before it.
+    const ROW_KEYS = 'SELECT id, bill_resource_key, bill_cluster_key FROM expenses WHERE organization_id = $1 ORDER BY id';
+    const rowKeys = await t.db.query<{ bill_resource_key: string | null; bill_cluster_key: string | null }>(ROW_KEYS, [org]);
+    expect(rowKeys.filter((r) => r.bill_resource_key !== null).length).toBe(before.filter((l) => (l as { kind: string }).kind === 'resource').reduce((n, l) => n + Number((l as { rows: string }).rows), 0));
+    expect(rowKeys.filter((r) => r.bill_cluster_key === 'azure:cluster:analyticsengine').length).toBe(2);
+
+    // As migrations 016 and 017 leave an organization imported before them.
     await t.db.query('DELETE FROM expense_bill_links WHERE organization_id = $1', [org]);
+    await t.db.query('UPDATE expenses SET bill_resource_key = NULL, bill_cluster_key = NULL WHERE organization_id = $1', [org]);
     await t.db.query('INSERT INTO expense_bill_links_pending (organization_id, imported_before) VALUES ($1, now() + interval \'1 second\')', [org]);
     await ensureBillLinks(t.db, org);
     expect(await t.db.query(SNAPSHOT, [org])).toEqual(before);
+    expect(await t.db.query(ROW_KEYS, [org])).toEqual(rowKeys);
     expect(await t.db.query('SELECT 1 FROM expense_bill_links_pending WHERE organization_id = $1', [org])).toEqual([]);
     await ensureBillLinks(t.db, org);
     expect(await t.db.query(SNAPSHOT, [org])).toEqual(before);

@@ -207,6 +207,31 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     expect(byId.get(ids.gke)!.billed).toEqual(byId.get(ids.gke)!.breakdown);
   });
 
+  it("the bill's rows name their cluster: Expense.kubernetesCluster and the KUBERNETES_CLUSTER breakdown", async () => {
+    // The clusters' names were learned when their costs were first reconciled (the tests above).
+    const res = await callGateway<{ organization: { expenses: { breakdown: Array<{ key: string; cost: number; count: number }>; items: { nodes: Array<{ resourceId: string | null; kubernetesCluster: { id: string; name: string } | null }> } } } }>(
+      stack.gateway.url,
+      `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { expenses(range: $range) {
+        breakdown(by: KUBERNETES_CLUSTER) { key cost count } items(first: 50) { nodes { resourceId kubernetesCluster { id name } } } } } }`,
+      { org: org.billed, range: RANGE },
+      token.billed,
+    );
+    expect(res.errors).toBeUndefined();
+    const { breakdown, items } = res.data!.organization.expenses;
+    const byKey = new Map(breakdown.map((g) => [g.key, g]));
+    expect(byKey.get(ids.aws)).toMatchObject({ count: 4 });
+    expect(byKey.get(ids.aws)!.cost).toBeCloseTo(3.5 + 0.2 + 2.4 + 0.54, 9);
+    expect(byKey.get(ids.aks)).toMatchObject({ count: 1 });
+    expect(byKey.get(ids.aks)!.cost).toBeCloseTo(7.2, 9);
+    expect(byKey.get('')).toMatchObject({ count: 1 });
+    expect(byKey.get('')!.cost).toBeCloseTo(3, 9);
+    expect(breakdown.length).toBe(3);
+    const clusterOf = new Map(items.nodes.map((n) => [n.resourceId, n.kubernetesCluster]));
+    expect(clusterOf.get('arn:aws:eks:us-east-1:123456789012:cluster/prod')).toEqual({ id: ids.aws, name: 'prod' });
+    expect(clusterOf.get(VMSS.toUpperCase())).toEqual({ id: ids.aks, name: 'aks-west' });
+    expect(clusterOf.get('arn:aws:s3:::backups')).toBeNull();
+  });
+
   it('without a bill: overlap 0 and the total is cloud plus Kubernetes, whatever other organizations were billed for', async () => {
     const res = await callGateway<Answer>(stack.gateway.url, QUERY, { org: org.unbilled, range: RANGE }, token.unbilled);
     expect(res.errors).toBeUndefined();

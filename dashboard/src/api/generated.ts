@@ -54,7 +54,14 @@ export type ExpenseDimension =
   /** FOCUS ServiceCategory. */
   | 'SERVICE_CATEGORY'
   /** The value of one tag; needs `tagKey`. */
-  | 'TAG';
+  | 'TAG'
+  /**
+   * The Kubernetes cluster a row belongs to (key = the cluster's cloud account id; '' for rows of
+   * no cluster): rows of a machine or disk that one of the organization's clusters reports as a
+   * node or volume, and rows of a cluster's own resource or tagged with it (see
+   * `Expense.kubernetesCluster`).
+   */
+  | 'KUBERNETES_CLUSTER';
 
 /** Narrows an expense report. Lists match any of their values; different fields must all match. */
 export type ExpenseFilter = {

@@ -24,7 +24,7 @@ import { addDecimals, formatDecimal, parseDecimal, ZERO } from './decimal';
 
 export type CostType = 'BILLED' | 'EFFECTIVE' | 'LIST';
 export type ExpenseOrder = 'COST_DESC' | 'COST_ASC' | 'DATE_DESC' | 'DATE_ASC';
-export type ExpenseDimension = 'DAY' | 'SERVICE' | 'REGION' | 'RESOURCE_TYPE' | 'CLOUD_ACCOUNT' | 'SERVICE_CATEGORY' | 'TAG';
+export type ExpenseDimension = 'DAY' | 'SERVICE' | 'REGION' | 'RESOURCE_TYPE' | 'CLOUD_ACCOUNT' | 'SERVICE_CATEGORY' | 'TAG' | 'KUBERNETES_CLUSTER';
 
 export interface ExpenseFilter {
   cloudAccountIds?: string[];
@@ -68,6 +68,8 @@ export interface ExpenseItem {
   chargeDescription: string | null;
   skuId: string | null;
   tags: Record<string, unknown>;
+  /** The organization's Kubernetes cluster the row charges, when matched. */
+  kubernetesClusterId: string | null;
 }
 
 export interface ExpensePage {
@@ -102,6 +104,17 @@ const COST_COLUMNS: Record<CostType, string> = {
   LIST: 'e.list_cost',
 };
 
+/**
+ * The organization's live cluster a row belongs to (its cloud account id), or NULL: the cluster
+ * reporting the row's machine or disk as an asset, else the cluster the bill names (its own
+ * resource, its tag). Kubernetes clusters sharing a key (a misconfiguration) give the smallest id.
+ */
+const KUBERNETES_CLUSTER_OF_ROW = `COALESCE(
+  (SELECT min(a.cloud_account_id::text) FROM kubecost_assets a JOIN cloud_accounts c ON c.id = a.cloud_account_id AND c.deleted_at IS NULL
+    WHERE a.resource_key = e.bill_resource_key AND c.organization_id = e.organization_id),
+  (SELECT min(k.cloud_account_id::text) FROM kubernetes_cluster_keys k JOIN cloud_accounts c ON c.id = k.cloud_account_id AND c.deleted_at IS NULL
+    WHERE k.cluster_key = e.bill_cluster_key AND c.organization_id = e.organization_id))`;
+
 const DIMENSIONS: Record<Exclude<ExpenseDimension, 'TAG'>, string> = {
   DAY: `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   SERVICE: `COALESCE(e.service_name, '')`,
@@ -109,6 +122,7 @@ const DIMENSIONS: Record<Exclude<ExpenseDimension, 'TAG'>, string> = {
   RESOURCE_TYPE: `COALESCE(e.resource_type, '')`,
   CLOUD_ACCOUNT: 'e.cloud_account_id::text',
   SERVICE_CATEGORY: `COALESCE(e.service_category, '')`,
+  KUBERNETES_CLUSTER: `COALESCE(${KUBERNETES_CLUSTER_OF_ROW}, '')`,
 };
 
 const ORDERS: Record<ExpenseOrder, { key: 'cost' | 'date'; direction: 'ASC' | 'DESC' }> = {
@@ -369,6 +383,7 @@ interface ItemRow {
   charge_description: string | null;
   sku_id: string | null;
   tags: Record<string, unknown> | string | null;
+  kubernetes_cluster_id: string | null;
 }
 
 const toItem = (row: ItemRow): ExpenseItem => ({
@@ -393,6 +408,7 @@ const toItem = (row: ItemRow): ExpenseItem => ({
   chargeDescription: row.charge_description,
   skuId: row.sku_id,
   tags: (typeof row.tags === 'string' ? JSON.parse(row.tags) : row.tags) ?? {},
+  kubernetesClusterId: row.kubernetes_cluster_id,
 });
 
 /**
@@ -405,7 +421,7 @@ const LARGE_COST = '0.01';
 const ITEM_COLUMNS = `e.id, e.cloud_account_id, e.charge_period_start, e.charge_period_end, e.billed_cost::float8 AS billed_cost,
        e.effective_cost::float8 AS effective_cost, e.list_cost::float8 AS list_cost, e.billing_currency, e.provider, e.service_name,
        e.service_category, e.region_id, e.region_name, e.resource_id, e.resource_name, e.resource_type, e.charge_category,
-       e.charge_description, e.sku_id, e.tags`;
+       e.charge_description, e.sku_id, e.tags, ${KUBERNETES_CLUSTER_OF_ROW} AS kubernetes_cluster_id`;
 
 /**
  * One page of expenses. Keyset paging on (sort key, tie-breaker): stable under ties and under

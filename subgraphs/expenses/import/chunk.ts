@@ -18,6 +18,8 @@ export const EXPENSE_COLUMNS: readonly BinaryColumn[] = [
   { name: 'provider', type: 'text' },
   ...STORED_AS_WRITTEN.map(([name]) => ({ name, type: 'text' as const })),
   { name: 'tags', type: 'jsonb' },
+  { name: 'bill_resource_key', type: 'text' },
+  { name: 'bill_cluster_key', type: 'text' },
   { name: 'row_hash', type: 'uuid' },
 ];
 

@@ -4,6 +4,7 @@ import { isId } from '../../../lib/accounts/ids';
 import type { CloudAccountType } from '../../../lib/accounts/types';
 import { type Database, type Queryable, type Transaction } from '../../../lib/db/database';
 import { TimeOrderedIds } from '../../../lib/db/uuidv7';
+import type { BillLink } from '../../../lib/reconciliation/bill-links';
 import { BillLinkGroups } from '../data/bill-link-groups';
 import { DailyTotals } from '../data/daily-totals';
 import { DecimalSum } from '../data/decimal';
@@ -357,9 +358,9 @@ class FocusFileImport {
   }
 
   private push(row: ParsedRow, account: Account): Promise<void> | undefined {
-    this.encode(row, account);
-    const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
     const link = this.links.groupOf(account.id, field(row.record, this.columns!.ResourceId), row.tagObject, row.start, row.end);
+    this.encode(row, account, link?.link ?? null);
+    const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
     this.chunk.add(row.rowHash, group, link, row.start, row.billedCost, row.effectiveCost, row.listCost);
     // Every row of the file counts in its provider's total, duplicates included.
     let total = this.providerTotals.get(row.provider);
@@ -369,7 +370,7 @@ class FocusFileImport {
   }
 
   /** Appends the row to the chunk's COPY data, in the order of EXPENSE_COLUMNS. */
-  private encode(row: ParsedRow, account: Account): void {
+  private encode(row: ParsedRow, account: Account, link: BillLink | null): void {
     const data = this.chunk.data;
     data.beginRow();
     data.uuidBytes(this.ids.nextBytes());
@@ -384,6 +385,8 @@ class FocusFileImport {
     data.text(row.provider);
     for (const index of this.storedAsWritten) data.text(field(row.record, index));
     data.jsonb(row.tags);
+    data.text(link?.resourceKey ?? null);
+    data.text(link?.clusterKey ?? null);
     data.uuid(row.rowHash);
   }
 

@@ -7,18 +7,47 @@ import { learnClusterKeys } from './cluster-identity';
 
 /** Clusters of one organization matched with its bill over a range (bill-matches.ts). */
 export class Reconciler {
+  /** Learned keys already kept (cluster id and key): most requests learn what they learned before. */
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly rollups: RollupStore,
   ) {}
 
   async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<Map<string, BillMatches>> {
-    const [keys] = await Promise.all([
+    const [learned] = await Promise.all([
       learnClusterKeys(client, ids, from.getTime(), to.getTime()),
       ensureBillLinks(this.db, organizationId),
       // The hours the costs just computed are read back from the store.
       this.rollups.saved(ids),
     ]);
+    const keys = await this.clusterKeys(ids, learned);
     return loadBillMatches(this.db, organizationId, ids, from.getTime(), to.getTime(), keys);
+  }
+
+  /**
+   * Each cluster's keys: the ones set on its account, else the ones learned (kept, so that the
+   * expenses subgraph can tell which cluster a bill row belongs to).
+   */
+  private async clusterKeys(ids: readonly string[], learned: Map<string, string[]>): Promise<Map<string, string[]>> {
+    const fresh = [...learned].flatMap(([id, keys]) => keys.filter((key) => !this.known.has(`${id}|${key}`)).map((key) => [id, key] as const));
+    if (fresh.length > 0) {
+      await this.db.query(
+        `INSERT INTO kubernetes_cluster_keys (cloud_account_id, cluster_key, source)
+         SELECT k.id, k.cluster_key, 'learned' FROM unnest($1::uuid[], $2::text[]) AS k (id, cluster_key) JOIN cloud_accounts c ON c.id = k.id
+         ON CONFLICT (cloud_account_id, cluster_key) DO NOTHING`,
+        [fresh.map(([id]) => id), fresh.map(([, key]) => key)],
+      );
+      if (this.known.size > 100_000) this.known.clear();
+      for (const [id, key] of fresh) this.known.add(`${id}|${key}`);
+    }
+    const set = await this.db.query<{ cloud_account_id: string; cluster_key: string }>(
+      `SELECT cloud_account_id, cluster_key FROM kubernetes_cluster_keys WHERE cloud_account_id = ANY($1::uuid[]) AND source = 'set'`,
+      [ids],
+    );
+    const keys = new Map(learned);
+    for (const id of new Set(set.map((row) => row.cloud_account_id))) keys.set(id, set.filter((row) => row.cloud_account_id === id).map((row) => row.cluster_key));
+    return keys;
   }
 }

@@ -116,7 +116,8 @@ function Breakdown({ org, view }: { org: Org; view: ExpensesView }) {
   const [tagKey, setTagKey] = useState(view.tagKey ?? '');
   const groups = org.expenses.breakdown;
   const accountName = new Map(org.cloudAccounts.map((a) => [a.id, a.name]));
-  const name = (key: string) => (key === '' ? '(none)' : view.by === 'CLOUD_ACCOUNT' ? (accountName.get(key) ?? key) : key);
+  const byAccount = view.by === 'CLOUD_ACCOUNT' || view.by === 'KUBERNETES_CLUSTER';
+  const name = (key: string) => (key === '' ? (view.by === 'KUBERNETES_CLUSTER' ? '(no cluster)' : '(none)') : byAccount ? (accountName.get(key) ?? key) : key);
   const max = Math.max(...groups.map((g) => Math.abs(g.cost)), 0) || 1;
   return (
     <Panel title={`Breakdown by ${DIMENSIONS[view.by].toLowerCase()}`}>

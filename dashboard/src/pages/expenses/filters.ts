@@ -17,6 +17,7 @@ export const DIMENSIONS: Record<ExpenseDimension, string> = {
   SERVICE_CATEGORY: 'Service category',
   DAY: 'Day',
   TAG: 'Tag value',
+  KUBERNETES_CLUSTER: 'Kubernetes cluster',
 };
 
 export const ORDERS: Record<ExpenseOrder, string> = { COST_DESC: 'Most expensive first', COST_ASC: 'Cheapest first', DATE_DESC: 'Newest first', DATE_ASC: 'Oldest first' };
