@@ -143,7 +143,8 @@ interface Figures {
   backfill: { samples: number; seconds: number; compactionSeconds: number; ingestMsPer1k: number; prometheusMsPer1k: number; senderMsPer1k: number; otherCores: number };
   cold: Timed[];
   raw: number[];
-  build: { ms: number; promql: number; prometheusCpuSeconds: number; rows: number };
+  /** `savedMs`: after the answer, until the hours computed for it are stored (the subgraph keeps them off the answer path). */
+  build: { ms: number; promql: number; prometheusCpuSeconds: number; rows: number; savedMs: number };
   rolling: Timed[];
   /** (b) with the start on the hour. */
   rollingOnTheHour: Timed[];
@@ -254,6 +255,20 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
       return performance.now() - t0;
     };
     const forgetRollups = () => t!.db.query('DELETE FROM kubecost_hourly_costs WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
+    const storedRows = async () => Number((await t!.db.query<{ rows: string }>('SELECT count(*) AS rows FROM kubecost_hourly_costs WHERE cloud_account_id = ANY($1::uuid[])', [ids]))[0].rows);
+    /** Waits until the rows a query computed are stored (the count holds still for a second); how long that took. */
+    const rollupsSaved = async (): Promise<{ rows: number; ms: number }> => {
+      const t0 = performance.now();
+      let last = -1;
+      let still = 0;
+      while (still < 5) {
+        const rows = await storedRows();
+        still = rows === last && rows > 0 ? still + 1 : 0;
+        last = rows;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return { rows: last, ms: performance.now() - t0 - 1000 };
+    };
 
     // (a) Cold ranges, alternating with the raw PromQL (which goes first alternates too). Each
     // ends an hour and a minute before the previous one, so that neither its whole hours (the
@@ -270,10 +285,9 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
       const promCpu = cpuSnapshot({ prometheus: prometheus.pid }, 'bench');
       const timed = await headline(range);
       cold.push(timed);
-      if (i === 0) {
-        const [{ rows }] = await t.db.query<{ rows: string }>('SELECT count(*) AS rows FROM kubecost_hourly_costs WHERE cloud_account_id = ANY($1::uuid[])', [ids]);
-        build = { ms: timed.ms, promql: timed.promql, prometheusCpuSeconds: promCpu().prometheus ?? NaN, rows: Number(rows) };
-      }
+      // Stored after the answer: the next run starts on a quiet database.
+      const saved = await rollupsSaved();
+      if (i === 0) build = { ms: timed.ms, promql: timed.promql, prometheusCpuSeconds: promCpu().prometheus ?? NaN, rows: saved.rows, savedMs: saved.ms };
       if (i % 2 === 0) raw.push(await rawPromql(range));
     }
 
@@ -386,7 +400,10 @@ function report(f: Figures): void {
   out(`| (c) identical repeat | ${p(ms(f.repeat))} | ${f.repeat.length} | ${promql(f.repeat)} | ${fmt(quantile(f.repeat.map((r) => r.promqlMs), 0.5))} |`);
   out(`| rollup read alone (PostgreSQL, ${DAYS} days × ${f.n} clusters) | ${p(f.rollupReadMs)} | ${f.rollupReadMs.length} | | |`);
   out(`(a) / raw PromQL (p50): ${fmt(ratio, 2)} (goal ≤ 2)`);
-  out(`rollup build (first cold run): ${fmt(f.build.ms)} ms, ${f.build.promql} PromQL requests, Prometheus ${fmt(f.build.prometheusCpuSeconds, 2)} CPU s, ${f.build.rows} hourly rows stored`);
+  out(
+    `rollup build (first cold run): ${fmt(f.build.ms)} ms, ${f.build.promql} PromQL requests, Prometheus ${fmt(f.build.prometheusCpuSeconds, 2)} CPU s, ` +
+      `${f.build.rows} hourly rows (with their assets) stored ${fmt(f.build.savedMs)} ms after the answer`,
+  );
   out(`live writes (${LIVE_ROUNDS}+ one-minute rounds, one request per cluster each): ${f.live.samples} samples, ingest ${fmt(f.live.ingestMsPer1k, 2)} CPU ms per 1,000 samples`);
   out(`RSS MiB: ${Object.entries(f.rss).map(([name, v]) => `${name} ${fmt(v ?? NaN)}`).join(', ')}; other processes during the measurements: ${fmt(f.otherCores, 2)} cores`);
   if (f.paint) out(`dashboard overview painted: first ${fmt(f.paint.first)} ms, p50 ${fmt(f.paint.p50)} ms, max ${fmt(f.paint.max)} ms (its GraphQL request p50 ${fmt(f.paint.apiP50)} ms; goal ≤ 1500 ms)`);

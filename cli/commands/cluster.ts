@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { createKubernetesCluster, deleteCluster, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
+import { createKubernetesCluster, deleteCluster, OnboardingError, rotateClusterCredential, setClusterBillingName, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { loadIngestStatuses, sendingState, type IngestStatus } from '../../lib/accounts/ingest-status';
 import { findCloudAccount, findOrganization, listCloudAccounts } from '../../lib/accounts/repository';
 import type { CloudAccount } from '../../lib/accounts/types';
@@ -129,6 +129,23 @@ export function registerClusterCommands(program: Command): void {
       requireId(id, 'cloud account');
       const connection = await withDatabase((db, config) => onboarding(() => rotateClusterCredential(db, id, config.publicIngestUrl)));
       print(!!options.json, connectionJson(connection), connectionText(connection));
+    });
+  cluster
+    .command('set-billing-name')
+    .description('name the cluster as the cloud bill does (provider and EKS/AKS/GKE cluster name), when its metrics do not tell')
+    .argument('<cloudAccountId>', 'the cluster\'s cloud account id')
+    .option('--provider <provider>', 'aws, azure, gcp or oracle')
+    .option('--name <name>', 'the managed cluster\'s name in the provider\'s console')
+    .option('--clear', 'forget the name set; the one learned from the metrics counts again')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { provider?: string; name?: string; clear?: boolean; json?: boolean }) => {
+      requireId(id, 'cloud account');
+      if (options.clear ? options.provider !== undefined || options.name !== undefined : options.provider === undefined || options.name === undefined) {
+        throw new CliError('give --provider and --name, or --clear');
+      }
+      const billing = options.clear ? null : { provider: options.provider!, name: options.name! };
+      await withDatabase((db) => onboarding(() => setClusterBillingName(db, id, billing)));
+      print(!!options.json, { cloudAccountId: id, billing }, billing ? `cluster ${id} is ${billing.provider} cluster "${billing.name}" on the bill` : `cluster ${id}: billing name cleared`);
     });
   cluster
     .command('delete')

@@ -26,7 +26,8 @@ export function registerDemoCommand(program: Command): void {
         !!options.json,
         { ...result },
         `demo data for organization ${result.organizationId}: ${result.clusters.map((c) => c.name).join(', ')} (${samples} samples through ingest), ` +
-          `${result.expenses.inserted} FOCUS rows imported (${result.expenses.duplicates} already there).\n` +
+          `${result.expenses.inserted + result.clustersBill.inserted} FOCUS rows imported (${result.expenses.duplicates + result.clustersBill.duplicates} already there), ` +
+          `${result.clustersBill.rows} of them the clusters' own bill.\n` +
           `Headline variables: {"org": "${result.organizationId}", "range": {"from": "${result.range.from}", "to": "${result.range.to}"}}`,
       );
     });

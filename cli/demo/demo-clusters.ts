@@ -22,6 +22,10 @@ function workload(namespace: string, node: string, index: number, cores: number,
   };
 }
 
+/** The demo's EC2 instance and EBS volume ids (made up, in the providers' shapes). */
+export const ec2 = (zone: string, n: number) => `aws:///${zone}/i-0de${n.toString(16).padStart(14, '0')}`;
+export const ebs = (n: number) => `vol-0de${n.toString(16).padStart(14, '0')}`;
+
 /** Where a demo cluster's history sits in time. */
 export interface DemoWindow {
   tenantId: string;
@@ -56,18 +60,19 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     build: (window) => {
       const leftAt = window.anchorMs - 7 * DAY_MS;
       const nodes = [
-        ...[1, 2, 3, 4].map((n) => ({ name: `ip-10-0-1-${n}.eu-west-1.compute.internal`, ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge' })),
-        { name: 'ip-10-0-2-9.eu-west-1.compute.internal', ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge', toMs: leftAt },
-        { name: 'ip-10-0-3-7.eu-west-1.compute.internal', cpuPrice: 0.0319, ramPrice: 0.0043, gpuPrice: 0.526, gpuCount: 1, cores: 4, memoryBytes: 16 * GIB, instanceType: 'g4dn.xlarge' },
+        ...[1, 2, 3, 4].map((n) => ({ name: `ip-10-0-1-${n}.eu-west-1.compute.internal`, providerId: ec2(`eu-west-1${'abc'[n % 3]}`, n), ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge' })),
+        { name: 'ip-10-0-2-9.eu-west-1.compute.internal', providerId: ec2('eu-west-1b', 9), ...M5, cores: 8, memoryBytes: 32 * GIB, instanceType: 'm5.2xlarge', toMs: leftAt },
+        { name: 'ip-10-0-3-7.eu-west-1.compute.internal', providerId: ec2('eu-west-1c', 37), cpuPrice: 0.0319, ramPrice: 0.0043, gpuPrice: 0.526, gpuCount: 1, cores: 4, memoryBytes: 16 * GIB, instanceType: 'g4dn.xlarge' },
       ];
       const node = (i: number) => nodes[i].name;
       return {
         ...base(window),
         nodes,
+        info: { provider: 'AWS', id: 'prod-eu-west-1' },
         volumes: [
-          { name: 'pvc-postgres-0', price: 0.000137, capacityBytes: 500 * GIB },
-          { name: 'pvc-kafka-0', price: 0.000137, capacityBytes: 1000 * GIB },
-          { name: 'pvc-prometheus', price: 0.000137, capacityBytes: 200 * GIB },
+          { name: 'pvc-postgres-0', providerId: ebs(1), price: 0.000137, capacityBytes: 500 * GIB },
+          { name: 'pvc-kafka-0', providerId: ebs(2), price: 0.000137, capacityBytes: 1000 * GIB },
+          { name: 'pvc-prometheus', providerId: ebs(3), price: 0.000137, capacityBytes: 200 * GIB },
         ],
         loadBalancers: [
           { namespace: 'ingress-nginx', service: 'ingress-nginx-controller', ip: '34.240.11.8', price: 0.0225 },
@@ -105,9 +110,10 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
   {
     name: 'staging-us-east-1',
     build: (window) => {
-      const nodes = [1, 2, 3].map((n) => ({ name: `ip-10-1-0-${n}.ec2.internal`, ...C5, cores: 4, memoryBytes: 8 * GIB, instanceType: 'c5.xlarge' }));
+      const nodes = [1, 2, 3].map((n) => ({ name: `ip-10-1-0-${n}.ec2.internal`, providerId: ec2('us-east-1a', 100 + n), ...C5, cores: 4, memoryBytes: 8 * GIB, instanceType: 'c5.xlarge' }));
       return {
         ...base(window),
+        info: { provider: 'AWS', id: 'staging-us-east-1' },
         nodes,
         volumes: [{ name: 'pvc-staging-db', price: 0.000137, capacityBytes: 100 * GIB }],
         loadBalancers: [{ namespace: 'ingress-nginx', service: 'ingress-nginx-controller', ip: '3.91.20.4', price: 0.0225 }],

@@ -6,6 +6,7 @@ import type { Database } from '../../lib/db/database';
 import { importFocusFile, type ImportResult } from '../../subgraphs/expenses/import/import-focus';
 import { ClusterNameTakenError, createKubernetesCluster, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import type { CloudAccount } from '../../lib/accounts/types';
+import { demoBillCsv } from './demo-bill';
 import { DEMO_CLUSTERS, type DemoCluster } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from '../local/local-organization';
@@ -31,6 +32,8 @@ export interface DemoResult {
   organizationId: string;
   clusters: Array<{ id: string; name: string; samples: number }>;
   expenses: ImportResult;
+  /** The clusters' own bill (demo-bill.ts): what the reconciliation matches. */
+  clustersBill: ImportResult;
   /** A range covering all of it, for the headline query. */
   range: { from: string; to: string };
 }
@@ -90,11 +93,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     fs.writeFileSync(shifted, shiftFocusDates(fs.readFileSync(DEMO_FOCUS_FILE, 'utf8'), daysBetween(FOCUS_FIXTURE_END, expensesEnd)));
     const expenses = await importFocusFile(db, organizationId, shifted);
+    // The clusters' own bill for the whole days of the first run's history: the reconciliation
+    // then shows what the bill covers, and the days since stay estimated (bills arrive late).
+    const bill = path.join(path.dirname(shifted), 'clusters-bill.csv');
+    const byName = new Map(DEMO_CLUSTERS.map((demo, i) => [demo.name, clusters[i]]));
+    fs.writeFileSync(bill, demoBillCsv(byName, expensesEnd.getTime() - 13 * DAY_MS, expensesEnd.getTime()));
+    const clustersBill = await importFocusFile(db, organizationId, bill);
     const to = new Date(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS);
     return {
       organizationId,
       clusters: connections.map((c, i) => ({ id: c.cloudAccount.id, name: c.cloudAccount.name, samples: samples[i] })),
       expenses,
+      clustersBill,
       range: { from: new Date(to.getTime() - 31 * DAY_MS).toISOString(), to: to.toISOString() },
     };
   } finally {

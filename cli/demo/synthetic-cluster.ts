@@ -98,6 +98,8 @@ export interface SyntheticVolume extends Lifetime {
   name: string;
   /** The cloud disk (`provider_id` label of pv_hourly_cost). @default the volume's name */
   providerId?: string;
+  /** The CSI driver's volume handle: a kube_persistentvolume_info series when set. */
+  csiHandle?: string;
   /** $ per GiB-hour */
   price: number;
   capacityBytes: number;
@@ -284,6 +286,7 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
   for (const volume of cluster.volumes ?? []) {
     add('pv_hourly_cost', { persistentvolume: volume.name, provider_id: volume.providerId ?? volume.name, volumename: volume.name }, volume, volume.price);
     add('kube_persistentvolume_capacity_bytes', { persistentvolume: volume.name }, volume, volume.capacityBytes);
+    if (volume.csiHandle) add('kube_persistentvolume_info', { persistentvolume: volume.name, storageclass: 'standard', csi_driver: 'pd.csi.storage.gke.io', csi_volume_handle: volume.csiHandle }, volume, 1);
   }
   for (const lb of cluster.loadBalancers ?? []) {
     add('kubecost_load_balancer_cost', { ingress_ip: lb.ip, namespace: lb.namespace, service_name: lb.service }, lb, lb.price);

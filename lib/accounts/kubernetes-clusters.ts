@@ -5,6 +5,7 @@ import type { CloudAccount } from './types';
 import { kubecostHelmValuesYaml, prometheusRemoteWriteYaml } from './onboarding-snippets';
 import { ErrorCode } from '../graphql/errors';
 import { AccountError } from './errors';
+import { clusterKey } from '../reconciliation/bill-links';
 
 /** What a customer needs to connect a cluster; `password` exists only in this object. */
 export interface ClusterConnection {
@@ -132,4 +133,35 @@ export async function deleteCloudAccount(db: Database, cloudAccountId: string, o
   }
   await softDeleteCloudAccount(db, account.id);
   return account;
+}
+
+const BILLING_PROVIDERS = ['aws', 'azure', 'gcp', 'oracle'] as const;
+
+/**
+ * Names the cluster as the cloud bill does (its provider and managed cluster name, e.g. aws and
+ * the EKS cluster's name), for when its metrics do not tell (kubecost_cluster_info): what
+ * matches the cluster's control-plane fee and the resources tagged with it. null clears it, and
+ * the names learned from the metrics count again.
+ */
+export async function setClusterBillingName(db: Database, cloudAccountId: string, billing: { provider: string; name: string } | null): Promise<void> {
+  const account = await findCloudAccount(db, cloudAccountId);
+  if (!account || account.type !== 'kubernetes') throw new OnboardingError(ErrorCode.NOT_FOUND, `no Kubernetes cluster ${quoted(cloudAccountId)}`);
+  let key: string | null = null;
+  if (billing) {
+    const provider = billing.provider.trim().toLowerCase();
+    if (!(BILLING_PROVIDERS as readonly string[]).includes(provider)) throw new OnboardingError(ErrorCode.BAD_USER_INPUT, `provider must be one of ${BILLING_PROVIDERS.join(', ')}`);
+    const name = billing.name.trim();
+    if (name === '' || name.length > 200) throw new OnboardingError(ErrorCode.BAD_USER_INPUT, 'the cluster name must have 1 to 200 characters');
+    key = clusterKey(provider as (typeof BILLING_PROVIDERS)[number], name);
+  }
+  await db.transaction(async (tx) => {
+    await tx.query(`DELETE FROM kubernetes_cluster_keys WHERE cloud_account_id = $1 AND source = 'set'`, [cloudAccountId]);
+    if (key) {
+      await tx.query(
+        `INSERT INTO kubernetes_cluster_keys (cloud_account_id, cluster_key, source) VALUES ($1, $2, 'set')
+         ON CONFLICT (cloud_account_id, cluster_key) DO UPDATE SET source = 'set'`,
+        [cloudAccountId, key],
+      );
+    }
+  });
 }

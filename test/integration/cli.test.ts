@@ -96,6 +96,16 @@ describe.each(engines)('costgraph CLI as a child process (%s)', (engine) => {
       expect(await verifySecret(cluster.password, stored!.secretHash)).toBe(false);
     });
 
+    // The cluster's name on the bill, when its metrics do not tell: set, refused when half given, cleared.
+    const named = await costgraph(target, ['cluster', 'set-billing-name', cluster.cloudAccountId, '--provider', 'AWS', '--name', ' Prod ', '--json']);
+    expect(named).toMatchObject({ status: 0, stderr: '' });
+    const keysOf = () => inDatabase((db) => db.query('SELECT cluster_key, source FROM kubernetes_cluster_keys WHERE cloud_account_id = $1', [cluster.cloudAccountId]));
+    expect(await keysOf()).toEqual([{ cluster_key: 'aws:cluster:prod', source: 'set' }]);
+    expectOneLineFailure(await costgraph(target, ['cluster', 'set-billing-name', cluster.cloudAccountId, '--provider', 'aws', '--json']), /--provider and --name, or --clear/);
+    expectOneLineFailure(await costgraph(target, ['cluster', 'set-billing-name', cluster.cloudAccountId, '--provider', 'ibm', '--name', 'x', '--json']), /provider must be one of aws, azure, gcp, oracle/);
+    expect(await costgraph(target, ['cluster', 'set-billing-name', cluster.cloudAccountId, '--clear', '--json'])).toMatchObject({ status: 0, stderr: '' });
+    expect(await keysOf()).toEqual([]);
+
     // `cluster delete` deletes clusters only: a billing account's id is not found, and it stays.
     const aws = await inDatabase((db) => createCloudAccount(db, { organizationId: orgId, name: 'billing', type: 'aws', providerAccountId: '123456789012' }));
     const notCluster = await costgraph(target, ['cluster', 'delete', aws.id, '--json']);

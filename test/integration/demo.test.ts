@@ -6,11 +6,12 @@ import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
 
 const QUERY = `query($org: ID!, $range: DateRangeInput!) {
   organization(id: $org) {
-    costSummary(range: $range) { cloudCost kubernetesCost totalCost }
+    costSummary(range: $range) { cloudCost kubernetesCost overlap totalCost }
     expenses(range: $range) { totalCost count }
     kubernetesCosts(range: $range) {
       totalCost
       clusters { cloudAccount { name } totalCost hasData
+        reconciliation { billedCost estimatedCost matchedAssets unmatchedAssets coverage }
         breakdown { cpu ram gpu persistentVolumes network loadBalancers clusterManagement }
         namespaces { namespace totalCost }
         savings { kind target monthlySavings } }
@@ -20,7 +21,7 @@ const QUERY = `query($org: ID!, $range: DateRangeInput!) {
 
 interface Result {
   organization: {
-    costSummary: { cloudCost: number; kubernetesCost: number; totalCost: number };
+    costSummary: { cloudCost: number; kubernetesCost: number; overlap: number; totalCost: number };
     expenses: { totalCost: number; count: number };
     kubernetesCosts: {
       totalCost: number;
@@ -28,6 +29,7 @@ interface Result {
         cloudAccount: { name: string };
         totalCost: number;
         hasData: boolean;
+        reconciliation: { billedCost: number; estimatedCost: number; matchedAssets: number; unmatchedAssets: number; coverage: number | null };
         breakdown: Record<string, number | null>;
         namespaces: Array<{ namespace: string; totalCost: number }>;
         savings: Array<{ kind: string; target: string; monthlySavings: number }>;
@@ -83,13 +85,15 @@ describe('costgraph demo', () => {
     expect(await storeCounter(stack.store.url, 'prometheus_tsdb_head_out_of_order_samples_appended_total')).toBe(0);
     expect(result.clusters.map((c) => c.name)).toEqual(['prod-eu-west-1', 'staging-us-east-1', 'dev-sandbox']);
     expect(result.expenses.inserted).toBe(FOCUS_ROWS.length);
+    expect(result.clustersBill.inserted).toBeGreaterThan(0);
     const token = (await createApiToken(t.db, result.organizationId)).token;
     const res = await callGateway<Result>(stack.gateway.url, QUERY, { org: result.organizationId, range: result.range }, token);
     expect(res.errors).toBeUndefined();
     const o = res.data!.organization;
-    // The demo imports the whole fixture into the range: its BilledCost sum, computed from the file.
-    expect(o.expenses.count).toBe(FOCUS_ROWS.length);
-    expect(o.expenses.totalCost).toBeCloseTo(unitsToNumber(sumColumn(FOCUS_ROWS, 'BilledCost')), 6);
+    // The demo imports the whole fixture into the range (its BilledCost sum, computed from the
+    // file), and the clusters' own bill.
+    expect(o.expenses.count).toBe(FOCUS_ROWS.length + result.clustersBill.inserted);
+    expect(o.expenses.totalCost).toBeCloseTo(unitsToNumber(sumColumn(FOCUS_ROWS, 'BilledCost')) + Number(result.clustersBill.totalsByProvider.AWS), 6);
     const byName = new Map(o.kubernetesCosts.clusters.map((c) => [c.cloudAccount.name, c]));
     const prod = byName.get('prod-eu-west-1')!;
     const staging = byName.get('staging-us-east-1')!;
@@ -106,7 +110,18 @@ describe('costgraph demo', () => {
     expect(dev.breakdown.network).toBeNull();
     expect(prod.namespaces.map((n) => n.namespace)).toEqual(expect.arrayContaining(['web', 'api', 'payments', 'data', 'ml', '__idle__']));
     expect(dev.savings.map((s) => s.kind)).toContain('UNCLAIMED_VOLUME');
-    expect(o.costSummary.totalCost).toBeCloseTo(o.expenses.totalCost + o.kubernetesCosts.totalCost, 6);
+    // The clusters' bill covers the production cluster's nodes, disks, load balancers and fee,
+    // and staging's fee, for the first run's whole days: counted once in the total.
+    expect(prod.reconciliation).toMatchObject({ matchedAssets: 9, unmatchedAssets: 0 });
+    expect(prod.reconciliation.coverage).toBeGreaterThan(0.5);
+    // Under a savings plan, the nodes cost less than the on-demand estimate.
+    expect(prod.reconciliation.billedCost).toBeLessThan(prod.reconciliation.estimatedCost);
+    expect(staging.reconciliation).toMatchObject({ matchedAssets: 0, unmatchedAssets: 4 });
+    expect(staging.reconciliation.estimatedCost).toBeCloseTo(staging.reconciliation.billedCost, 6);
+    expect(dev.reconciliation).toMatchObject({ billedCost: 0, estimatedCost: 0, matchedAssets: 0 });
+    const overlap = o.kubernetesCosts.clusters.reduce((sum, c) => sum + c.reconciliation.estimatedCost, 0);
+    expect(o.costSummary.overlap).toBeCloseTo(overlap, 6);
+    expect(o.costSummary.totalCost).toBeCloseTo(o.expenses.totalCost + o.kubernetesCosts.totalCost - overlap, 6);
     // Float sums leave noise such as 425.24025600000004; no answer carries it.
     const numbers: number[] = [];
     JSON.stringify(res.data, (_, x: unknown) => (typeof x === 'number' && numbers.push(x), x));
@@ -127,6 +142,7 @@ describe('costgraph demo', () => {
     const again = await demo(firstNow + 86_400_000);
     expect(again.clusters.map((c) => c.id)).toEqual(result.clusters.map((c) => c.id));
     expect(again.expenses.inserted).toBe(0);
+    expect(again.clustersBill.inserted).toBe(0);
     await storeSettled(stack.store.url);
     const after = await callGateway<Result>(stack.gateway.url, QUERY, { org: result.organizationId, range: shared }, token);
     expect(after.errors).toBeUndefined();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApiToken } from '../../lib/accounts/api-tokens';
-import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
+import { createKubernetesCluster, setClusterBillingName } from '../../lib/accounts/kubernetes-clusters';
 import { createOrganization } from '../../lib/accounts/repository';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
@@ -121,10 +121,20 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
           nodes: [node('b1', `azure://${VMSS}/virtualMachines/0`, 8, 32), node('b2', `azure://${VMSS}/virtualMachines/1`, 8, 32, DAY + 12 * HOUR_MS)],
         }),
       },
-      { headers: gke.headers, cluster: cluster(gke.id, { nodes: [node('g1', 'gce://project/us-central1-a/g1', 2, 8)] }) },
+      // Its metrics do not name it as the bill does: the name is set on its account.
+      // Its volume's provider id is the volume's name, as GKE reports it: its CSI handle names the disk.
+      {
+        headers: gke.headers,
+        cluster: cluster(gke.id, {
+          nodes: [node('g1', 'gce://project/us-central1-a/g1', 2, 8)],
+          volumes: [{ name: 'pvc-g', providerId: 'pvc-g', csiHandle: 'projects/project/zones/us-central1-a/disks/pvc-g', price: 0.0001, capacityBytes: 100 * GIB }],
+          managementFee: 0.1,
+        }),
+      },
       { headers: lonely.headers, cluster: cluster(lonely.id, { nodes: [node('l1', 'aws:///us-east-1a/i-0ccccccccccccccc1', 2, 8)], managementFee: 0.1 }) },
     ]);
     await stack.store.settled();
+    await setClusterBillingName(t.db, gke.id, { provider: 'gcp', name: 'web' });
 
     const bill = path.join(stack.dir, 'bill.csv');
     fs.writeFileSync(
@@ -139,6 +149,8 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
         focusRow(0.54, DAY, 'AWS', '123456789012', 'Elastic Load Balancing', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/a1b2/c3d4', { 'kubernetes.io/cluster/prod': 'owned' }),
         focusRow(3, DAY, 'AWS', '123456789012', 'Amazon Simple Storage Service', 'arn:aws:s3:::backups'),
         focusRow(7.2, DAY, 'Microsoft', SUB, 'Virtual Machine Scale Sets', VMSS.toUpperCase()),
+        focusRow(1.8, DAY, 'Google Cloud', 'project', 'Kubernetes Engine', '//container.googleapis.com/projects/project/locations/us-central1/clusters/web'),
+        focusRow(0.3, DAY, 'Google Cloud', 'project', 'Compute Engine', '//compute.googleapis.com/projects/project/zones/us-central1-a/disks/pvc-g'),
       ].join('\n'),
     );
     await importFocusFile(t.db, org.billed, bill);
@@ -172,16 +184,22 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     expect(byId.get(ids.aks)!.reconciliation).toMatchObject({ matchedAssets: 2, unmatchedAssets: 0 });
     expect(byId.get(ids.aks)!.reconciliation.billedCost).toBeCloseTo(aks.billed, CENT);
     expect(byId.get(ids.aks)!.reconciliation.estimatedCost).toBeCloseTo(aks.estimated, CENT);
-    expect(byId.get(ids.gke)!.reconciliation).toEqual({ billedCost: 0, estimatedCost: 0, matchedAssets: 0, unmatchedAssets: 1, coverage: 0 });
+    // The GKE cluster's node is not on the bill; its disk is (by its CSI handle), and its fee,
+    // under the name set on its account.
+    const gke = byId.get(ids.gke)!.reconciliation;
+    expect(gke).toMatchObject({ matchedAssets: 1, unmatchedAssets: 1 });
+    expect(gke.billedCost).toBeCloseTo(1.8 + 0.3, CENT);
+    expect(gke.estimatedCost).toBeCloseTo(2.4 + 0.24, CENT);
     // The AKS cluster's nodes are all billed: it is wholly covered.
     expect(byId.get(ids.aks)!.reconciliation.coverage).toBeCloseTo(1, 6);
     expect(byId.get(ids.aws)!.reconciliation.coverage).toBeCloseTo(aws.estimated / byId.get(ids.aws)!.totalCost, 6);
 
-    const cloud = 3.5 + 0.2 + 2.4 + 0.54 + 3 + 7.2;
+    const cloud = 3.5 + 0.2 + 2.4 + 0.54 + 3 + 7.2 + 1.8 + 0.3;
+    const overlap = aws.estimated + aks.estimated + 2.4 + 0.24;
     expect(costSummary.cloudCost).toBeCloseTo(cloud, CENT);
-    expect(costSummary.overlap).toBeCloseTo(aws.estimated + aks.estimated, CENT);
+    expect(costSummary.overlap).toBeCloseTo(overlap, CENT);
     expect(costSummary.kubernetesCost).toBeCloseTo(kubernetesCosts.clusters.reduce((sum, c) => sum + c.totalCost, 0), 6);
-    expect(costSummary.totalCost).toBeCloseTo(cloud + costSummary.kubernetesCost - (aws.estimated + aks.estimated), CENT);
+    expect(costSummary.totalCost).toBeCloseTo(cloud + costSummary.kubernetesCost - overlap, CENT);
   });
 
   it('BILLED breakdown: a node billed as its estimate splits, volumes, fee and load balancers as billed, a scale set shared by hours', async () => {
@@ -204,7 +222,8 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     const b = hourly(8, 32);
     expect(aks.billed.cpu).toBeCloseTo((7.2 * b.cpu) / (b.cpu + b.ram), CENT);
     expect(aks.billed.ram).toBeCloseTo((7.2 * b.ram) / (b.cpu + b.ram), CENT);
-    expect(byId.get(ids.gke)!.billed).toEqual(byId.get(ids.gke)!.breakdown);
+    const gke = byId.get(ids.gke)!;
+    expect(gke.billed).toEqual({ ...gke.breakdown, clusterManagement: expect.closeTo(1.8, CENT), persistentVolumes: expect.closeTo(0.3, CENT) });
   });
 
   it("the bill's rows name their cluster: Expense.kubernetesCluster and the KUBERNETES_CLUSTER breakdown", async () => {
@@ -225,7 +244,9 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     expect(byKey.get(ids.aks)!.cost).toBeCloseTo(7.2, 9);
     expect(byKey.get('')).toMatchObject({ count: 1 });
     expect(byKey.get('')!.cost).toBeCloseTo(3, 9);
-    expect(breakdown.length).toBe(3);
+    expect(byKey.get(ids.gke)).toMatchObject({ count: 2 });
+    expect(byKey.get(ids.gke)!.cost).toBeCloseTo(1.8 + 0.3, 9);
+    expect(breakdown.length).toBe(4);
     const clusterOf = new Map(items.nodes.map((n) => [n.resourceId, n.kubernetesCluster]));
     expect(clusterOf.get('arn:aws:eks:us-east-1:123456789012:cluster/prod')).toEqual({ id: ids.aws, name: 'prod' });
     expect(clusterOf.get(VMSS.toUpperCase())).toEqual({ id: ids.aks, name: 'aks-west' });

@@ -152,7 +152,7 @@ export type ClustersQueryVariables = Exact<{
 }>;
 
 
-export type ClustersQuery = { organizations: Array<{ id: string, currency: string, kubernetesClusterIds: Array<string>, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string, ingestStatus: { state: IngestState, lastSampleAt: string | null, droppedSamplesLastHour: Array<{ reason: string, count: number }>, lastError: { message: string, at: string } | null } | null }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null }> } | null }> };
+export type ClustersQuery = { organizations: Array<{ id: string, currency: string, kubernetesClusterIds: Array<string>, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string, ingestStatus: { state: IngestState, lastSampleAt: string | null, droppedSamplesLastHour: Array<{ reason: string, count: number }>, lastError: { message: string, at: string } | null } | null }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, efficiency: { cpu: number | null, ram: number | null, total: number | null } | null, reconciliation: { billedCost: number, estimatedCost: number, coverage: number | null } }> } | null }> };
 
 export type CreateKubernetesClusterMutationVariables = Exact<{
   organizationId: string | number;
@@ -203,7 +203,7 @@ export type HeadlineQueryVariables = Exact<{
 }>;
 
 
-export type HeadlineQuery = { organization: { id: string, name: string, currency: string, costSummary: { cloudCost: number, kubernetesCost: number | null, totalCost: number | null }, expenses: { totalCost: number, count: number, breakdown: Array<{ key: string, cost: number }> }, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, lastSampleAt: string | null, cloudAccount: { id: string, name: string, type: CloudAccountType }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number } }> } | null } | null };
+export type HeadlineQuery = { organization: { id: string, name: string, currency: string, costSummary: { cloudCost: number, kubernetesCost: number | null, overlap: number | null, totalCost: number | null }, expenses: { totalCost: number, count: number, breakdown: Array<{ key: string, cost: number }> }, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, lastSampleAt: string | null, cloudAccount: { id: string, name: string, type: CloudAccountType }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number } }> } | null } | null };
 
 export type OrganizationsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -216,7 +216,7 @@ export type OverviewQueryVariables = Exact<{
 }>;
 
 
-export type OverviewQuery = { organizations: Array<{ id: string, name: string, currency: string, costSummary: { cloudCost: number, kubernetesCost: number | null, totalCost: number | null }, previousSummary: { cloudCost: number, kubernetesCost: number | null, totalCost: number | null }, expenses: { totalCost: number, count: number, services: Array<{ key: string, cost: number }>, days: Array<{ key: string, cost: number }> }, previousExpenses: { count: number }, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, series: Array<{ start: string, totalCost: number }> }> } | null, previousKubernetes: { clusters: Array<{ hasData: boolean }> } | null }> };
+export type OverviewQuery = { organizations: Array<{ id: string, name: string, currency: string, costSummary: { cloudCost: number, kubernetesCost: number | null, overlap: number | null, totalCost: number | null }, previousSummary: { cloudCost: number, kubernetesCost: number | null, overlap: number | null, totalCost: number | null }, expenses: { totalCost: number, count: number, services: Array<{ key: string, cost: number }>, days: Array<{ key: string, cost: number }> }, previousExpenses: { count: number }, kubernetesCosts: { totalCost: number, clusters: Array<{ totalCost: number, hasData: boolean, cloudAccount: { id: string, name: string }, breakdown: { cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, clusterManagement: number }, series: Array<{ start: string, totalCost: number }> }> } | null, previousKubernetes: { clusters: Array<{ hasData: boolean }> } | null }> };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -428,6 +428,11 @@ export const ClustersDocument = new TypedDocumentString(`
           ram
           total
         }
+        reconciliation {
+          billedCost
+          estimatedCost
+          coverage
+        }
       }
     }
   }
@@ -587,6 +592,7 @@ export const HeadlineDocument = new TypedDocumentString(`
     costSummary(range: $range) {
       cloudCost
       kubernetesCost
+      overlap
       totalCost
     }
     expenses(range: $range) {
@@ -646,11 +652,13 @@ export const OverviewDocument = new TypedDocumentString(`
     costSummary(range: $range) {
       cloudCost
       kubernetesCost
+      overlap
       totalCost
     }
     previousSummary: costSummary(range: $previous) {
       cloudCost
       kubernetesCost
+      overlap
       totalCost
     }
     expenses(range: $range) {

@@ -107,13 +107,15 @@ const COST_COLUMNS: Record<CostType, string> = {
 /**
  * The organization's live cluster a row belongs to (its cloud account id), or NULL: the cluster
  * reporting the row's machine or disk as an asset, else the cluster the bill names (its own
- * resource, its tag). Kubernetes clusters sharing a key (a misconfiguration) give the smallest id.
+ * resource, its tag; a name set on the cluster's account replaces the names learned from its
+ * metrics). Clusters sharing a key (a misconfiguration) give the smallest id.
  */
 const KUBERNETES_CLUSTER_OF_ROW = `COALESCE(
   (SELECT min(a.cloud_account_id::text) FROM kubecost_assets a JOIN cloud_accounts c ON c.id = a.cloud_account_id AND c.deleted_at IS NULL
     WHERE a.resource_key = e.bill_resource_key AND c.organization_id = e.organization_id),
   (SELECT min(k.cloud_account_id::text) FROM kubernetes_cluster_keys k JOIN cloud_accounts c ON c.id = k.cloud_account_id AND c.deleted_at IS NULL
-    WHERE k.cluster_key = e.bill_cluster_key AND c.organization_id = e.organization_id))`;
+    WHERE k.cluster_key = e.bill_cluster_key AND c.organization_id = e.organization_id
+      AND (k.source = 'set' OR NOT EXISTS (SELECT 1 FROM kubernetes_cluster_keys s WHERE s.cloud_account_id = k.cloud_account_id AND s.source = 'set'))))`;
 
 const DIMENSIONS: Record<Exclude<ExpenseDimension, 'TAG'>, string> = {
   DAY: `to_char(e.charge_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,

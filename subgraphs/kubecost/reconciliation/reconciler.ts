@@ -4,24 +4,34 @@ import type { Promql } from '../promql/thanos-client';
 import type { RollupStore } from '../rollups/rollup-store';
 import { loadBillMatches, type BillMatches } from './bill-matches';
 import { learnClusterKeys } from './cluster-identity';
+import { VolumeHandles } from './volume-handles';
 
 /** Clusters of one organization matched with its bill over a range (bill-matches.ts). */
 export class Reconciler {
   /** Learned keys already kept (cluster id and key): most requests learn what they learned before. */
   private readonly known = new Set<string>();
+  private readonly volumeHandles: VolumeHandles;
 
   constructor(
     private readonly db: Database,
     private readonly rollups: RollupStore,
-  ) {}
+  ) {
+    this.volumeHandles = new VolumeHandles(db);
+  }
 
   async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<Map<string, BillMatches>> {
+    await ensureBillLinks(this.db, organizationId);
+    const [billed] = await this.db.query<{ billed: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM expense_bill_links WHERE organization_id = $1 AND charge_period_start >= $2 AND charge_period_start < $3) AS billed',
+      [organizationId, from, to],
+    );
     const [learned] = await Promise.all([
-      learnClusterKeys(client, ids, from.getTime(), to.getTime()),
-      ensureBillLinks(this.db, organizationId),
+      // Without a bill in the range there is nothing to match clusters' names with.
+      billed.billed ? learnClusterKeys(client, ids, from.getTime(), to.getTime()) : new Map<string, string[]>(),
       // The hours the costs just computed are read back from the store.
       this.rollups.saved(ids),
     ]);
+    if (billed.billed) await this.volumeHandles.learn(client, ids, from.getTime(), to.getTime());
     const keys = await this.clusterKeys(ids, learned);
     return loadBillMatches(this.db, organizationId, ids, from.getTime(), to.getTime(), keys);
   }

@@ -13,6 +13,8 @@ import { Loading, MissingBanner, PageError, Panel } from '../../ui/Panel';
 import { CategoryBar, CategoryLegend } from './CategoryBar';
 import { IngestProblems, IngestStateBadge, STATE_ORDER } from './IngestStatus';
 
+type ClusterRow = NonNullable<ClustersQuery['organizations'][number]['kubernetesCosts']>['clusters'][number];
+
 type SortKey = 'name' | 'total' | 'efficiency' | 'status';
 const SORTS: Record<SortKey, string> = { name: 'Cluster', total: 'Total', efficiency: 'Efficiency', status: 'Status' };
 
@@ -36,6 +38,20 @@ export default function ClustersPage() {
           <ClustersTable data={query.data} sort={sort} descending={descending} />
         </>
       )}
+    </>
+  );
+}
+
+/** What the cloud bill charged for the assets it covers, against the estimate for the same hours. */
+function BilledVsEstimated({ reconciliation, currency }: { reconciliation: ClusterRow['reconciliation']; currency: string }) {
+  if (reconciliation.estimatedCost === 0 && reconciliation.billedCost === 0) return <span className="no-data">not on the bill</span>;
+  return (
+    <>
+      <Money value={reconciliation.billedCost} currency={currency} />
+      <span className="muted small">
+        {' '}
+        billed vs <Money value={reconciliation.estimatedCost} currency={currency} /> estimated ({formatPercent(reconciliation.coverage)} covered)
+      </span>
     </>
   );
 }
@@ -99,6 +115,9 @@ function ClustersTable({ data, sort, descending }: { data: ClustersQuery; sort: 
               <th scope="col" className="num">
                 Network
               </th>
+              <th scope="col" className="num">
+                On the bill
+              </th>
               {header('efficiency', true)}
               {header('status')}
             </tr>
@@ -114,6 +133,9 @@ function ClustersTable({ data, sort, descending }: { data: ClustersQuery; sort: 
                 </td>
                 <td className="bar-cell">{c.hasData ? <CategoryBar breakdown={c.breakdown} currency={org.currency} /> : <span className="no-data">no data</span>}</td>
                 <td className="num">{c.hasData ? <Money value={c.breakdown.network} currency={org.currency} empty="unknown" /> : <span className="no-data">no data</span>}</td>
+                <td className="num" data-column="bill">
+                  <BilledVsEstimated reconciliation={c.reconciliation} currency={org.currency} />
+                </td>
                 <td className="num" title={c.efficiency ? `CPU ${formatPercent(c.efficiency.cpu)}, RAM ${formatPercent(c.efficiency.ram)}` : undefined}>
                   {c.efficiency ? (
                     <>

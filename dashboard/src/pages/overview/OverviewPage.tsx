@@ -55,6 +55,14 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
       before: previous.kubernetesCost,
       empty: kubeFailed || summary.kubernetesCost === null ? 'unavailable' : 'no data',
     },
+    {
+      id: 'overlap',
+      label: 'On the bill and in Kubernetes',
+      value: hasCloud && hasClusters ? summary.overlap : null,
+      before: previous.overlap,
+      empty: kubeFailed ? 'unavailable' : 'nothing counted twice',
+      note: 'Kubernetes estimate of nodes, disks and fees the cloud bill also charges: counted once in the total',
+    },
   ];
 
   return (
@@ -69,6 +77,7 @@ function OverviewBody({ data, errors, range }: { data: import('../../api/generat
               <p className="figure-value">
                 <Money value={f.value} currency={currency} empty={f.empty} />
               </p>
+              {'note' in f && <p className="figure-note">{f.note}</p>}
               <p className="figure-change">
                 {change ? (
                   <>
