@@ -5,6 +5,7 @@ import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { ClusterCostData } from './costs/cluster-costs';
 import { efficiency, idleRow, savings } from './costs/insights';
+import type { MatchedAsset } from './reconciliation/bill-matches';
 import { billedBreakdown, reconciliationOf } from './reconciliation/billed-basis';
 import { seriesBucketCount } from './costs/window';
 import type { KubecostContext } from './context';
@@ -106,6 +107,11 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
       const [owned] = await ownedIds([account.id], ctx);
       return owned ? { id: owned, from, to } : null;
     },
+  },
+  ReconciledAsset: {
+    kind: (a: MatchedAsset) => a.kind.toUpperCase(),
+    billedCost: (a: MatchedAsset) => a.billed,
+    estimatedCost: (a: MatchedAsset) => a.estimated,
   },
   ClusterCost: {
     cloudAccount: (p: ClusterCostParent) => ({ __typename: 'CloudAccount', id: p.id }),

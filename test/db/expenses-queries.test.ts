@@ -290,6 +290,8 @@ describe.each(databaseBackends())('expense queries on $name', (backend) => {
       chargeDescription: record.ChargeDescription,
       skuId: record.SkuId,
       tags: JSON.parse(record.Tags!),
+      // No cluster of the organization runs this storage account.
+      kubernetesClusterId: null,
     });
     // Rows without tags answer an empty object.
     const untagged = ROWS.filter((row) => row.tags === null).length;

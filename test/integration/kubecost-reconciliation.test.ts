@@ -76,6 +76,9 @@ const QUERY = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org
     billed: breakdown(basis: BILLED) { cpu ram gpu persistentVolumes network loadBalancers clusterManagement }
     reconciliation { billedCost estimatedCost matchedAssets unmatchedAssets coverage } } } } }`;
 
+const EXPLAINED = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { kubernetesCosts(range: $range) { clusters { cloudAccount { id }
+  reconciliation { assets { kind name providerId resourceKey billRows coveredHours billedCost estimatedCost } } } } } }`;
+
 const CENT = 2;
 
 describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bill ($name)', (backend) => {
@@ -200,6 +203,28 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     expect(costSummary.overlap).toBeCloseTo(overlap, CENT);
     expect(costSummary.kubernetesCost).toBeCloseTo(kubernetesCosts.clusters.reduce((sum, c) => sum + c.totalCost, 0), 6);
     expect(costSummary.totalCost).toBeCloseTo(cloud + costSummary.kubernetesCost - overlap, CENT);
+  });
+
+  it('explains each match: the asset, the resource the bill charges, its rows and hours', async () => {
+    const res = await callGateway<{ organization: { kubernetesCosts: { clusters: Array<{ cloudAccount: { id: string }; reconciliation: { assets: Array<Record<string, unknown>> } }> } } }>(
+      stack.gateway.url,
+      EXPLAINED,
+      { org: org.billed, range: RANGE },
+      token.billed,
+    );
+    expect(res.errors).toBeUndefined();
+    const byId = new Map(res.data!.organization.kubernetesCosts.clusters.map((c) => [c.cloudAccount.id, c.reconciliation.assets]));
+    const a1 = hourly(4, 16);
+    expect(byId.get(ids.aws)).toEqual([
+      { kind: 'NODE', name: 'a1', providerId: 'aws:///us-east-1a/i-0aaaaaaaaaaaaaaa1', resourceKey: 'aws:instance:i-0aaaaaaaaaaaaaaa1', billRows: 1, coveredHours: 24, billedCost: 3.5, estimatedCost: expect.closeTo((a1.cpu + a1.ram) * 24, 6) },
+      { kind: 'VOLUME', name: 'pv-1', providerId: 'vol-0bbbbbbbbbbbbbbb1', resourceKey: 'aws:volume:vol-0bbbbbbbbbbbbbbb1', billRows: 1, coveredHours: 24, billedCost: 0.2, estimatedCost: expect.closeTo(0.24, 6) },
+    ]);
+    // The scale set's one row, shared by hours: b1 ran 24 of the 36 node-hours.
+    const aks = byId.get(ids.aks)!;
+    expect(aks.map((a) => [a.name, a.coveredHours, a.billRows])).toEqual([['b1', 24, 1], ['b2', 12, 1]]);
+    expect(aks[0].billedCost).toBeCloseTo(4.8, 9);
+    expect(aks[1].billedCost).toBeCloseTo(2.4, 9);
+    expect(new Set(aks.map((a) => a.resourceKey)).size).toBe(1);
   });
 
   it('BILLED breakdown: a node billed as its estimate splits, volumes, fee and load balancers as billed, a scale set shared by hours', async () => {

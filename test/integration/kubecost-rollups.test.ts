@@ -295,3 +295,25 @@ it('rows are kept for live accounts only', async () => {
     await t.drop();
   }
 });
+
+// Two processes saving the same new hours at once (two replicas answering the same dashboard):
+// both name the same new assets, and every hour keeps all of them whoever wins.
+it.each(databaseBackends())('concurrent saves of the same new hours keep every asset of every hour ($name)', async (backend) => {
+  const t = await backend.create();
+  try {
+    const org = await createOrganization(t.db, 'concurrent');
+    const { cloudAccount } = await createKubernetesCluster(t.db, org.id, 'c', 'http://127.0.0.1/api/v1/write');
+    const assets = Array.from({ length: 5 }, (_, n) => ({ kind: 'node' as const, name: `n${n}`, providerId: `aws:///us-east-1a/i-0${String(n).padStart(16, '0')}`, cpu: 0.1, ram: 0.05, gpu: 0, cost: 0.15 }));
+    const hours = new Map(Array.from({ length: 24 }, (_, h) => [START + h * HOUR_MS, { ...emptyPiece(), costs: { ...emptyPiece().costs, cpu: 0.5, ram: 0.25 }, samples: 60, assets }]));
+    const stores = [new RollupStore(t.db), new RollupStore(t.db)];
+    const generations = await Promise.all(stores.map((s) => s.prepare([cloudAccount.id])));
+    await Promise.all(stores.map((s, i) => s.save(new Map([[cloudAccount.id, hours]]), generations[i])));
+    const stored = (await stores[0].assetHours([cloudAccount.id], START, START + 24 * HOUR_MS)).get(cloudAccount.id)!;
+    expect([...stored.keys()].sort()).toEqual([...hours.keys()]);
+    for (const list of stored.values()) expect(list.map((a) => a.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+    const [{ count }] = await t.db.query<{ count: string }>('SELECT count(*) FROM kubecost_assets WHERE cloud_account_id = $1', [cloudAccount.id]);
+    expect(Number(count)).toBe(5);
+  } finally {
+    await t.drop();
+  }
+});

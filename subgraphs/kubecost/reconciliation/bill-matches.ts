@@ -33,6 +33,8 @@ export interface MatchedAsset {
    * assets (an Azure scale set and its nodes) is split among them by covered hours.
    */
   billed: number;
+  /** The bill rows of the asset's resource in the range. */
+  billRows: number;
 }
 
 export interface BillMatches {
@@ -71,10 +73,11 @@ export async function loadBillMatches(
   const range = [organizationId, ids, new Date(fromMs), new Date(toMs), new Date(firstHour), new Date(endHour)];
 
   // Assets present in the range whose resource the range's bill names (few: a fleet's nodes and disks).
-  const candidates = await db.query<{ id: string; cloud_account_id: string; kind: 'node' | 'volume'; name: string; provider_id: string; resource_key: string | null; billed: string | null }>(
+  const candidates = await db.query<{ id: string; cloud_account_id: string; kind: 'node' | 'volume'; name: string; provider_id: string; resource_key: string | null; billed: string | null; rows: string | null }>(
     `WITH links AS (${RANGE_LINKS} AND l.kind = 'resource')
      SELECT a.id, a.cloud_account_id, a.kind, a.name, a.provider_id, a.resource_key,
-            (SELECT sum(billed_cost) FROM links l WHERE l.resource_key = a.resource_key)::float8 AS billed
+            (SELECT sum(billed_cost) FROM links l WHERE l.resource_key = a.resource_key)::float8 AS billed,
+            (SELECT sum(row_count) FROM links l WHERE l.resource_key = a.resource_key) AS rows
        FROM kubecost_assets a
       WHERE a.cloud_account_id = ANY($2::uuid[]) AND a.kind IN ('node', 'volume') AND a.first_hour < $6 AND a.last_hour >= $5`,
     range,
@@ -122,6 +125,7 @@ export async function loadBillMatches(
       ram: hours.ram,
       gpu: hours.gpu,
       billed: Number(asset.billed) * share,
+      billRows: Number(asset.rows),
     });
   }
 

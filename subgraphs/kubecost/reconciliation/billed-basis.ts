@@ -1,5 +1,5 @@
 import type { CostBreakdown } from '../costs/cluster-costs';
-import type { BillMatches } from './bill-matches';
+import type { BillMatches, MatchedAsset } from './bill-matches';
 
 /** ClusterCost.reconciliation without its coverage (which needs the cluster's total). */
 export interface Reconciliation {
@@ -7,11 +7,14 @@ export interface Reconciliation {
   estimatedCost: number;
   matchedAssets: number;
   unmatchedAssets: number;
+  /** The matched assets, most billed first. */
+  assets: MatchedAsset[];
 }
 
 export function reconciliationOf(matches: BillMatches): Reconciliation {
   const assets = matches.assets;
   return {
+    assets: [...assets].sort((a, b) => b.billed - a.billed || a.name.localeCompare(b.name)),
     billedCost: assets.reduce((sum, a) => sum + a.billed, 0) + matches.management.billed + matches.loadBalancers.billed,
     estimatedCost: assets.reduce((sum, a) => sum + a.estimated, 0) + matches.management.estimated + matches.loadBalancers.estimated,
     matchedAssets: assets.length,

@@ -122,15 +122,15 @@ class AssetNumbers {
           wanted.map(([, a]) => resourceKeyOf(a)),
         ],
       );
-      // Another process adding the same asset meanwhile commits after this statement's snapshot: asked again.
+      // An asset another save added meanwhile is committed once the INSERT has waited for it, but
+      // after this statement's snapshot, so it comes back in neither half: it is asked again.
+      // (An account deleted meanwhile never answers: its hours are not kept either.)
       for (const row of rows) {
         const key = assetKey(row.cloud_account_id, { kind: row.kind, name: row.name, providerId: row.provider_id });
         this.known.set(key, String(row.id));
         numbers.set(key, String(row.id));
         unknown.delete(key);
       }
-      // An account deleted meanwhile has no assets: its hours are not kept either.
-      if (rows.length === 0) break;
     }
     return numbers;
   }
@@ -164,8 +164,8 @@ const nonFiniteOf = (aggregate: string) => Object.entries(COLUMNS).map(([categor
 export class RollupStore {
   private readonly memo = new SumsMemo();
   private readonly assetNumbers: AssetNumbers;
-  /** Per cluster, the save of its hours still under way in this process. */
-  private readonly pending = new Map<string, Promise<void>>();
+  /** Per cluster, the saves of its hours still under way in this process. */
+  private readonly pending = new Map<string, Set<Promise<void>>>();
 
   constructor(
     private readonly db: Database,
@@ -305,22 +305,30 @@ export class RollupStore {
     if (ids.length === 0) return Promise.resolve();
     // A failure costs only the saving: the next query computes what this one could not keep.
     const saving = this.write(ids, computed, generations).catch((error: unknown) => this.logger.warn({ err: error, clusters: ids.length }, 'could not keep rollups'));
-    const pending = saving.finally(() => {
-      for (const id of ids) if (this.pending.get(id) === pending) this.pending.delete(id);
+    const pending: Promise<void> = saving.finally(() => {
+      for (const id of ids) {
+        const mine = this.pending.get(id);
+        mine?.delete(pending);
+        if (mine?.size === 0) this.pending.delete(id);
+      }
     });
-    for (const id of ids) this.pending.set(id, pending);
+    for (const id of ids) {
+      const mine = this.pending.get(id) ?? new Set();
+      mine.add(pending);
+      this.pending.set(id, mine);
+    }
     return pending;
   }
 
   /** Resolves once the saves under way for clusters `ids` have finished. */
   async saved(ids: readonly string[]): Promise<void> {
-    const saving = new Set(ids.map((id) => this.pending.get(id)).filter((p) => p !== undefined));
+    const saving = new Set(ids.flatMap((id) => [...(this.pending.get(id) ?? [])]));
     if (saving.size > 0) await Promise.all(saving);
   }
 
   /** Resolves once every save started so far has finished (tests, shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([...new Set(this.pending.values())]);
+    await Promise.all(new Set([...this.pending.values()].flatMap((saves) => [...saves])));
   }
 
   private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
