@@ -19,6 +19,12 @@ const BATCH = 5_000;
  * callers sort them, so that two imports adding to the same groups lock them in the same order.
  */
 export async function addBillLinks(db: Queryable, organizationId: string, sums: readonly BillLinkSums[]): Promise<void> {
+  if (sums.length === 0) return;
+  await db.query(
+    `INSERT INTO expense_bill_link_versions AS v (organization_id, version) VALUES ($1, 1)
+     ON CONFLICT (organization_id) DO UPDATE SET version = v.version + 1`,
+    [organizationId],
+  );
   for (let start = 0; start < sums.length; start += BATCH) {
     const batch = sums.slice(start, start + BATCH);
     await db.query(

@@ -7,13 +7,19 @@ import { callGateway } from '../helpers/stack';
 import { freshContext, last30Days, money, openSignedIn, screenshotPath, startDashboardStack, type DashboardStack } from '../helpers/dashboard';
 
 const CLUSTERS = `query($range: DateRangeInput!) { organizations { currency kubernetesCosts(range: $range) { clusters {
-  cloudAccount { id name } totalCost breakdown { cpu ram gpu persistentVolumes network loadBalancers clusterManagement } } } } }`;
+  cloudAccount { id name } totalCost breakdown { cpu ram gpu persistentVolumes network loadBalancers clusterManagement }
+  reconciliation { billedCost estimatedCost } } } } }`;
 const EXPENSES = `query($range: DateRangeInput!, $filter: ExpenseFilter) { organizations { currency expenses(range: $range, filter: $filter) { totalCost count } } }`;
 const CATEGORY_KEYS = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'network', 'loadBalancers', 'clusterManagement'] as const;
-type ClustersAnswer = { organizations: Array<{ currency: string; kubernetesCosts: { clusters: Array<{ cloudAccount: { id: string; name: string }; totalCost: number; breakdown: Record<string, number | null> }> } }> };
+type ClustersAnswer = {
+  organizations: Array<{
+    currency: string;
+    kubernetesCosts: { clusters: Array<{ cloudAccount: { id: string; name: string }; totalCost: number; breakdown: Record<string, number | null>; reconciliation: { billedCost: number; estimatedCost: number } }> };
+  }>;
+};
 type ExpensesAnswer = { organizations: Array<{ currency: string; expenses: { totalCost: number; count: number } }> };
 
-const TOTALS = `query($range: DateRangeInput!) { organizations { currency costSummary(range: $range) { cloudCost kubernetesCost totalCost } } }`;
+const TOTALS = `query($range: DateRangeInput!) { organizations { currency costSummary(range: $range) { cloudCost kubernetesCost overlap totalCost } } }`;
 
 describe('dashboard in headless Chromium against the demo stack', () => {
   let d: DashboardStack;
@@ -42,7 +48,7 @@ describe('dashboard in headless Chromium against the demo stack', () => {
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
 
     const range = last30Days();
-    const api = await callGateway<{ organizations: Array<{ currency: string; costSummary: { cloudCost: number; kubernetesCost: number; totalCost: number } }> }>(
+    const api = await callGateway<{ organizations: Array<{ currency: string; costSummary: { cloudCost: number; kubernetesCost: number; overlap: number; totalCost: number } }> }>(
       d.stack.gateway.url,
       TOTALS,
       { range: { from: range.from, to: range.to } },
@@ -53,6 +59,9 @@ describe('dashboard in headless Chromium against the demo stack', () => {
     expect(await shown('total')).toBe(money(costSummary.totalCost, currency));
     expect(await shown('cloud')).toBe(money(costSummary.cloudCost, currency));
     expect(await shown('kubernetes')).toBe(money(costSummary.kubernetesCost, currency));
+    // The demo bills its clusters: what the bill and the cost model both count, once in the total.
+    expect(costSummary.overlap).toBeGreaterThan(0);
+    expect(await shown('overlap')).toBe(money(costSummary.overlap, currency));
     // Full precision in the tooltip.
     expect(await page.getAttribute('[data-figure="total"] .money', 'title')).toBe(`${currency} ${costSummary.totalCost}`);
     expect(await page.textContent('.range-statement')).toContain(`up to, not including, ${range.days.to} 00:00 UTC`);
@@ -121,6 +130,9 @@ describe('dashboard in headless Chromium against the demo stack', () => {
       }
       // The demo writes up to now: every cluster is receiving.
       expect(await row.textContent()).toContain('receiving');
+      const bill = (await row.locator('[data-column="bill"]').textContent())?.trim();
+      if (cluster.reconciliation.estimatedCost === 0) expect(bill).toBe('not on the bill');
+      else expect(bill).toContain(`${money(cluster.reconciliation.billedCost, currency)} billed vs ${money(cluster.reconciliation.estimatedCost, currency)} estimated`);
     }
     const dev = kubernetesCosts.clusters.find((c) => c.cloudAccount.name === 'dev-sandbox')!;
     expect(await page.locator(`tr[data-cluster="${dev.cloudAccount.id}"]`).textContent()).toContain('unknown');

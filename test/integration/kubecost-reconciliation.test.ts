@@ -278,6 +278,20 @@ describe.each(databaseBackends())('Kubernetes costs reconciled with the cloud bi
     expect(clusterOf.get('arn:aws:s3:::backups')).toBeNull();
   });
 
+  it('a bill imported later counts in the next answer: matches kept in memory follow the bill', async () => {
+    const ask = async () => (await callGateway<Answer>(stack.gateway.url, QUERY, { org: org.billed, range: RANGE }, token.billed)).data!.organization;
+    const before = await ask();
+    const late = path.join(stack.dir, 'late-bill.csv');
+    fs.writeFileSync(late, [FOCUS_HEADER, focusRow(1.1, DAY, 'AWS', '123456789012', 'Amazon Elastic Compute Cloud', 'i-0aaaaaaaaaaaaaaa2')].join('\n'));
+    await importFocusFile(t.db, org.billed, late);
+    const after = await ask();
+    const a2 = hourly(2, 8);
+    expect(after.costSummary.cloudCost - before.costSummary.cloudCost).toBeCloseTo(1.1, 9);
+    expect(after.costSummary.overlap - before.costSummary.overlap).toBeCloseTo((a2.cpu + a2.ram) * 24, 6);
+    const aws = after.kubernetesCosts.clusters.find((c) => c.cloudAccount.id === ids.aws)!;
+    expect(aws.reconciliation).toMatchObject({ matchedAssets: 3, unmatchedAssets: 0 });
+  });
+
   it('without a bill: overlap 0 and the total is cloud plus Kubernetes, whatever other organizations were billed for', async () => {
     const res = await callGateway<Answer>(stack.gateway.url, QUERY, { org: org.unbilled, range: RANGE }, token.unbilled);
     expect(res.errors).toBeUndefined();

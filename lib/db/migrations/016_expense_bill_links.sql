@@ -20,6 +20,13 @@ CREATE TABLE expense_bill_links (
 );
 CREATE INDEX expense_bill_links_by_cluster ON expense_bill_links (organization_id, cluster_key, charge_period_start) WHERE cluster_key <> '';
 
+-- Moves whenever an organization's links change (an import, the backfill below): what readers
+-- that keep matches in memory compare.
+CREATE TABLE expense_bill_link_versions (
+  organization_id  uuid PRIMARY KEY,
+  version          bigint NOT NULL
+);
+
 -- Organizations whose expenses were imported before the links existed: their links are built
 -- from the rows imported before this migration when they are first needed
 -- (lib/reconciliation/bill-link-backfill.ts); imports from now on keep them.

@@ -74,28 +74,35 @@ export async function loadBillMatches(
 
   // Assets present in the range whose resource the range's bill names (few: a fleet's nodes and disks).
   const candidates = await db.query<{ id: string; cloud_account_id: string; kind: 'node' | 'volume'; name: string; provider_id: string; resource_key: string | null; billed: string | null; rows: string | null }>(
-    `WITH links AS (${RANGE_LINKS} AND l.kind = 'resource')
-     SELECT a.id, a.cloud_account_id, a.kind, a.name, a.provider_id, a.resource_key,
-            (SELECT sum(billed_cost) FROM links l WHERE l.resource_key = a.resource_key)::float8 AS billed,
-            (SELECT sum(row_count) FROM links l WHERE l.resource_key = a.resource_key) AS rows
-       FROM kubecost_assets a
+    `WITH billed AS (SELECT l.resource_key, sum(l.billed_cost)::float8 AS billed, sum(l.row_count) AS rows
+                       FROM (${RANGE_LINKS} AND l.kind = 'resource') l GROUP BY 1)
+     SELECT a.id, a.cloud_account_id, a.kind, a.name, a.provider_id, a.resource_key, b.billed, b.rows
+       FROM kubecost_assets a LEFT JOIN billed b ON b.resource_key = a.resource_key
       WHERE a.cloud_account_id = ANY($2::uuid[]) AND a.kind IN ('node', 'volume') AND a.first_hour < $6 AND a.last_hour >= $5`,
     range,
   );
   const matchable = candidates.filter((a) => a.billed !== null);
   const covered = new Map<string, { hours: number; estimated: number; cpu: number; ram: number; gpu: number }>();
   if (matchable.length > 0) {
+    // Driven by the bill: each row of a matched resource names the hours it covers, and each
+    // of those cluster-hours is read once with the matched assets it holds (a cluster's other
+    // hours, and hours no row covers, are not read).
     const rows = await db.query<{ asset_id: string; hours: string; estimated: number; cpu: number; ram: number; gpu: number }>(
-      `WITH links AS (${RANGE_LINKS} AND l.kind = 'resource'),
-            matched AS (SELECT * FROM unnest($7::bigint[], $8::text[]) AS m (id, resource_key))
+      `WITH matched AS (SELECT * FROM unnest($7::bigint[], $8::text[], $9::uuid[]) AS m (id, resource_key, cloud_account_id)),
+            periods AS (SELECT DISTINCT l.resource_key, greatest(l.charge_period_start, $5) AS s, least(l.charge_period_end, $6) AS e
+                          FROM (${RANGE_LINKS} AND l.kind = 'resource' AND l.resource_key IN (SELECT resource_key FROM matched)) l),
+            covered AS (SELECT m.cloud_account_id, hour.start AS hour_start, array_agg(DISTINCT m.id) AS ids
+                           FROM periods p JOIN matched m USING (resource_key)
+                         CROSS JOIN LATERAL generate_series(date_trunc('hour', p.s + interval '59 minutes 59.999999 seconds'), p.e - interval '1 hour', interval '1 hour') AS hour (start)
+                         WHERE m.cloud_account_id = ANY($2::uuid[])
+                         GROUP BY 1, 2)
        SELECT x.asset_id, count(*) AS hours, sum(x.cost) AS estimated, sum(x.cpu) AS cpu, sum(x.ram) AS ram, sum(x.gpu) AS gpu
-         FROM kubecost_hourly_asset_costs h
+         FROM covered c
+         JOIN kubecost_hourly_asset_costs h ON h.cloud_account_id = c.cloud_account_id AND h.hour_start = c.hour_start
         CROSS JOIN LATERAL unnest(h.asset_ids, h.cpu, h.ram, h.gpu, h.cost) AS x (asset_id, cpu, ram, gpu, cost)
-         JOIN matched m ON m.id = x.asset_id
-        WHERE h.cloud_account_id = ANY($2::uuid[]) AND h.hour_start >= $5 AND h.hour_start < $6 AND h.asset_ids && $7::bigint[]
-          AND EXISTS (SELECT 1 FROM links l WHERE l.resource_key = m.resource_key AND l.charge_period_start <= h.hour_start AND h.hour_start < l.charge_period_end)
+        WHERE x.asset_id = ANY(c.ids)
         GROUP BY x.asset_id`,
-      [...range, matchable.map((a) => a.id), matchable.map((a) => a.resource_key)],
+      [...range, matchable.map((a) => a.id), matchable.map((a) => a.resource_key), matchable.map((a) => a.cloud_account_id)],
     );
     for (const row of rows) covered.set(String(row.asset_id), { hours: Number(row.hours), estimated: Number(row.estimated), cpu: Number(row.cpu), ram: Number(row.ram), gpu: Number(row.gpu) });
   }
@@ -131,20 +138,22 @@ export async function loadBillMatches(
 
   const pairs = [...clusterKeys].flatMap(([id, keys]) => (ids.includes(id) ? keys.map((key) => [id, key] as const) : []));
   if (pairs.length > 0) {
-    const covers = (kind: string) =>
-      `EXISTS (SELECT 1 FROM links l WHERE l.cloud_account_id = h.cloud_account_id AND l.kind = '${kind}' AND l.charge_period_start <= h.hour_start AND h.hour_start < l.charge_period_end)`;
     const rows = await db.query<{ cloud_account_id: string; billed_management: number | null; billed_lb: number | null; management: number | null; load_balancers: number | null }>(
       `WITH keys AS (SELECT DISTINCT * FROM unnest($7::uuid[], $8::text[]) AS k (cloud_account_id, cluster_key)),
             links AS (SELECT k.cloud_account_id, l.kind, l.charge_period_start, l.charge_period_end, l.billed_cost
-                        FROM (${RANGE_LINKS} AND l.kind IN ('management', 'load-balancer')) l JOIN keys k USING (cluster_key)),
+                        FROM (${RANGE_LINKS} AND l.kind IN ('management', 'load-balancer')) l JOIN keys k USING (cluster_key)
+                       WHERE k.cloud_account_id = ANY($2::uuid[])),
             billed AS (SELECT cloud_account_id, sum(billed_cost) FILTER (WHERE kind = 'management') AS management,
                               sum(billed_cost) FILTER (WHERE kind = 'load-balancer') AS load_balancers
                          FROM links GROUP BY 1),
-            estimated AS (SELECT h.cloud_account_id, sum(h.cluster_management) FILTER (WHERE ${covers('management')}) AS management,
-                                 sum(h.load_balancers) FILTER (WHERE ${covers('load-balancer')}) AS load_balancers
-                            FROM kubecost_hourly_costs h
-                           WHERE h.cloud_account_id = ANY($2::uuid[]) AND h.cloud_account_id IN (SELECT cloud_account_id FROM billed)
-                             AND h.hour_start >= $5 AND h.hour_start < $6
+            -- The cluster-hours each kind of row covers, each once, read from the cluster's hours.
+            covered AS (SELECT DISTINCT l.cloud_account_id, l.kind, hour.start AS hour_start
+                          FROM links l
+                         CROSS JOIN LATERAL generate_series(date_trunc('hour', greatest(l.charge_period_start, $5) + interval '59 minutes 59.999999 seconds'),
+                                                            least(l.charge_period_end, $6) - interval '1 hour', interval '1 hour') AS hour (start)),
+            estimated AS (SELECT c.cloud_account_id, sum(h.cluster_management) FILTER (WHERE c.kind = 'management') AS management,
+                                 sum(h.load_balancers) FILTER (WHERE c.kind = 'load-balancer') AS load_balancers
+                            FROM covered c JOIN kubecost_hourly_costs h ON h.cloud_account_id = c.cloud_account_id AND h.hour_start = c.hour_start
                            GROUP BY 1)
        SELECT b.cloud_account_id, b.management::float8 AS billed_management, b.load_balancers::float8 AS billed_lb, e.management, e.load_balancers
          FROM billed b LEFT JOIN estimated e USING (cloud_account_id)`,

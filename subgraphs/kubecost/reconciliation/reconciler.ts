@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+import { HOUR_MS, isHourClosed } from '../../../lib/cost-rollups/closing';
 import type { Database } from '../../../lib/db/database';
 import { ensureBillLinks } from '../../../lib/reconciliation/bill-link-backfill';
 import type { Promql } from '../promql/thanos-client';
@@ -5,6 +7,8 @@ import type { RollupStore } from '../rollups/rollup-store';
 import { loadBillMatches, type BillMatches } from './bill-matches';
 import { learnClusterKeys } from './cluster-identity';
 import { VolumeHandles } from './volume-handles';
+
+const MEMO_TTL_MS = 5 * 60_000;
 
 /** Clusters of one organization matched with its bill over a range (bill-matches.ts). */
 export class Reconciler {
@@ -19,18 +23,43 @@ export class Reconciler {
     this.volumeHandles = new VolumeHandles(db);
   }
 
-  async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<Map<string, BillMatches>> {
+  /**
+   * Matches of ranges whose hours were all closed, by organization, range and clusters: valid
+   * while the organization's bill links and the clusters' rollups (their generations) stay as
+   * they were, for at most MEMO_TTL_MS (names set or learned meanwhile show within it).
+   */
+  private readonly memo = new LRUCache<string, { matches: Map<string, BillMatches>; version: string }>({ max: 1_000, ttl: MEMO_TTL_MS });
+
+  async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs = Date.now()): Promise<Map<string, BillMatches>> {
+    const key = `${organizationId}|${from.getTime()}|${to.getTime()}|${[...ids].sort().join(',')}`;
+    // Waited for first: the version then sees the generations the saves were made under.
+    await this.rollups.saved(ids);
+    const version = await this.version(organizationId, ids);
+    const kept = this.memo.get(key);
+    if (kept && kept.version === version) return kept.matches;
+    const matches = await this.compute(client, organizationId, ids, from, to);
+    if (isHourClosed(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS - HOUR_MS, nowMs)) this.memo.set(key, { matches, version });
+    return matches;
+  }
+
+  /** The bill links' version and the clusters' rollup generations, as one text. */
+  private async version(organizationId: string, ids: readonly string[]): Promise<string> {
+    const [row] = await this.db.query<{ version: string | null; generations: string | null }>(
+      `SELECT (SELECT version::text FROM expense_bill_link_versions WHERE organization_id = $1) AS version,
+              (SELECT string_agg(cloud_account_id::text || ':' || generation, ',' ORDER BY cloud_account_id) FROM kubecost_rollup_state WHERE cloud_account_id = ANY($2::uuid[])) AS generations`,
+      [organizationId, ids],
+    );
+    return `${row.version ?? 0}|${row.generations ?? ''}`;
+  }
+
+  private async compute(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<Map<string, BillMatches>> {
     await ensureBillLinks(this.db, organizationId);
     const [billed] = await this.db.query<{ billed: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM expense_bill_links WHERE organization_id = $1 AND charge_period_start >= $2 AND charge_period_start < $3) AS billed',
       [organizationId, from, to],
     );
-    const [learned] = await Promise.all([
-      // Without a bill in the range there is nothing to match clusters' names with.
-      billed.billed ? learnClusterKeys(client, ids, from.getTime(), to.getTime()) : new Map<string, string[]>(),
-      // The hours the costs just computed are read back from the store.
-      this.rollups.saved(ids),
-    ]);
+    // Without a bill in the range there is nothing to match clusters' names with.
+    const learned = billed.billed ? await learnClusterKeys(client, ids, from.getTime(), to.getTime()) : new Map<string, string[]>();
     if (billed.billed) await this.volumeHandles.learn(client, ids, from.getTime(), to.getTime());
     const keys = await this.clusterKeys(ids, learned);
     return loadBillMatches(this.db, organizationId, ids, from.getTime(), to.getTime(), keys);
