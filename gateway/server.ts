@@ -20,6 +20,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
 import { createDashboard } from './dashboard/serve';
 import { createGraphiQL } from './graphiql/page';
+import { createRestApi } from './rest/rest-api';
 import { createGatewayMetrics } from './metrics';
 import { formatGatewayError } from './plugins/errors';
 import { documentLimit, limitRules } from './plugins/limits';
@@ -126,6 +127,27 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     variables: () => headlineVariables(graphiqlOrganizationId),
   });
   const dashboard = createDashboard({ dir: dashboardDir });
+  /** The caller of a public request, from its Bearer token; HttpError 401, 429 or 503 otherwise. */
+  const context = async (req: http.IncomingMessage): Promise<GatewayContext> => {
+    let caller;
+    try {
+      caller = await verifier.verify(req.headers.authorization);
+    } catch (error) {
+      if (error instanceof VerificationBusyError) {
+        metrics.authThrottled.inc();
+        const retryAfter = error.retryAfterSeconds;
+        throw new HttpError(429, 'too many token verifications in progress, retry later', ErrorCode.RATE_LIMITED, { retryAfter }, { 'Retry-After': String(retryAfter) });
+      }
+      logger.error({ err: error }, 'token lookup failed');
+      throw new HttpError(503, 'authentication is temporarily unavailable', ErrorCode.SERVICE_UNAVAILABLE);
+    }
+    if (!caller) {
+      metrics.authFailures.inc();
+      throw new HttpError(401, 'missing, invalid or revoked API token (Authorization: Bearer <token>)', ErrorCode.UNAUTHENTICATED);
+    }
+    return { caller };
+  };
+  const rest = createRestApi({ apollo, context, logger });
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
@@ -134,27 +156,9 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       const exceeded = documentLimit(query, config.limits);
       if (exceeded) throw new HttpError(400, exceeded.message, ErrorCode.QUERY_TOO_COMPLEX, { limit: exceeded.limit });
     },
-    // The dashboard owns / and its routes; GraphiQL keeps /graphql and /graphiql.
-    route: async (req, res) => dashboard(req, res) || graphiql(req, res),
-    context: async (req) => {
-      let caller;
-      try {
-        caller = await verifier.verify(req.headers.authorization);
-      } catch (error) {
-        if (error instanceof VerificationBusyError) {
-          metrics.authThrottled.inc();
-          const retryAfter = error.retryAfterSeconds;
-          throw new HttpError(429, 'too many token verifications in progress, retry later', ErrorCode.RATE_LIMITED, { retryAfter }, { 'Retry-After': String(retryAfter) });
-        }
-        logger.error({ err: error }, 'token lookup failed');
-        throw new HttpError(503, 'authentication is temporarily unavailable', ErrorCode.SERVICE_UNAVAILABLE);
-      }
-      if (!caller) {
-        metrics.authFailures.inc();
-        throw new HttpError(401, 'missing, invalid or revoked API token (Authorization: Bearer <token>)', ErrorCode.UNAUTHENTICATED);
-      }
-      return { caller };
-    },
+    // The seed's REST paths first; the dashboard owns / and its routes; GraphiQL keeps /graphql and /graphiql.
+    route: async (req, res) => (await rest(req, res)) || dashboard(req, res) || graphiql(req, res),
+    context,
   });
   // Ready once started, whatever the subgraphs do: every replica shares them, so a readiness
   // tied to a subgraph would take all of them out of the Service at once and turn the partial

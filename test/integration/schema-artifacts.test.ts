@@ -7,7 +7,10 @@ import { API_SCHEMA_FILE, composeSchemas, SCHEMA_DIR, SUPERGRAPH_FILE } from '..
 
 const ROOT = path.join(SCHEMA_DIR, '..');
 const read = (file: string) => fs.readFileSync(file, 'utf8');
-const OPERATIONS = fs.readdirSync(path.join(SCHEMA_DIR, 'operations')).filter((f) => f.endsWith('.graphql'));
+// The dashboard's operations, and the REST endpoints' (operations/rest/).
+const OPERATIONS = fs
+  .readdirSync(path.join(SCHEMA_DIR, 'operations'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.graphql'));
 
 describe('schema artifacts', () => {
   it('committed supergraph.graphql and api.graphql equal a fresh composition (run `costgraph compose`)', () => {

@@ -4,7 +4,7 @@ import type { Database } from '../../../lib/db/database';
 import { ensureBillLinks } from '../../../lib/reconciliation/bill-link-backfill';
 import type { Promql } from '../promql/thanos-client';
 import type { RollupStore } from '../rollups/rollup-store';
-import { loadBillMatches, type BillMatches } from './bill-matches';
+import { loadBillMatches, noMatches, type BillMatches } from './bill-matches';
 import { learnClusterKeys } from './cluster-identity';
 import { VolumeHandles } from './volume-handles';
 
@@ -32,35 +32,44 @@ export class Reconciler {
 
   async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs = Date.now()): Promise<Map<string, BillMatches>> {
     const key = `${organizationId}|${from.getTime()}|${to.getTime()}|${[...ids].sort().join(',')}`;
-    // Waited for first: the version then sees the generations the saves were made under.
-    await this.rollups.saved(ids);
-    const version = await this.version(organizationId, ids);
+    // Waited for first: the state then sees the generations the saves were made under, and the
+    // assets they named.
+    await Promise.all([this.rollups.saved(ids), ensureBillLinks(this.db, organizationId)]);
+    const state = await this.state(organizationId, ids, from, to);
+    // Without a bill in the range (most organizations, most of the time) this is the answer.
+    if (!state.billed) return new Map(ids.map((id) => [id, { ...noMatches(), unmatchedAssets: state.assets.get(id) ?? 0 }]));
     const kept = this.memo.get(key);
-    if (kept && kept.version === version) return kept.matches;
+    if (kept && kept.version === state.version) return kept.matches;
     const matches = await this.compute(client, organizationId, ids, from, to);
-    if (isHourClosed(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS - HOUR_MS, nowMs)) this.memo.set(key, { matches, version });
+    if (isHourClosed(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS - HOUR_MS, nowMs)) this.memo.set(key, { matches, version: state.version });
     return matches;
   }
 
-  /** The bill links' version and the clusters' rollup generations, as one text. */
-  private async version(organizationId: string, ids: readonly string[]): Promise<string> {
-    const [row] = await this.db.query<{ version: string | null; generations: string | null }>(
+  /**
+   * In one round trip: the bill links' version and the clusters' rollup generations (as one
+   * text), whether the organization has bill rows starting in the range, and each cluster's
+   * nodes and volumes present in the range's whole hours.
+   */
+  private async state(organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<{ version: string; billed: boolean; assets: Map<string, number> }> {
+    const firstHour = new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
+    const endHour = new Date(Math.max(firstHour.getTime(), Math.floor(to.getTime() / HOUR_MS) * HOUR_MS));
+    const [row] = await this.db.query<{ version: string | null; generations: string | null; billed: boolean; assets: string | Record<string, number> | null }>(
       `SELECT (SELECT version::text FROM expense_bill_link_versions WHERE organization_id = $1) AS version,
-              (SELECT string_agg(cloud_account_id::text || ':' || generation, ',' ORDER BY cloud_account_id) FROM kubecost_rollup_state WHERE cloud_account_id = ANY($2::uuid[])) AS generations`,
-      [organizationId, ids],
+              (SELECT string_agg(cloud_account_id::text || ':' || generation, ',' ORDER BY cloud_account_id) FROM kubecost_rollup_state WHERE cloud_account_id = ANY($2::uuid[])) AS generations,
+              EXISTS (SELECT 1 FROM expense_bill_links WHERE organization_id = $1 AND charge_period_start >= $3 AND charge_period_start < $4) AS billed,
+              (SELECT json_object_agg(cloud_account_id, n) FROM (
+                 SELECT cloud_account_id, count(*) AS n FROM kubecost_assets
+                  WHERE cloud_account_id = ANY($2::uuid[]) AND kind IN ('node', 'volume') AND first_hour < $6 AND last_hour >= $5
+                  GROUP BY 1) present) AS assets`,
+      [organizationId, ids, from, to, firstHour, endHour],
     );
-    return `${row.version ?? 0}|${row.generations ?? ''}`;
+    const assets = typeof row.assets === 'string' ? (JSON.parse(row.assets) as Record<string, number>) : (row.assets ?? {});
+    return { version: `${row.version ?? 0}|${row.generations ?? ''}`, billed: row.billed, assets: new Map(Object.entries(assets).map(([id, n]) => [id, Number(n)])) };
   }
 
   private async compute(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date): Promise<Map<string, BillMatches>> {
-    await ensureBillLinks(this.db, organizationId);
-    const [billed] = await this.db.query<{ billed: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM expense_bill_links WHERE organization_id = $1 AND charge_period_start >= $2 AND charge_period_start < $3) AS billed',
-      [organizationId, from, to],
-    );
-    // Without a bill in the range there is nothing to match clusters' names with.
-    const learned = billed.billed ? await learnClusterKeys(client, ids, from.getTime(), to.getTime()) : new Map<string, string[]>();
-    if (billed.billed) await this.volumeHandles.learn(client, ids, from.getTime(), to.getTime());
+    const learned = await learnClusterKeys(client, ids, from.getTime(), to.getTime());
+    await this.volumeHandles.learn(client, ids, from.getTime(), to.getTime());
     const keys = await this.clusterKeys(ids, learned);
     return loadBillMatches(this.db, organizationId, ids, from.getTime(), to.getTime(), keys);
   }
