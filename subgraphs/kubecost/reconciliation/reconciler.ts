@@ -9,6 +9,7 @@ import { learnClusterKeys } from './cluster-identity';
 import { VolumeHandles } from './volume-handles';
 
 const MEMO_TTL_MS = 5 * 60_000;
+const UNBILLED_TTL_MS = 60_000;
 
 /** Clusters of one organization matched with its bill over a range (bill-matches.ts). */
 export class Reconciler {
@@ -29,15 +30,27 @@ export class Reconciler {
    * they were, for at most MEMO_TTL_MS (names set or learned meanwhile show within it).
    */
   private readonly memo = new LRUCache<string, { matches: Map<string, BillMatches>; version: string }>({ max: 1_000, ttl: MEMO_TTL_MS });
+  /**
+   * "Nothing billed in this range", kept for exact repeats within UNBILLED_TTL_MS, like the
+   * PromQL results of a range ending now: a dashboard's refresh asks nothing again, and a bill
+   * imported meanwhile shows within that time.
+   */
+  private readonly unbilled = new LRUCache<string, Map<string, BillMatches>>({ max: 1_000, ttl: UNBILLED_TTL_MS });
 
   async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs = Date.now()): Promise<Map<string, BillMatches>> {
     const key = `${organizationId}|${from.getTime()}|${to.getTime()}|${[...ids].sort().join(',')}`;
+    const unbilled = this.unbilled.get(key);
+    if (unbilled) return unbilled;
     // Waited for first: the state then sees the generations the saves were made under, and the
     // assets they named.
     await Promise.all([this.rollups.saved(ids), ensureBillLinks(this.db, organizationId)]);
     const state = await this.state(organizationId, ids, from, to);
     // Without a bill in the range (most organizations, most of the time) this is the answer.
-    if (!state.billed) return new Map(ids.map((id) => [id, { ...noMatches(), unmatchedAssets: state.assets.get(id) ?? 0 }]));
+    if (!state.billed) {
+      const matches = new Map(ids.map((id) => [id, { ...noMatches(), unmatchedAssets: state.assets.get(id) ?? 0 }]));
+      this.unbilled.set(key, matches);
+      return matches;
+    }
     const kept = this.memo.get(key);
     if (kept && kept.version === state.version) return kept.matches;
     const matches = await this.compute(client, organizationId, ids, from, to);
