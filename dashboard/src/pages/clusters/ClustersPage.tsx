@@ -47,10 +47,9 @@ function BilledVsEstimated({ reconciliation, currency }: { reconciliation: Clust
   if (reconciliation.estimatedCost === 0 && reconciliation.billedCost === 0) return <span className="no-data">not on the bill</span>;
   return (
     <>
-      <Money value={reconciliation.billedCost} currency={currency} />
-      <span className="muted small">
-        {' '}
-        billed vs <Money value={reconciliation.estimatedCost} currency={currency} /> estimated ({formatPercent(reconciliation.coverage)} covered)
+      <Money value={reconciliation.billedCost} currency={currency} /> billed{' '}
+      <span className="muted small bill-detail">
+        vs <Money value={reconciliation.estimatedCost} currency={currency} /> estimated ({formatPercent(reconciliation.coverage)} covered)
       </span>
     </>
   );
