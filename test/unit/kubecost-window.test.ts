@@ -39,6 +39,14 @@ describe('kubecost running time by samples', () => {
     const open = pinnedForPiece(piece, evaluation - 1);
     expect(open.withAfter).toBe(false);
     expect(intervalQuery(T, open.at, open.withAfter)).not.toContain('"after"');
+    // An hour still going (here at its 57th minute, every 5-minute slot holding a sample) is not
+    // counted as an hour's samples: the hour before prices it.
+    const going = pinnedForPiece(piece, D0 + 57 * 60_000);
+    expect(going).toMatchObject({ withHour: false, withAfter: false });
+    const goingQuery = intervalQuery(T, going.at, going.withAfter, going.withHour);
+    expect(goingQuery).not.toContain('"interval_from", "hour"');
+    expect(goingQuery).toContain('"interval_from", "previous"');
+    expect(pinnedForPiece(piece, D0 + 3_600_000).withHour).toBe(true);
   });
 
   it('whole hours in a range query: evaluated 10 minutes after their end, every selector shifted back by offsets, no timestamp()', () => {

@@ -359,7 +359,7 @@ export async function loadDirectPieces(
   const part = (piece: Bucket, i: number, old: boolean) => {
     const measure = knownHour[i] === undefined;
     const hour = pinnedForPiece(piece, nowMs);
-    const query = pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), measure ? intervalQuery(T, hour.at, hour.withAfter) : '', !old);
+    const query = pieceQuery(T, piece.endMs - piece.startMs, pinnedTo(piece), measure ? intervalQuery(T, hour.at, hour.withAfter, hour.withHour) : '', !old);
     return `label_replace(${query}, "piece", "${i}", "", "")`;
   };
   const isOld = (piece: Bucket) => isHourClosed(hourStartOf(piece.startMs), nowMs);

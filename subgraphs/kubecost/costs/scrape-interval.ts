@@ -46,8 +46,8 @@ export const intervalEvaluationOf = (hourStartMs: number) => hourStartMs + HOUR_
  * `offset` in a range query whose steps are E, an `@` in an instant query. `withAfter` false
  * leaves out the 10 minutes after the hour (not happened yet).
  */
-export function intervalQuery(T: string, at: (offsetMs: number) => string, withAfter = true): string {
-  const sources = (Object.keys(SOURCES) as IntervalSource[]).filter((s) => withAfter || s !== 'after');
+export function intervalQuery(T: string, at: (offsetMs: number) => string, withAfter = true, withHour = true): string {
+  const sources = (Object.keys(SOURCES) as IntervalSource[]).filter((s) => (withAfter || s !== 'after') && (withHour || s !== 'hour'));
   return sources
     .map((source) => {
       const { lengthMs, endOffsetMs } = SOURCES[source];
@@ -66,12 +66,20 @@ export function intervalQuery(T: string, at: (offsetMs: number) => string, withA
 /** The modifiers for a range query evaluated at each hour's intervalEvaluationOf. */
 export const offsetFromEvaluation = (offsetMs: number) => (offsetMs === 0 ? '' : ` offset ${offsetMs}ms`);
 
-/** The modifiers for an instant query about the hour holding `piece`, and whether its "after" has happened. */
-export function pinnedForPiece(piece: Bucket, nowMs: number): { at: (offsetMs: number) => string; withAfter: boolean } {
-  const evaluation = intervalEvaluationOf(hourStartOf(piece.startMs));
+/**
+ * The modifiers for an instant query about the hour holding `piece`, whether the hour has ended
+ * (an hour still going has a sample in every 5-minute slot from its 55th minute on, but not an
+ * hour's samples: counting them as one would stretch its interval) and whether its "after" has
+ * happened.
+ */
+export function pinnedForPiece(piece: Bucket, nowMs: number): { at: (offsetMs: number) => string; withHour: boolean; withAfter: boolean } {
+  const hour = hourStartOf(piece.startMs);
+  const evaluation = intervalEvaluationOf(hour);
+  const now = Math.floor(nowMs / 60_000) * 60_000;
   return {
     at: (offsetMs) => ` @ ${((evaluation - offsetMs) / 1000).toFixed(3)}`,
-    withAfter: evaluation <= Math.floor(nowMs / 60_000) * 60_000,
+    withHour: hour + HOUR_MS <= now,
+    withAfter: evaluation <= now,
   };
 }
 
