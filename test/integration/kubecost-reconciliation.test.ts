@@ -4,6 +4,7 @@ import { createApiToken } from '../../lib/accounts/api-tokens';
 import { createKubernetesCluster, setClusterBillingName } from '../../lib/accounts/kubernetes-clusters';
 import { createOrganization } from '../../lib/accounts/repository';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
+import type { CostBreakdown } from '../../subgraphs/kubecost/costs/cluster-costs';
 import { databaseBackends, type TestDatabase } from '../helpers/databases';
 import { basicAuth } from '../helpers/remote-write';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
@@ -45,15 +46,7 @@ function focusRow(billed: number, startMs: number, provider: string, account: st
   return [billed, billed, billed, 'USD', iso(startMs), iso(startMs + DAY_MS), 'Usage', 'Compute', provider, account, `"${service}"`, `"${resourceId}"`, tagText].join(',');
 }
 
-interface Breakdown {
-  cpu: number;
-  ram: number;
-  gpu: number;
-  persistentVolumes: number;
-  network: number | null;
-  loadBalancers: number;
-  clusterManagement: number;
-}
+type Breakdown = CostBreakdown;
 interface Answer {
   organization: {
     costSummary: { cloudCost: number; kubernetesCost: number; overlap: number; totalCost: number };
