@@ -36,9 +36,22 @@ export class Reconciler {
    * imported meanwhile shows within that time.
    */
   private readonly unbilled = new LRUCache<string, Map<string, BillMatches>>({ max: 1_000, ttl: UNBILLED_TTL_MS });
+  /**
+   * Matches being worked out, by key: one query often reaches this subgraph twice at once (the
+   * cost summary and the clusters), and both get the same answer from one computation.
+   */
+  private readonly inFlight = new Map<string, Promise<Map<string, BillMatches>>>();
 
-  async matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs = Date.now()): Promise<Map<string, BillMatches>> {
+  matches(client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs = Date.now()): Promise<Map<string, BillMatches>> {
     const key = `${organizationId}|${from.getTime()}|${to.getTime()}|${[...ids].sort().join(',')}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const computing = this.matchesOnce(key, client, organizationId, ids, from, to, nowMs).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, computing);
+    return computing;
+  }
+
+  private async matchesOnce(key: string, client: Promql, organizationId: string, ids: readonly string[], from: Date, to: Date, nowMs: number): Promise<Map<string, BillMatches>> {
     const unbilled = this.unbilled.get(key);
     if (unbilled) return unbilled;
     // Waited for first: the state then sees the generations the saves were made under, and the

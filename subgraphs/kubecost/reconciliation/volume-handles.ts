@@ -15,11 +15,22 @@ const TRIED_TTL_MS = 3_600_000;
 
 export class VolumeHandles {
   private readonly tried = new Map<string, number>();
+  /**
+   * Learning runs one call at a time: a call must not see a volume as tried while the handle
+   * another call found for it is still being written, or it would match without it.
+   */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly db: Queryable) {}
 
   /** Gives the volumes of `ids` present in [fromMs, toMs) without a resource key the one their handle names. */
-  async learn(client: Promql, ids: readonly string[], fromMs: number, toMs: number, nowMs = Date.now()): Promise<void> {
+  learn(client: Promql, ids: readonly string[], fromMs: number, toMs: number, nowMs = Date.now()): Promise<void> {
+    const run = this.queue.then(() => this.learnNow(client, ids, fromMs, toMs, nowMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async learnNow(client: Promql, ids: readonly string[], fromMs: number, toMs: number, nowMs: number): Promise<void> {
     if (ids.length === 0) return;
     const unkeyed = await this.db.query<{ cloud_account_id: string; name: string }>(
       `SELECT cloud_account_id, name FROM kubecost_assets
