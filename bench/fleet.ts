@@ -301,8 +301,12 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     for (let i = 0; i < ROLLING_RUNS; i++) rolling.push(await headline(rangeEnding(rollingEnd + i * MINUTE)));
 
     // (c) The last rolling range again.
+    // With BENCH_PROFILE_DIR, the services and the gateway record CPU profiles of this phase.
+    const profiled = process.env.BENCH_PROFILE_DIR ? [services.child, gateway.child] : [];
+    for (const child of profiled) child.kill('SIGUSR2');
     const repeat: Timed[] = [];
     for (let i = 0; i < REPEAT_RUNS; i++) repeat.push(await headline(rangeEnding(rollingEnd + (ROLLING_RUNS - 1) * MINUTE)));
+    for (const child of profiled) child.kill('SIGUSR2');
 
     // (b′) The same ends with the start on the hour (as the dashboard's presets start on a UTC
     // midnight): no partial first hour to read from raw samples.

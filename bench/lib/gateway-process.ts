@@ -15,10 +15,12 @@ import { silentLogger } from '../../lib/log';
 import { TokenVerifier } from '../../gateway/auth/token-verifier';
 import { loadGatewayConfig } from '../../gateway/config';
 import { startGateway } from '../../gateway/start';
+import { profileOnSignal } from './profile-on-signal';
 
 async function main(): Promise<void> {
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const mode = process.argv[2];
+  profileOnSignal(`gateway-${mode}`);
   const config = loadGatewayConfig({ ...process.env, GATEWAY_PORT: '0', GATEWAY_INTERNAL_PORT: '0' });
   const { db } = await openDatabase(config.common);
   if (mode === 'costgraph') {

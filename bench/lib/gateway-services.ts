@@ -10,8 +10,10 @@ import { loadExpensesConfig } from '../../subgraphs/expenses/config';
 import { startExpensesSubgraph } from '../../subgraphs/expenses/start';
 import { loadKubecostConfig } from '../../subgraphs/kubecost/config';
 import { startKubecostSubgraph } from '../../subgraphs/kubecost/start';
+import { profileOnSignal } from './profile-on-signal';
 
 async function main(): Promise<void> {
+  profileOnSignal('subgraphs');
   const env = { ...process.env, EXPENSES_PORT: '0', EXPENSES_INTERNAL_PORT: '0', KUBECOST_PORT: '0', KUBECOST_INTERNAL_PORT: '0' };
   const common = loadCommonConfig(env);
   const { db } = await openDatabase(common);
