@@ -8,7 +8,7 @@ import path from 'node:path';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   hitCount?: number;
 }
 interface Profile {
@@ -19,7 +19,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = process.env.BENCH_PROFILE_ROOT ?? path.resolve(__dirname, '..');
 
 function origin(url: string, name: string): string {
   if (name === '(garbage collector)' || name === '(idle)' || name === '(program)') return name;
@@ -34,6 +34,11 @@ function origin(url: string, name: string): string {
   return path.relative(ROOT, file).split(path.sep).slice(0, 2).join('/');
 }
 
+/** A project file by its path, anything else by its origin. */
+function byFileName(url: string, where: string): string {
+  return url.startsWith('file://') && !url.includes('node_modules/') ? path.relative(ROOT, url.slice('file://'.length)) : where;
+}
+
 function main(): void {
   const [file, topText] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top]');
@@ -43,11 +48,14 @@ function main(): void {
   profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
   const byOrigin = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
   for (const [id, ms] of selfMs) {
     const { callFrame } = byId.get(id)!;
     const where = origin(callFrame.url, callFrame.functionName);
     byOrigin.set(where, (byOrigin.get(where) ?? 0) + ms);
-    const fn = `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}`;
+    const file = byFileName(callFrame.url, where);
+    byFile.set(file, (byFile.get(file) ?? 0) + ms);
+    const fn = `${callFrame.functionName || '(anonymous)'} ${byFileName(callFrame.url, where)}:${callFrame.lineNumber + 1}:${callFrame.columnNumber ?? 0}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
   }
   const wall = (profile.endTime - profile.startTime) / 1000;
@@ -55,6 +63,8 @@ function main(): void {
   const top = Number(topText ?? 25);
   const lines = [`${path.basename(file)}: ${wall.toFixed(0)} ms profiled, ${busy.toFixed(0)} ms busy`, '', 'self time by origin (ms):'];
   for (const [where, ms] of [...byOrigin].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${ms.toFixed(1).padStart(9)}  ${where}`);
+  lines.push('', 'self time by file (ms):');
+  for (const [where, ms] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${ms.toFixed(1).padStart(9)}  ${where}`);
   lines.push('', 'self time by function (ms):');
   for (const [fn, ms] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${ms.toFixed(1).padStart(9)}  ${fn}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -18,6 +18,7 @@ import { CredentialChangeFeed } from '../lib/accounts/credential-changes';
 import { VerificationBusyError, VerificationQueue } from '../lib/accounts/verification-queue';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
+import { createApiReference } from './api-docs/api-reference';
 import { createDashboard } from './dashboard/serve';
 import { createGraphiQL } from './graphiql/page';
 import { createRestApi } from './rest/rest-api';
@@ -127,6 +128,7 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     variables: () => headlineVariables(graphiqlOrganizationId),
   });
   const dashboard = createDashboard({ dir: dashboardDir });
+  const reference = createApiReference();
   /** The caller of a public request, from its Bearer token; HttpError 401, 429 or 503 otherwise. */
   const context = async (req: http.IncomingMessage): Promise<GatewayContext> => {
     let caller;
@@ -156,8 +158,9 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
       const exceeded = documentLimit(query, config.limits);
       if (exceeded) throw new HttpError(400, exceeded.message, ErrorCode.QUERY_TOO_COMPLEX, { limit: exceeded.limit });
     },
-    // The seed's REST paths first; the dashboard owns / and its routes; GraphiQL keeps /graphql and /graphiql.
-    route: async (req, res) => (await rest(req, res)) || dashboard(req, res) || graphiql(req, res),
+    // The seed's REST paths first; the API reference owns /docs and /openapi.*; the dashboard
+    // owns / and its routes; GraphiQL keeps /graphql and /graphiql.
+    route: async (req, res) => (await rest(req, res)) || reference.serve(req, res) || dashboard(req, res) || graphiql(req, res),
     context,
   });
   // Ready once started, whatever the subgraphs do: every replica shares them, so a readiness

@@ -1,28 +1,11 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type http from 'node:http';
-import path from 'node:path';
-import zlib from 'node:zlib';
+import { packageFile, sendAsset, staticAsset as asset, type StaticAsset as Asset } from '../static/assets';
 
 /**
  * GraphiQL served by the gateway from its own origin: React, ReactDOM and GraphiQL's UMD
  * builds come from node_modules, so the playground works offline. A Content-Security-Policy
  * of 'self' makes the browser refuse anything that would leave the origin.
  */
-interface Asset {
-  type: string;
-  gzipped: Buffer;
-  etag: string;
-}
-
-function asset(type: string, body: Buffer | string): Asset {
-  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  return { type, gzipped: zlib.gzipSync(buffer), etag: `"${crypto.createHash('sha256').update(buffer).digest('base64url').slice(0, 22)}"` };
-}
-
-/** A file inside an installed package (package exports hide the UMD builds from require.resolve). */
-const packageFile = (pkg: string, file: string) => fs.readFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file));
-
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
@@ -119,27 +102,7 @@ export function createGraphiQL(options: GraphiQLOptions) {
       url.pathname === '/graphiql' || ((url.pathname === '/graphql' || url.pathname === '/') && !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html'));
     const found = wantsPage ? page() : assets.get(url.pathname);
     if (!found) return false;
-    const headers: Record<string, string> = {
-      'Content-Type': found.type,
-      ETag: found.etag,
-      Vary: 'Accept, Accept-Encoding',
-      'Cache-Control': wantsPage ? 'no-cache' : 'public, max-age=86400',
-      'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (req.headers['if-none-match'] === found.etag) {
-      res.writeHead(304, headers).end();
-      return true;
-    }
-    // Every browser accepts gzip; the rare client that does not gets it inflated here.
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': String(found.gzipped.length) });
-      res.end(req.method === 'HEAD' ? undefined : found.gzipped);
-    } else {
-      const body = zlib.gunzipSync(found.gzipped);
-      res.writeHead(200, { ...headers, 'Content-Length': String(body.length) });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    }
+    sendAsset(req, res, found, { 'Cache-Control': wantsPage ? 'no-cache' : 'public, max-age=86400', 'Content-Security-Policy': CSP });
     return true;
   };
 }

@@ -7,6 +7,7 @@ import { createOrganization } from '../../lib/accounts/repository';
 import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { createPgliteDatabase, type TestDatabase } from '../helpers/databases';
 import { FOCUS_CSV_TEXT } from '../helpers/focus-fixture';
+import { OpenApiContract } from '../helpers/openapi-contract';
 import { basicAuth } from '../helpers/remote-write';
 import { callGateway, startTestStack, type TestStack } from '../helpers/stack';
 import { DAY_MS, GIB, HOUR_MS, writeClusters } from '../helpers/synthetic-cluster';
@@ -14,7 +15,8 @@ import { DAY_MS, GIB, HOUR_MS, writeClusters } from '../helpers/synthetic-cluste
 /*
  * The seed's REST endpoints through the real gateway: the same numbers as the GraphQL API for
  * the same range, OptScale's error shape for every refusal, and a Kubernetes part that fails
- * answered with the expenses and an explicit warning.
+ * answered with the expenses and an explicit warning. Every answer is checked against the
+ * committed OpenAPI document (schema/openapi.yaml).
  */
 
 const DAY0 = Math.floor(Date.now() / DAY_MS) * DAY_MS - 20 * DAY_MS;
@@ -37,9 +39,12 @@ describe('REST endpoints of the seed, through the gateway', () => {
   let cluster: string;
   let foreignCluster: string;
 
+  const contract = new OpenApiContract();
   const get = async (pathAndQuery: string, auth: string | null = token, method = 'GET'): Promise<Rest> => {
     const response = await fetch(`${stack.gateway.url.replace(/\/graphql$/, '')}${pathAndQuery}`, { method, headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
-    return { status: response.status, body: (await response.json()) as Rest['body'] };
+    const answer = { status: response.status, body: (await response.json()) as Rest['body'] };
+    contract.check(method, new URL(pathAndQuery, 'http://x').pathname, answer.status, answer.body);
+    return answer;
   };
   const dates = `start_date=${START}&end_date=${END}`;
 
@@ -201,11 +206,50 @@ describe('REST endpoints of the seed, through the gateway', () => {
         token,
       );
       expect(rest.body.total_cost).toBeCloseTo(cloud.data!.organization.expenses.totalCost, 9);
-      const costs = await get(`/metroculus/v2/kubecost_cluster_costs?cloud_account_id=${cluster}&${dates}`);
-      expect(costs.status).toBe(503);
-      expect(costs.body.error!.error_code).toBe('OE0003');
+      for (const endpoint of ['kubecost_cluster_costs', 'kubecost_metrics', 'kubecost_savings']) {
+        const costs = await get(`/metroculus/v2/${endpoint}?cloud_account_id=${cluster}&${dates}`);
+        expect(costs.status).toBe(503);
+        expect(costs.body.error!.error_code).toBe('OE0003');
+      }
     } finally {
       await stack.startSubgraph('kubecost');
     }
+  });
+
+  it('a failed expenses part: clean_expenses answers 503, never an empty list', async () => {
+    await stack.stopSubgraph('expenses');
+    try {
+      const rest = await get(`/restapi/v2/organizations/${org}/clean_expenses?${dates}`);
+      expect(rest.status).toBe(503);
+      expect(rest.body.error!.error_code).toBe('OE0003');
+    } finally {
+      await stack.startSubgraph('expenses');
+    }
+  });
+
+  it('every endpoint refuses a missing token, a foreign id and a POST as documented', async () => {
+    const paths = [
+      `/restapi/v2/organizations/${other}/clean_expenses`,
+      '/metroculus/v2/kubecost_cluster_costs',
+      '/metroculus/v2/kubecost_metrics',
+      '/metroculus/v2/kubecost_savings',
+    ];
+    for (const p of paths) {
+      const query = p.startsWith('/metroculus') ? `?cloud_account_id=${foreignCluster}&${dates}` : `?${dates}`;
+      expect((await get(`${p}${query}`, null)).status).toBe(401);
+      expect((await get(`${p}${query}`)).status).toBe(404);
+      expect((await get(`${p}${query}`, token, 'POST')).status).toBe(405);
+      expect((await get(`${p}?cloud_account_id=${cluster}&start_date=${START}`)).status).toBe(400);
+    }
+  });
+
+  // Last: what the suite checked against the document. 429 (too many token checks at once) is
+  // the gateway's, tested in gateway-auth-throttle; its body is the same error shape.
+  it('checked every documented answer of every endpoint against the OpenAPI document', () => {
+    const declared = Object.entries(contract.document.paths).flatMap(([template, methods]) =>
+      Object.entries(methods).flatMap(([method, operation]) => Object.keys(operation.responses).filter((s) => s !== '429').map((status) => `${method.toUpperCase()} ${template} ${status}`)),
+    );
+    expect(declared.length).toBe(20);
+    expect(declared.filter((d) => !contract.checked.has(d))).toEqual([]);
   });
 });

@@ -342,6 +342,13 @@ export const intervalHourOf = (piece: Bucket, nowMs: number) => {
  * Prometheus 2.42 look every one of them up in every block of that month, three times the cost
  * of the two queries apart.
  */
+/**
+ * Direct pieces by the PromQL answers they were worked out from (kept as long as the result
+ * cache keeps those answers), then by what else went into them.
+ */
+const NO_POINTS: readonly VectorPoint[] = [];
+const derivedPieces = new WeakMap<readonly VectorPoint[], Map<string, { oldPoints: readonly VectorPoint[]; result: DirectPieces }>>();
+
 export async function loadDirectPieces(
   client: Promql,
   T: string,
@@ -369,9 +376,20 @@ export async function loadDirectPieces(
   const recentParts = [...recent.map(({ piece, i }) => part(piece, i, false)), tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample')];
   const [recentPoints, oldPoints] = await Promise.all([
     client.instant(recentParts.join(' or '), lastAtMs),
-    old.length > 0 ? client.instant(old.map(({ piece, i }) => part(piece, i, true)).join(' or '), old[old.length - 1].piece.endMs - 1) : [],
+    old.length > 0 ? client.instant(old.map(({ piece, i }) => part(piece, i, true)).join(' or '), old[old.length - 1].piece.endMs - 1) : NO_POINTS,
   ]);
+  // A repeat gets the same answers from the result cache (the same arrays): what was worked
+  // out from them is reused, when the clusters, pieces and known intervals are the same too.
+  const inputs = `${ids.join(',')}|${pieces.map((p) => `${p.startMs}-${p.endMs}`).join(',')}|${knownHour
+    .map((hour) => (hour === undefined ? '' : ids.map((id) => known.get(id)!.get(hour)).join(',')))
+    .join('|')}`;
+  const kept = derivedPieces.get(recentPoints)?.get(inputs);
+  if (kept && kept.oldPoints === oldPoints) return kept.result;
   const result: DirectPieces = { pieces: new Map(), lastSampleMs: new Map() };
+  const byInputs = derivedPieces.get(recentPoints) ?? new Map<string, { oldPoints: readonly VectorPoint[]; result: DirectPieces }>();
+  if (byInputs.size >= 8) byInputs.clear();
+  byInputs.set(inputs, { oldPoints, result });
+  derivedPieces.set(recentPoints, byInputs);
   for (const [id, mine] of groupByTenant([...recentPoints, ...oldPoints], ids)) {
     result.pieces.set(
       id,
