@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Promql, VectorPoint } from '../promql/thanos-client';
 import { ASSET_CATEGORIES, assetCosts, type AssetCategory } from './queries';
 import { HOUR_MS, hourStartOf, isHourClosed } from '../../../lib/cost-rollups/closing';
@@ -347,6 +348,8 @@ export const intervalHourOf = (piece: Bucket, nowMs: number) => {
  * cache keeps those answers), then by what else went into them.
  */
 const NO_POINTS: readonly VectorPoint[] = [];
+/** The direct pieces' queries by what they are built from. */
+const builtQueries = new LRUCache<string, { recent: string; old: string }>({ max: 64 });
 const derivedPieces = new WeakMap<readonly VectorPoint[], Map<string, { oldPoints: readonly VectorPoint[]; result: DirectPieces }>>();
 
 export async function loadDirectPieces(
@@ -372,11 +375,20 @@ export async function loadDirectPieces(
   const isOld = (piece: Bucket) => isHourClosed(hourStartOf(piece.startMs), nowMs);
   const old = pieces.map((piece, i) => ({ piece, i })).filter(({ piece }) => isOld(piece));
   const recent = pieces.map((piece, i) => ({ piece, i })).filter(({ piece }) => !isOld(piece));
-  const at = ` @ ${(lastAtMs / 1000).toFixed(3)}`;
-  const recentParts = [...recent.map(({ piece, i }) => part(piece, i, false)), tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample')];
+  // The queries of a repeat are the same strings as before (not equal copies): a long string
+  // is hashed once, and the result cache's lookups of it cost nothing after the first.
+  const shape = pieces.map((piece, i) => `${piece.startMs}-${piece.endMs}-${knownHour[i] === undefined ? JSON.stringify(pinnedForPiece(piece, nowMs)) : 'k'}-${isOld(piece)}`).join(',');
+  const queryKey = `${lastAtMs}\0${shape}\0${T}`;
+  let queries = builtQueries.get(queryKey);
+  if (!queries) {
+    const at = ` @ ${(lastAtMs / 1000).toFixed(3)}`;
+    const recentParts = [...recent.map(({ piece, i }) => part(piece, i, false)), tag(perMetric((metric) => `max by (tenant_id) (timestamp(${metric}{${T}}${at}))`), 'range_last_sample')];
+    queries = { recent: recentParts.join(' or '), old: old.map(({ piece, i }) => part(piece, i, true)).join(' or ') };
+    builtQueries.set(queryKey, queries);
+  }
   const [recentPoints, oldPoints] = await Promise.all([
-    client.instant(recentParts.join(' or '), lastAtMs),
-    old.length > 0 ? client.instant(old.map(({ piece, i }) => part(piece, i, true)).join(' or '), old[old.length - 1].piece.endMs - 1) : NO_POINTS,
+    client.instant(queries.recent, lastAtMs),
+    old.length > 0 ? client.instant(queries.old, old[old.length - 1].piece.endMs - 1) : NO_POINTS,
   ]);
   // A repeat gets the same answers from the result cache (the same arrays): what was worked
   // out from them is reused, when the clusters, pieces and known intervals are the same too.
