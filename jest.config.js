@@ -3,7 +3,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    // hyparquet (the Parquet reader) ships ES modules only; jest's runtime loads CommonJS.
+    '/node_modules/(hyparquet|hyparquet-compressors|hyparquet-writer|hysnappy|fzstd|@seriousme/openapi-schema-validator)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-compressors|hyparquet-writer|hysnappy|fzstd|@seriousme/openapi-schema-validator)/)'],
   // Integration tests start real Prometheus and PostgreSQL databases; give them room.
   testTimeout: 60000,
   maxWorkers: 2,

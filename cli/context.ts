@@ -32,6 +32,6 @@ export async function withDatabase<T>(fn: (db: Database, config: CommonConfig) =
 }
 
 /** Writes the result: JSON for scripts with `--json`, readable lines otherwise. */
-export function print(json: boolean, value: Record<string, unknown>, human: string): void {
+export function print(json: boolean, value: Record<string, unknown> | readonly unknown[], human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
 }

@@ -49,6 +49,10 @@ export interface GatewayConfig extends ListenConfig {
   subgraphTimeoutMs: number;
   /** Open sockets per subgraph (bounded keep-alive pool). @default 64 */
   subgraphConnections: number;
+  /** The largest FOCUS file accepted by POST /api/v1/organizations/{id}/imports/focus. @default 512 MiB */
+  importMaxBytes: number;
+  /** How long such an import may take, upload included. @default 10m */
+  importTimeoutMs: number;
 }
 
 function boolVar(env: Env, name: string, fallback: boolean): boolean {
@@ -89,5 +93,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     tokenVerifyQueue: intVar(env, 'TOKEN_VERIFY_QUEUE', 64, 0, 100_000),
     subgraphTimeoutMs: durationVar(env, 'SUBGRAPH_TIMEOUT', 20_000, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS),
     subgraphConnections: intVar(env, 'SUBGRAPH_CONNECTIONS', 64, 1, 10_000),
+    importMaxBytes: intVar(env, 'GATEWAY_IMPORT_MAX_BYTES', 512 * 1024 * 1024, 1024),
+    importTimeoutMs: durationVar(env, 'GATEWAY_IMPORT_TIMEOUT', 600_000, 1_000, 3_600_000),
   };
 }

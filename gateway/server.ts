@@ -21,6 +21,7 @@ import type { GatewayConfig } from './config';
 import { createApiReference } from './api-docs/api-reference';
 import { createDashboard } from './dashboard/serve';
 import { createGraphiQL } from './graphiql/page';
+import { createFocusUploadProxy } from './rest/focus-upload-proxy';
 import { createRestApi } from './rest/rest-api';
 import { createGatewayMetrics } from './metrics';
 import { formatGatewayError } from './plugins/errors';
@@ -63,12 +64,15 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const metrics = createGatewayMetrics();
   const sources = new Map<string, SubgraphDataSource>();
+  /** Each subgraph's URL as the gateway calls it (an override, else the supergraph's). */
+  const subgraphUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl: staticSupergraph(config.supergraphFile, logger),
     buildService: ({ name, url }) => {
+      subgraphUrls.set(name, config.subgraphUrls[name as SubgraphName] ?? url ?? '');
       const source = new SubgraphDataSource({
         name,
-        url: config.subgraphUrls[name as SubgraphName] ?? url ?? '',
+        url: subgraphUrls.get(name)!,
         secret: config.internalSecret,
         timeoutMs: config.subgraphTimeoutMs,
         connections: config.subgraphConnections,
@@ -150,17 +154,28 @@ export async function createGateway({ config, db, logger, graphiqlOrganizationId
     return { caller };
   };
   const rest = createRestApi({ apollo, context, logger });
+  const upload = createFocusUploadProxy({
+    context,
+    expensesOrigin: () => new URL(subgraphUrls.get('expenses') ?? '').origin,
+    secret: config.internalSecret,
+    maxBytes: config.importMaxBytes,
+    timeoutMs: config.importTimeoutMs,
+    logger,
+  });
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     logger,
     maxBodyBytes: config.limits.maxBodyBytes,
+    graphqlOverHttpStatus: true,
+    // Bills arrive as uploads (rest/focus-upload-proxy.ts), bounded by their own timeout.
+    requestTimeoutMs: config.importTimeoutMs,
     checkDocument: (query) => {
       const exceeded = documentLimit(query, config.limits);
       if (exceeded) throw new HttpError(400, exceeded.message, ErrorCode.QUERY_TOO_COMPLEX, { limit: exceeded.limit });
     },
-    // The seed's REST paths first; the API reference owns /docs and /openapi.*; the dashboard
+    // The seed's REST paths and the bill upload first; the API reference owns /docs and /openapi.*; the dashboard
     // owns / and its routes; GraphiQL keeps /graphql and /graphiql.
-    route: async (req, res) => (await rest(req, res)) || reference.serve(req, res) || dashboard(req, res) || graphiql(req, res),
+    route: async (req, res) => (await rest(req, res)) || (await upload(req, res)) || reference.serve(req, res) || dashboard(req, res) || graphiql(req, res),
     context,
   });
   // Ready once started, whatever the subgraphs do: every replica shares them, so a readiness

@@ -8,8 +8,8 @@ export function registerImportCommands(program: Command): void {
   const importCommand = program.command('import').description('import cloud expenses');
   importCommand
     .command('focus')
-    .description('import a FOCUS 1.0 cost and usage export (CSV); re-importing a file adds nothing')
-    .argument('<file>', 'FOCUS CSV file')
+    .description('import a FOCUS 1.0 cost and usage export (CSV, gzip-compressed CSV or Parquet, told by its bytes); re-importing a file adds nothing')
+    .argument('<file>', 'FOCUS export: .csv, .csv.gz or .parquet')
     .requiredOption('--org <id>', 'organization id')
     .option('--json', 'print JSON')
     .action(async (file: string, options: { org: string; json?: boolean }) => {
@@ -30,13 +30,15 @@ export function registerImportCommands(program: Command): void {
       print(
         !!options.json,
         {
+          id: result.id,
+          format: result.format,
           rows: result.rows,
           inserted: result.inserted,
           duplicates: result.duplicates,
           accountsCreated: result.accountsCreated,
           totalsByProvider: result.totalsByProvider,
         },
-        `${file}: ${result.rows} rows, ${result.inserted} inserted, ${result.duplicates} already imported, ${result.accountsCreated} cloud accounts created` +
+        `${file} (${result.format}): ${result.rows} rows, ${result.inserted} inserted, ${result.duplicates} already imported, ${result.accountsCreated} cloud accounts created` +
           (totals ? `\nbilled cost by provider: ${totals}` : ''),
       );
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isId } from '../../lib/accounts/ids';
-import { createApiToken, revokeApiToken, TokenError } from '../../lib/accounts/api-tokens';
+import { createApiToken, listApiTokens, revokeApiToken, TokenError } from '../../lib/accounts/api-tokens';
 import { isRole, ROLES } from '../../lib/accounts/roles';
 import { print, withDatabase } from '../context';
 import { CliError } from '../errors';
@@ -25,6 +25,21 @@ export function registerTokenCommands(program: Command): void {
         !!options.json,
         { id: issued.id, organizationId: issued.organizationId, role: issued.role, token: issued.token },
         `token ${issued.id} (${issued.role}): ${issued.token}\n(shown once; use it as Authorization: Bearer <token>)`,
+      );
+    });
+  token
+    .command('list')
+    .description("list an organization's API tokens, newest first, revoked ones included (never their secrets)")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--json', 'print JSON')
+    .action(async (options: { org: string; json?: boolean }) => {
+      if (!isId(options.org)) throw new CliError(`--org: "${options.org}" is not an organization id`);
+      const tokens = await withDatabase((db) => listApiTokens(db, options.org));
+      const when = (date: Date | null) => (date ? date.toISOString() : '-');
+      print(
+        !!options.json,
+        tokens.map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: t.createdAt.toISOString(), revokedAt: t.revokedAt?.toISOString() ?? null })),
+        tokens.length === 0 ? 'no tokens' : tokens.map((t) => `${t.id}  ${t.role.padEnd(9)}  created ${when(t.createdAt)}  revoked ${when(t.revokedAt)}  ${t.name}`).join('\n'),
       );
     });
   token

@@ -3,10 +3,10 @@ import type http from 'node:http';
 import path from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import { isId } from '../../lib/accounts/ids';
-import { HttpError } from '../../lib/graphql/http-server';
 import type { Logger } from '../../lib/log';
 import type { GatewayContext } from '../subgraph-data-source';
 import { cleanExpensesBody, clusterCostsBody, metricsBody, savingsBody, type GraphQLAnswer } from './bodies';
+import { restCaller } from './rest-caller';
 import { RestError, sendRestError } from './rest-errors';
 
 /*
@@ -66,16 +66,7 @@ export function createRestApi({ apollo, context, logger }: RestApiOptions) {
   };
 
   async function run(req: http.IncomingMessage, query: string, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
-    let contextValue: GatewayContext;
-    try {
-      contextValue = await context(req);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        const code = error.status === 401 ? (req.headers.authorization ? 'OE0235' : 'OE0237') : error.status === 429 ? 'RATE_LIMITED' : 'OE0003';
-        throw new RestError(error.status, code, error.status === 401 ? (req.headers.authorization ? 'Unauthorized' : 'This resource requires authorization') : error.message, [], error.headers);
-      }
-      throw error;
-    }
+    const contextValue = await restCaller(context, req);
     const response = await apollo.executeOperation({ query, variables }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');
     return response.body.singleResult as GraphQLAnswer;

@@ -51,11 +51,62 @@ export async function createApiToken(db: Queryable, organizationId: string, name
   return { id, organizationId, role, token };
 }
 
-/** Revokes by token id; false when no live token has that id. */
-export async function revokeApiToken(db: Queryable, id: string): Promise<boolean> {
+/**
+ * Revokes by token id; false when no live token has that id (among `organizationIds`' tokens
+ * when given: the API's callers; the CLI is the operator and passes none).
+ */
+export async function revokeApiToken(db: Queryable, id: string, organizationIds?: readonly string[]): Promise<boolean> {
   if (!isId(id)) return false;
-  const result = await db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
+  const result = await db.query(
+    'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2::uuid[] IS NULL OR organization_id = ANY($2::uuid[])) RETURNING id',
+    [id, organizationIds ? [...organizationIds] : null],
+  );
   return result.length > 0;
+}
+
+/** A token as listed: never its secret nor its hash. */
+export interface ApiTokenRecord {
+  id: string;
+  organizationId: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+interface ApiTokenRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  role: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const record = (row: ApiTokenRow): ApiTokenRecord => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  name: row.name,
+  role: isRole(row.role) ? row.role : 'read-only',
+  createdAt: new Date(row.created_at),
+  revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+});
+
+/** The organization's tokens, newest first, revoked ones included. */
+export async function listApiTokens(db: Queryable, organizationId: string): Promise<ApiTokenRecord[]> {
+  if (!isId(organizationId)) return [];
+  const rows = await db.query<ApiTokenRow>(
+    'SELECT id, organization_id, name, role, created_at, revoked_at FROM api_tokens WHERE organization_id = $1 ORDER BY created_at DESC, id',
+    [organizationId],
+  );
+  return rows.map(record);
+}
+
+/** One token by id, or undefined. */
+export async function findApiToken(db: Queryable, id: string): Promise<ApiTokenRecord | undefined> {
+  if (!isId(id)) return undefined;
+  const [row] = await db.query<ApiTokenRow>('SELECT id, organization_id, name, role, created_at, revoked_at FROM api_tokens WHERE id = $1', [id]);
+  return row ? record(row) : undefined;
 }
 
 /**

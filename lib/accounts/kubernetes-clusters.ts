@@ -143,9 +143,16 @@ const BILLING_PROVIDERS = ['aws', 'azure', 'gcp', 'oracle'] as const;
  * matches the cluster's control-plane fee and the resources tagged with it. null clears it, and
  * the names learned from the metrics count again.
  */
-export async function setClusterBillingName(db: Database, cloudAccountId: string, billing: { provider: string; name: string } | null): Promise<void> {
+export async function setClusterBillingName(
+  db: Database,
+  cloudAccountId: string,
+  billing: { provider: string; name: string } | null,
+  organizationIds?: readonly string[],
+): Promise<CloudAccount> {
   const account = await findCloudAccount(db, cloudAccountId);
-  if (!account || account.type !== 'kubernetes') throw new OnboardingError(ErrorCode.NOT_FOUND, `no Kubernetes cluster ${quoted(cloudAccountId)}`);
+  if (!account || account.type !== 'kubernetes' || (organizationIds && !organizationIds.includes(account.organizationId))) {
+    throw new OnboardingError(ErrorCode.NOT_FOUND, `no Kubernetes cluster ${quoted(cloudAccountId)}`);
+  }
   let key: string | null = null;
   if (billing) {
     const provider = billing.provider.trim().toLowerCase();
@@ -164,4 +171,5 @@ export async function setClusterBillingName(db: Database, cloudAccountId: string
       );
     }
   });
+  return account;
 }

@@ -2,8 +2,12 @@ import http from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ErrorCode } from './errors';
+import { GRAPHQL_RESPONSE_TYPE, prefersGraphQLResponse, statusFor } from './response-status';
 import { BodyReadError, readBody as readRequestBody } from '../http/read-body';
 import type { Logger } from '../log';
+
+/** How long a GraphQL request's body may take to arrive, however slowly it trickles in. */
+const BODY_TIMEOUT_MS = 60_000;
 
 export class HttpError extends Error {
   constructor(
@@ -31,6 +35,16 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
    * Apollo's pipeline has no hook before parsing that can answer with a client error.
    */
   checkDocument?: (query: string) => void;
+  /**
+   * Status codes by the client's Accept header, as GraphQL over HTTP gives them
+   * (response-status.ts); otherwise Apollo's (400 for every request error). The gateway's.
+   */
+  graphqlOverHttpStatus?: boolean;
+  /**
+   * The longest a whole request may take to arrive (Node's requestTimeout): raised for routes
+   * that take uploads. GraphQL bodies have their own bound (BODY_TIMEOUT_MS). @default 60s
+   */
+  requestTimeoutMs?: number;
   /** Extra routes (e.g. the GraphiQL page); return true when handled. */
   route?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
@@ -47,8 +61,15 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
       const failure = error instanceof HttpError ? error : new HttpError(500, 'internal error', ErrorCode.INTERNAL_SERVER_ERROR);
       if (!(error instanceof HttpError)) options.logger.error({ err: error }, 'unexpected HTTP failure');
       if (!res.headersSent) {
-        res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}), ...failure.headers });
-        res.end(JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code, ...failure.extensions } }] }));
+        const body = JSON.stringify({ errors: [{ message: failure.message, extensions: { code: failure.code, ...failure.extensions } }] });
+        const graphqlResponse = options.graphqlOverHttpStatus && prefersGraphQLResponse(req.headers.accept);
+        const status = options.graphqlOverHttpStatus ? statusFor(failure.status, body, req.headers.accept) : failure.status;
+        res.writeHead(status, {
+          'Content-Type': graphqlResponse ? `${GRAPHQL_RESPONSE_TYPE}; charset=utf-8` : 'application/json',
+          ...(failure.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}),
+          ...failure.headers,
+        });
+        res.end(body);
       }
       if (!req.complete) req.resume();
     });
@@ -77,7 +98,7 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
     }
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req, maxBody);
+      const raw = await readBody(req, maxBody, BODY_TIMEOUT_MS);
       if ((headers.get('content-type') ?? '').includes('application/json')) {
         // JSON is UTF-8 (RFC 8259): decoding other bytes as U+FFFD would act on a value never sent.
         if (!isUtf8(raw)) throw new HttpError(400, 'request body is not valid UTF-8');
@@ -98,16 +119,18 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
     });
     const outHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
     if (response.body.kind === 'complete') {
+      const status = response.status ?? 200;
+      res.writeHead(options.graphqlOverHttpStatus ? statusFor(status, response.body.string, req.headers.accept) : status, outHeaders);
       res.end(response.body.string);
       return;
     }
+    res.writeHead(response.status ?? 200, outHeaders);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   }
 
-  server.requestTimeout = 60_000;
+  server.requestTimeout = Math.max(BODY_TIMEOUT_MS, options.requestTimeoutMs ?? BODY_TIMEOUT_MS);
   server.headersTimeout = 30_000;
   return server;
 }
@@ -118,12 +141,13 @@ function queryOf(body: unknown): unknown {
 }
 
 /** A body the server could not read, as a GraphQL-shaped HTTP error (413 when over the limit). */
-export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: http.IncomingMessage, limit: number, timeoutMs?: number): Promise<Buffer> {
   try {
-    return await readRequestBody(req, limit);
+    return await readRequestBody(req, limit, { timeoutMs });
   } catch (error) {
     if (error instanceof BodyReadError) {
-      throw error.reason === 'too_large' ? new HttpError(413, error.message, ErrorCode.PAYLOAD_TOO_LARGE) : new HttpError(400, error.message);
+      if (error.reason === 'too_large') throw new HttpError(413, error.message, ErrorCode.PAYLOAD_TOO_LARGE);
+      throw new HttpError(error.reason === 'too_slow' ? 408 : 400, error.message);
     }
     throw error;
   }

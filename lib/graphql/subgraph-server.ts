@@ -81,6 +81,8 @@ export interface SubgraphOptions<C extends SubgraphContext> {
   introspection?: boolean;
   /** Float results lose the noise of binary arithmetic (see `roundFloatFields`). */
   roundFloats?: boolean;
+  /** Routes beside /graphql (they check the signed context themselves); true when handled. */
+  route?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
 
 export interface Subgraph<C extends SubgraphContext> {
@@ -116,6 +118,7 @@ export async function createSubgraph<C extends SubgraphContext>(options: Subgrap
   const server = createGraphQLHttpServer<C>({
     apollo,
     logger: options.logger,
+    route: options.route,
     context: async (req) => {
       const header = req.headers[CONTEXT_HEADER];
       try {

@@ -1,5 +1,5 @@
 import { loadCommonConfig, type CommonConfig } from '../../lib/config/common';
-import { portVar, stringVar } from '../../lib/config/env';
+import { intVar, portVar, stringVar } from '../../lib/config/env';
 import { internalPortVar, type ListenConfig } from '../../lib/config/listen';
 import { loadInternalSecret } from '../../lib/internal-auth/secret';
 
@@ -17,6 +17,8 @@ export interface ExpensesConfig extends ListenConfig {
   internalHost: string;
   /** Verifies the gateway's signed context. */
   internalSecret: string;
+  /** The largest FOCUS file imported over HTTP (EXPENSES_IMPORT_MAX_BYTES). @default 512 MiB */
+  importMaxBytes: number;
 }
 
 export function loadExpensesConfig(env: Env = process.env): ExpensesConfig {
@@ -29,5 +31,6 @@ export function loadExpensesConfig(env: Env = process.env): ExpensesConfig {
     internalPort: internalPortVar(env, 'EXPENSES_INTERNAL_PORT', 14001, port),
     internalHost: stringVar(env, 'EXPENSES_INTERNAL_HOST', '127.0.0.1'),
     internalSecret: loadInternalSecret(common, env),
+    importMaxBytes: intVar(env, 'EXPENSES_IMPORT_MAX_BYTES', 512 * 1024 * 1024, 1024),
   };
 }

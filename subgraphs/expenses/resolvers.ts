@@ -8,9 +8,9 @@ import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { DateRange } from '../../lib/graphql/date-range';
 import { badInput, ErrorCode, notFound } from '../../lib/graphql/errors';
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
-import type { Role } from '../../lib/accounts/roles';
 import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { checkFirst, toAccountType, toScope, type ExpenseFilterInput } from './args';
+import { accessResolvers, ROLE_NAMES } from './access-resolvers';
 import { costSummaryResolvers } from './cost-summary';
 import type { ExpensesContext } from './context';
 
@@ -22,8 +22,6 @@ const PROVIDER_NAMES: Record<CloudAccountType, string> = {
   alibaba: 'Alibaba Cloud',
   kubernetes: 'Kubernetes',
 };
-
-const ROLE_NAMES: Record<Role, string> = { admin: 'ADMIN', 'read-only': 'READ_ONLY' };
 
 interface ReportParent {
   scope: ExpenseScope;
@@ -77,6 +75,7 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
       typed(async () => connection(await rotateClusterCredential(ctx.db, args.cloudAccountId, ctx.publicIngestUrl, ctx.caller.organizationIds))),
     deleteCloudAccount: (_: unknown, args: { id: string }, ctx: ExpensesContext) =>
       typed(() => deleteCloudAccount(ctx.db, args.id, ctx.caller.organizationIds)),
+    ...accessResolvers.Mutation,
   },
   Organization: {
     __resolveReference: (ref: { id: string }, ctx: ExpensesContext) => ctx.loaders.organization.load(ref.id),
@@ -91,6 +90,7 @@ export const resolvers: GraphQLResolverMap<ExpensesContext> = {
       scope: toScope(org.id, args.range, args.filter, args.costType),
     }),
     costSummary: costSummaryResolvers.organizationField,
+    ...accessResolvers.Organization,
   },
   CostSummary: costSummaryResolvers.entity,
   CloudAccount: {

@@ -6,6 +6,7 @@ import { createSubgraph } from '../../lib/graphql/subgraph-server';
 import type { Logger } from '../../lib/log';
 import type { ExpensesConfig } from './config';
 import { buildExpensesContext, type ExpensesContext } from './context';
+import { createFocusUpload } from './focus-upload';
 import { resolvers } from './resolvers';
 
 export const EXPENSES_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'expenses.graphql');
@@ -36,6 +37,7 @@ export async function createExpensesSubgraph({ config, db, logger }: ExpensesDep
       }
     },
     buildContext: buildExpensesContext(db, config.common),
+    route: createFocusUpload({ db, secret: config.internalSecret, logger, maxBytes: config.importMaxBytes }),
   });
   return { server, internal, close: () => apollo.stop() };
 }

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import { focusParquet } from '../helpers/focus-parquet';
 import { FOCUS_CSV_PATH as CSV_PATH, FOCUS_ROWS, subAccountCount, sumColumnBy, units } from '../helpers/focus-fixture';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -44,10 +46,11 @@ describe('costgraph import focus', () => {
     const first = await costgraph(dataDir, ['import', 'focus', CSV_PATH, '--org', orgId, '--json']);
     expect(first).toMatchObject({ status: 0, stderr: '' });
     const result = JSON.parse(first.stdout);
-    expect(Object.keys(result)).toEqual(['rows', 'inserted', 'duplicates', 'accountsCreated', 'totalsByProvider']);
+    expect(Object.keys(result)).toEqual(['id', 'format', 'rows', 'inserted', 'duplicates', 'accountsCreated', 'totalsByProvider']);
+    expect(result.format).toBe('csv');
     // Expected figures come from the file: rows, one account per sub-account, exact BilledCost sums.
     const rows = FOCUS_ROWS.length;
-    const { totalsByProvider, ...counts } = result as { totalsByProvider: Record<string, string> };
+    const { totalsByProvider, id: _id, format: _format, ...counts } = result as { totalsByProvider: Record<string, string>; id: string; format: string };
     expect(counts).toEqual({ rows, inserted: rows, duplicates: 0, accountsCreated: subAccountCount(FOCUS_ROWS) });
     const printed = new Map(Object.entries(totalsByProvider).map(([provider, total]) => [provider, units(total)]));
     expect(printed).toEqual(sumColumnBy(FOCUS_ROWS, 'BilledCost', 'ProviderName'));
@@ -84,5 +87,25 @@ describe('costgraph import focus', () => {
     expect(mismatch.stderr.trimEnd().split('\n')).toEqual([
       `costgraph: ${CSV_PATH}:2: BillingCurrency USD is not the organization's currency (EUR); import the file into an organization billed in USD`,
     ]);
+  }, 180_000);
+
+  it('reads gzip-compressed CSV and Parquet by their bytes, whatever the name; a cut gzip fails in one line', async () => {
+    const org = JSON.parse((await costgraph(dataDir, ['org', 'create', '--name', 'Formats', '--json'])).stdout).id;
+    const gz = path.join(dataDir, 'export.csv.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(CSV_PATH)));
+    const fromGzip = await costgraph(dataDir, ['import', 'focus', gz, '--org', org, '--json']);
+    expect(fromGzip).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(fromGzip.stdout)).toMatchObject({ format: 'csv.gz', rows: FOCUS_ROWS.length, inserted: FOCUS_ROWS.length });
+    // Parquet named .csv: the magic bytes decide.
+    const parquet = path.join(dataDir, 'export-parquet.csv');
+    fs.writeFileSync(parquet, await focusParquet());
+    const fromParquet = await costgraph(dataDir, ['import', 'focus', parquet, '--org', org]);
+    expect(fromParquet).toMatchObject({ status: 0, stderr: '' });
+    expect(fromParquet.stdout).toContain(`${parquet} (parquet): ${FOCUS_ROWS.length} rows`);
+    const cut = path.join(dataDir, 'cut.csv.gz');
+    fs.writeFileSync(cut, fs.readFileSync(gz).subarray(0, 5000));
+    const failed = await costgraph(dataDir, ['import', 'focus', cut, '--org', org]);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr.trimEnd().split('\n')).toEqual([`costgraph: ${cut}: the gzip data is truncated (Z_BUF_ERROR)`]);
   }, 180_000);
 });

@@ -47,12 +47,16 @@ describe('API token roles', () => {
   let org: string;
   const tokens = {} as Record<Role, string>;
   let cluster: string;
+  /** A token of the organization for revokeApiToken. */
+  let spareToken: string;
 
   /** An argument value an admin's call would succeed with: ids of this organization's objects. */
   const valueFor = (arg: GraphQLArgument, name: string): unknown => {
     const type = getNamedType(arg.type);
+    if (type.name === 'ClusterBillingNameInput') return { provider: 'AWS', name };
+    if (type.name === 'Role') return 'READ_ONLY';
     if (isInputObjectType(type)) throw new Error(`teach this test a value for ${arg.name}: ${arg.type.toString()}`);
-    if (type.name === 'ID') return /organization/i.test(arg.name) ? org : cluster;
+    if (type.name === 'ID') return /organization/i.test(arg.name) ? org : name.endsWith('revokeApiToken') ? spareToken : cluster;
     if (type.name === 'String') return name;
     throw new Error(`teach this test a value for ${arg.name}: ${arg.type.toString()}`);
   };
@@ -63,6 +67,7 @@ describe('API token roles', () => {
     tokens.admin = (await createApiToken(t.db, org, 'admin', 'admin')).token;
     tokens['read-only'] = (await createApiToken(t.db, org, 'viewer', 'read-only')).token;
     cluster = (await createKubernetesCluster(t.db, org, 'roles-1', 'http://ingest.invalid/api/v1/write')).cloudAccount.id;
+    spareToken = (await createApiToken(t.db, org, 'spare', 'read-only')).id;
     stack = await startTestStack(t.db);
   }, 120_000);
 

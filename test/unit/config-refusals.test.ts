@@ -107,11 +107,15 @@ const REFUSALS: Array<[string, string, string, RegExp]> = [
   ['gateway', 'SUBGRAPH_CONNECTIONS', '0', /between 1 and 10000/],
   ['gateway', 'SUBGRAPH_CONNECTIONS', '10001', /between 1 and 10000/],
   ['gateway', 'INTERNAL_AUTH_SECRET', 'short', /at least 32 characters/],
+  ['gateway', 'GATEWAY_IMPORT_MAX_BYTES', '512MiB', /expected an integer/],
+  ['gateway', 'GATEWAY_IMPORT_MAX_BYTES', '1023', /between 1024 and/],
+  ['gateway', 'GATEWAY_IMPORT_TIMEOUT', '2h', /expected a duration between/],
   // subgraphs/expenses/config.ts
   ['expenses', 'EXPENSES_PORT', 'http', /expected an integer/],
   ['expenses', 'EXPENSES_INTERNAL_PORT', 'metrics', /expected an integer/],
   ['expenses', 'EXPENSES_INTERNAL_PORT', '4001', /must differ from the public port 4001/],
   ['expenses', 'INTERNAL_AUTH_SECRET', 'x'.repeat(31), /at least 32 characters/],
+  ['expenses', 'EXPENSES_IMPORT_MAX_BYTES', '-5', /between 1024 and/],
   // subgraphs/kubecost/config.ts
   ['kubecost', 'KUBECOST_PORT', '99999', /between 0 and 65535/],
   ['kubecost', 'KUBECOST_INTERNAL_PORT', '-1', /between 0 and 65535/],
@@ -143,6 +147,7 @@ const TIMEOUTS: Array<[string, string]> = [
   ['ingest', 'INGEST_FORWARD_TIMEOUT'],
   ['ingest', 'INGEST_BODY_TIMEOUT'],
   ['gateway', 'SUBGRAPH_TIMEOUT'],
+  ['gateway', 'GATEWAY_IMPORT_TIMEOUT'],
   ['kubecost', 'KUBECOST_QUERY_TIMEOUT'],
 ];
 for (const [loader, variable] of TIMEOUTS) {

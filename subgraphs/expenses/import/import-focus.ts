@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { isId } from '../../../lib/accounts/ids';
 import type { CloudAccountType } from '../../../lib/accounts/types';
 import { type Database, type Queryable, type Transaction } from '../../../lib/db/database';
@@ -9,18 +10,21 @@ import { BillLinkGroups } from '../data/bill-link-groups';
 import { DailyTotals } from '../data/daily-totals';
 import { DecimalSum } from '../data/decimal';
 import { Chunk, EXPENSE_COLUMNS, NONE } from './chunk';
-import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv';
+import type { CsvRecord } from './csv';
 import { cloudAccountTypeOf, decimalField, field, holdsNul, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, requiredField, STORED_AS_WRITTEN, type Column } from './focus-columns';
 import { focusMillis } from './focus-dates';
 import { FocusImportError, malformed } from './focus-import-error';
+import { focusRecords, sniffFormat, type FocusFormat } from './focus-sources';
 import { isPresentRow, lostImportRace, presentRowHash } from './pg-errors';
 
 export { FocusImportError } from './focus-import-error';
 
 /**
- * Imports a FOCUS 1.0 cost and usage export (CSV) into `expenses`.
+ * Imports a FOCUS 1.0 cost and usage export (CSV, gzip-compressed CSV or Parquet, told apart
+ * by the file's first bytes: focus-sources.ts) into `expenses`, and records the import in
+ * `expense_imports`.
  *
- * - The file is streamed; memory grows only with the number of distinct rows (one short
+ * - The file is streamed (a Parquet file is read a row group at a time); memory grows only with the number of distinct rows (one short
  *   digest per row, to number identical rows) and the number of accounts seen.
  * - Rows are bulk-loaded in binary COPY format (`copyBinary`) straight into `expenses`, one
  *   chunk after the other, while the next chunks are parsed (up to QUEUED_CHUNKS ahead). A
@@ -40,7 +44,15 @@ export { FocusImportError } from './focus-import-error';
  *   SubAccountId, created on first sight.
  */
 
-export interface ImportResult {
+export interface ImportResult extends ImportCounts {
+  /** The import's id (its row in `expense_imports`). */
+  id: string;
+  fileName: string;
+  format: FocusFormat;
+  importedAt: Date;
+}
+
+export interface ImportCounts {
   /** Data rows in the file (header excluded). */
   rows: number;
   inserted: number;
@@ -146,7 +158,7 @@ const uuidBytes = (id: string): Buffer => Buffer.from(id.replace(/-/g, ''), 'hex
  * summed on the way and written once at the end.
  */
 class FocusFileImport {
-  readonly result: ImportResult = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
+  readonly result: ImportCounts = { rows: 0, inserted: 0, duplicates: 0, accountsCreated: 0, totalsByProvider: {} };
   private readonly providerTotals = new Map<string, DecimalSum>();
   private readonly providerTypes = new Map<string, CloudAccountType | undefined>();
   /** Accounts by type and provider account id (SubAccountId). */
@@ -191,29 +203,20 @@ class FocusFileImport {
     this.chunk = new Chunk(this.chunkRows);
   }
 
-  async run(filePath: string): Promise<ImportResult> {
-    // UTF-8 decoding in the stream keeps characters split across reads whole. Between two reads
-    // the event loop turns, and only then does the connection send more COPY data or take the
-    // probe's answer: larger reads leave PostgreSQL waiting longer for the next chunk.
-    const source = fs.createReadStream(filePath, { encoding: 'utf8', highWaterMark: 64 * 1024 });
-    const reader = new CsvReader();
+  async run(records: AsyncGenerator<CsvRecord[]>): Promise<ImportCounts> {
     try {
-      for await (const data of source as AsyncIterable<string>) {
-        for (const record of reader.push(data)) {
+      for await (const batch of records) {
+        for (const record of batch) {
           const pending = this.handle(record);
           if (pending) await pending;
         }
-      }
-      for (const record of reader.end()) {
-        const pending = this.handle(record);
-        if (pending) await pending;
       }
       await this.flush();
       // Each chunk is counted after its statements: this waits for both.
       await Promise.all(this.queued);
       if (this.insertError !== undefined) throw this.insertError;
     } catch (error) {
-      source.destroy();
+      await records.return(undefined);
       // The chunks still queued are not sent; the statement running finishes before the
       // transaction rolls back.
       this.stopped = true;
@@ -221,7 +224,6 @@ class FocusFileImport {
       if (error instanceof FocusImportError) throw error;
       // A failed statement aborts the transaction, so later statements fail too: report the first.
       if (this.insertError !== undefined) throw this.insertError;
-      if (error instanceof CsvSyntaxError) throw new FocusImportError('MALFORMED', error.line, error.reason);
       const code = (error as NodeJS.ErrnoException).code;
       if (code && /^E[A-Z]+$/.test(code)) throw new FocusImportError('UNREADABLE', null, `cannot read the file (${code})`);
       throw error;
@@ -514,25 +516,39 @@ const IMPORT_ATTEMPTS = 3;
 export interface ImportOptions {
   /** Rows per chunk (default 10,000); tests use a few to cross chunk boundaries with small files. */
   chunkRows?: number;
+  /** The name recorded with the import (default: the path's last part). */
+  fileName?: string;
+  /** The API token that sent the file (null from the CLI). */
+  apiTokenId?: string | null;
 }
 
 export async function importFocusFile(db: Database, organizationId: string, filePath: string, options: ImportOptions = {}): Promise<ImportResult> {
+  let format: FocusFormat;
   try {
     const stat = await fs.promises.stat(filePath);
     if (!stat.isFile()) throw new FocusImportError('UNREADABLE', null, 'not a regular file');
+    format = await sniffFormat(filePath);
   } catch (error) {
     if (error instanceof FocusImportError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new FocusImportError('UNREADABLE', null, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(error)})`);
   }
   if (!isId(organizationId)) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
+  const fileName = (options.fileName ?? path.basename(filePath)).slice(0, 255) || 'upload';
 
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
         const [org] = await tx.query<{ currency: string }>('SELECT currency FROM organizations WHERE id = $1 AND deleted_at IS NULL', [organizationId]);
         if (!org) throw new FocusImportError('ORGANIZATION_NOT_FOUND', null, `organization ${organizationId} not found`);
-        return new FocusFileImport(tx, organizationId, org.currency, options.chunkRows ?? CHUNK_ROWS).run(filePath);
+        const counts = await new FocusFileImport(tx, organizationId, org.currency, options.chunkRows ?? CHUNK_ROWS).run(focusRecords(filePath, format));
+        const id = crypto.randomUUID();
+        const [row] = await tx.query<{ imported_at: Date }>(
+          `INSERT INTO expense_imports (id, organization_id, file_name, format, row_count, inserted, duplicates, accounts_created, totals_by_provider, api_token_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING imported_at`,
+          [id, organizationId, fileName, format, counts.rows, counts.inserted, counts.duplicates, counts.accountsCreated, JSON.stringify(counts.totalsByProvider), options.apiTokenId ?? null],
+        );
+        return { ...counts, id, fileName, format, importedAt: new Date(row.imported_at) };
       });
     } catch (error) {
       if (attempt < IMPORT_ATTEMPTS && lostImportRace(error)) continue;
