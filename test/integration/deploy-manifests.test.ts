@@ -289,6 +289,10 @@ describe('Kubernetes manifests', () => {
     const ingestConfig = LOADERS.ingest(costgraphContainers().find((c) => c.service === 'ingest')!.env) as ReturnType<typeof loadIngestConfig>;
     expect(Number(proxyLimit.replace(/m$/, '')) * 1024 * 1024).toBeGreaterThanOrEqual(ingestConfig.maxBodyBytes);
     const gateway = named('Ingress', 'gateway');
+    // The same for the bills uploaded through the gateway, streamed rather than buffered.
+    const gatewayConfig = LOADERS.gateway(costgraphContainers().find((c) => c.service === 'gateway')!.env) as ReturnType<typeof loadGatewayConfig>;
+    expect(Number(gateway.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, '')) * 1024 * 1024).toBeGreaterThanOrEqual(gatewayConfig.importMaxBytes);
+    expect(gateway.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('off');
     for (const rule of gateway.spec.rules) expect(gateway.spec.tls.flatMap((t: any) => t.hosts)).toContain(rule.host);
   });
 
