@@ -10,7 +10,7 @@ const QUERY = `query($org: ID!, $range: DateRangeInput!) {
     expenses(range: $range) { totalCost count }
     kubernetesCosts(range: $range) {
       totalCost
-      clusters { cloudAccount { name } totalCost hasData
+      clusters { cloudAccount { id name } totalCost hasData
         reconciliation { billedCost estimatedCost matchedAssets unmatchedAssets coverage }
         breakdown { cpu ram gpu persistentVolumes network loadBalancers clusterManagement }
         namespaces { namespace totalCost }
@@ -26,7 +26,7 @@ interface Result {
     kubernetesCosts: {
       totalCost: number;
       clusters: Array<{
-        cloudAccount: { name: string };
+        cloudAccount: { id: string; name: string };
         totalCost: number;
         hasData: boolean;
         reconciliation: { billedCost: number; estimatedCost: number; matchedAssets: number; unmatchedAssets: number; coverage: number | null };
@@ -127,6 +127,25 @@ describe('costgraph demo', () => {
     JSON.stringify(res.data, (_, x: unknown) => (typeof x === 'number' && numbers.push(x), x));
     expect(numbers.length).toBeGreaterThan(50);
     expect(numbers.filter((n) => Number(n.toPrecision(15)) !== n)).toEqual([]);
+
+    // The seed's REST endpoints give the demo organization the same money, to the cent.
+    const seconds = (iso: string) => Date.parse(iso) / 1000;
+    const dates = `start_date=${seconds(result.range.from)}&end_date=${seconds(result.range.to) - 1}`;
+    const rest = async <T>(pathAndQuery: string) => {
+      const response = await fetch(`${new URL(stack.gateway.url).origin}${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return (await response.json()) as T;
+    };
+    const clean = await rest<{ total_cost: number; total_count: number; k8s_costs: { k8s_total_cost: number; k8s_cost_breakdown: Array<{ cloud_account_name: string; cost: number }> } }>(
+      `/restapi/v2/organizations/${result.organizationId}/clean_expenses?${dates}&limit=5`,
+    );
+    const cents = (n: number) => Math.round(n * 100);
+    expect(cents(clean.total_cost)).toBe(cents(o.costSummary.totalCost));
+    expect(clean.total_count).toBe(o.expenses.count);
+    expect(cents(clean.k8s_costs.k8s_total_cost)).toBe(cents(o.kubernetesCosts.totalCost));
+    expect(clean.k8s_costs.k8s_cost_breakdown.map((c) => [c.cloud_account_name, cents(c.cost)])).toEqual(o.kubernetesCosts.clusters.map((c) => [c.cloudAccount.name, cents(c.totalCost)]));
+    const prodRest = await rest<{ total_cost: number; breakdown: { gpu_cost: number; network_cost: number } }>(`/metroculus/v2/kubecost_cluster_costs?cloud_account_id=${prod.cloudAccount.id}&${dates}`);
+    expect([cents(prodRest.total_cost), cents(prodRest.breakdown.gpu_cost), cents(prodRest.breakdown.network_cost)]).toEqual([cents(prod.totalCost), cents(prod.breakdown.gpu!), cents(prod.breakdown.network!)]);
 
     // The history both runs wrote (a day ending at the first run's last scrape) reads the same
     // afterwards: values at a shared timestamp agree, so the store neither refuses nor changes them.
