@@ -15,8 +15,7 @@ export const OPENAPI_FILE = path.join(__dirname, '..', '..', 'schema', 'openapi.
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  // Swagger UI's stylesheet embeds its icons as data: URLs and React sets a few inline styles.
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "frame-ancestors 'none'",
