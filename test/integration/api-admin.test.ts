@@ -59,7 +59,8 @@ describe('the API doing what the CLI does', () => {
 
   beforeAll(async () => {
     t = await createPgliteDatabase();
-    stack = await startTestStack(t.db, { GATEWAY_IMPORT_MAX_BYTES: String(LIMIT), TOKEN_REVOCATION_POLL: '200ms' });
+    // One token check at a time and none waiting: concurrent new tokens are told to retry (429).
+    stack = await startTestStack(t.db, { GATEWAY_IMPORT_MAX_BYTES: String(LIMIT), TOKEN_REVOCATION_POLL: '200ms', TOKEN_VERIFY_CONCURRENCY: '1', TOKEN_VERIFY_QUEUE: '0' });
     origin = new URL(stack.gateway.url).origin;
     org = (await createOrganization(t.db, 'Admin API')).id;
     eurOrg = (await createOrganization(t.db, 'Euro', 'EUR')).id;
@@ -168,6 +169,28 @@ describe('the API doing what the CLI does', () => {
     expect([foreign.status, unknown.status]).toEqual([404, 404]);
     expect((await upload(org, null, admin, 'GET')).status).toBe(405);
     expect(await imports(other, otherAdmin)).toEqual([]);
+  });
+
+  it('too many token checks at once: 429 in the REST error shape with Retry-After, on uploads and the seed\'s endpoints alike', async () => {
+    const fresh = await Promise.all(Array.from({ length: 6 }, (_, i) => createApiToken(t.db, org, `burst ${i}`)));
+    const answers = await Promise.all(
+      fresh.map(async ({ token }, i) => {
+        const path = i % 2 === 0 ? `/api/v1/organizations/${org}/imports/focus` : '/metroculus/v2/kubecost_savings';
+        const response = await fetch(`${origin}${path}${i % 2 === 0 ? '' : '?cloud_account_id=00000000-0000-4000-8000-000000000000&start_date=0&end_date=3599'}`, {
+          method: i % 2 === 0 ? 'POST' : 'GET',
+          headers: { Authorization: `Bearer ${token}` },
+          body: i % 2 === 0 ? 'not,a,bill' : undefined,
+        });
+        const body = (await response.json()) as Answer['body'];
+        contract.check(i % 2 === 0 ? 'POST' : 'GET', path, response.status, body);
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), code: body.error?.error_code };
+      }),
+    );
+    const throttled = answers.filter((a) => a.status === 429);
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const a of throttled) expect(a).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.stringMatching(/^\d+$/) });
+    // The one checked got its ordinary answer.
+    expect(answers.filter((a) => a.status !== 429).every((a) => a.status === 400 || a.status === 404)).toBe(true);
   });
 
   it('creates, lists and revokes API tokens through GraphQL, for ADMIN tokens only', async () => {

@@ -244,7 +244,7 @@ describe('REST endpoints of the seed, through the gateway', () => {
   });
 
   // Last: what the suite checked against the document. 429 (too many token checks at once) is
-  // the gateway's, tested in gateway-auth-throttle; its body is the same error shape.
+  // checked against it by api-admin.test.ts, whose gateway checks one token at a time.
   it('checked every documented answer of every endpoint against the OpenAPI document', () => {
     // The bill upload's answers are checked by api-admin.test.ts.
     const declared = Object.entries(contract.document.paths).filter(([template]) => !template.startsWith('/api/v1/')).flatMap(([template, methods]) =>
