@@ -55,10 +55,12 @@ export function createFocusUploadProxy(options: FocusUploadProxyOptions) {
     target.searchParams.set('fileName', (url.searchParams.get('file_name') ?? '').slice(0, 255));
     let answer;
     try {
+      // The expenses service checks the signed context as the request's headers arrive, before
+      // the body: the default lifetime of a minute is enough however long the upload takes.
       answer = await request(target, {
         method: 'POST',
         body: counted,
-        headers: { 'content-type': 'application/octet-stream', [CONTEXT_HEADER]: signContext(caller, options.secret, options.timeoutMs) },
+        headers: { 'content-type': 'application/octet-stream', [CONTEXT_HEADER]: signContext(caller, options.secret) },
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
