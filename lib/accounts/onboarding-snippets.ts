@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { COST_METRIC_FAMILIES } from '../remote-write/cost-metrics';
+import { COST_METRIC_FAMILIES, LABELS_ALLOWLIST_NOTE } from '../remote-write/cost-metrics';
 
 export interface RemoteWriteTarget {
   url: string;
@@ -26,13 +26,16 @@ function remoteWriteEntry(target: RemoteWriteTarget) {
  */
 const YAML_1_1 = { version: '1.1' } as const;
 
+/** The snippets' first line: what the customer must set beside them for allocation by label. */
+const LABELS_COMMENT = `# ${LABELS_ALLOWLIST_NOTE}\n`;
+
 export function prometheusRemoteWriteYaml(target: RemoteWriteTarget): string {
-  return YAML.stringify({ remote_write: [remoteWriteEntry(target)] }, YAML_1_1);
+  return LABELS_COMMENT + YAML.stringify({ remote_write: [remoteWriteEntry(target)] }, YAML_1_1);
 }
 
 /** Values for the Kubecost `cost-analyzer` chart's bundled Prometheus (`-f values.yaml`). */
 export function kubecostHelmValuesYaml(target: RemoteWriteTarget): string {
-  return YAML.stringify({
+  return LABELS_COMMENT + YAML.stringify({
     prometheus: {
       server: {
         global: { external_labels: { cluster_id: target.clusterName } },

@@ -31,4 +31,19 @@ export const COST_METRIC_FAMILIES: readonly string[] = [
   'kubecost_pod_network_egress_bytes_total',
   'container_cpu_usage_seconds_total',
   'container_memory_working_set_bytes',
+  // kube-state-metrics' workload owners and labels: allocation by controller (a pod's
+  // ReplicaSet's Deployment, a Job's CronJob) and by label (the pod's, else its namespace's).
+  'kube_pod_owner',
+  'kube_replicaset_owner',
+  'kube_job_owner',
+  'kube_pod_labels',
+  'kube_namespace_labels',
 ];
+
+/**
+ * kube-state-metrics v2 writes `kube_pod_labels` and `kube_namespace_labels` with only the label
+ * keys it is told to keep: without them, allocation by label finds every pod unallocated.
+ */
+export const LABELS_ALLOWLIST_NOTE =
+  'kube-state-metrics v2 exports pod and namespace labels only for the keys listed in its --metric-labels-allowlist flag ' +
+  "(e.g. --metric-labels-allowlist=pods=[team,app],namespaces=[team]); list the labels costs are charged by.";
