@@ -1,0 +1,137 @@
+import { allocate, controllerOf, sanitisedLabel, type AllocationOptions, type ClusterTotals, type PodAllocation, type Workloads } from '../../subgraphs/kubecost/allocation/allocate';
+
+/*
+ * The allocation engine on a small cluster whose every row is worked out here by hand: a
+ * Deployment's two pods (one labelled, one taking its namespace's label), a CronJob's pod, a
+ * shared kube-system pod, a bare pod; load balancers in a namespace with pods and in one
+ * without; idle, unmounted volumes, the management fee and network.
+ */
+
+const pod = (namespace: string, name: string, node: string, cpu: number, ram: number, persistentVolumes = 0): PodAllocation => ({
+  namespace,
+  pod: name,
+  node,
+  cpu,
+  ram,
+  gpu: 0,
+  persistentVolumes,
+  cpuCoreHoursRequested: cpu / 0.03,
+  cpuCoreHoursUsed: cpu / 0.06,
+  ramByteHoursRequested: ram,
+  ramByteHoursUsed: ram / 2,
+});
+
+const PODS: PodAllocation[] = [
+  pod('web', 'web-7d9f-a', 'n1', 30, 10, 5),
+  pod('web', 'web-7d9f-b', 'n2', 20, 10),
+  pod('batch', 'report-29101-x', 'n1', 10, 5),
+  pod('kube-system', 'coredns-1', 'n1', 5, 5),
+  pod('tools', 'debug', 'n2', 5, 0),
+];
+
+const WORKLOADS: Workloads = {
+  podOwners: new Map([
+    ['web/web-7d9f-a', { kind: 'ReplicaSet', name: 'web-7d9f' }],
+    ['web/web-7d9f-b', { kind: 'ReplicaSet', name: 'web-7d9f' }],
+    ['batch/report-29101-x', { kind: 'Job', name: 'report-29101' }],
+    ['kube-system/coredns-1', { kind: 'ReplicaSet', name: 'coredns-5d' }],
+  ]),
+  replicaSetOwners: new Map([
+    ['web/web-7d9f', { kind: 'Deployment', name: 'web' }],
+    ['kube-system/coredns-5d', { kind: 'Deployment', name: 'coredns' }],
+  ]),
+  jobOwners: new Map([['batch/report-29101', { kind: 'CronJob', name: 'report' }]]),
+  podLabels: new Map([['web/web-7d9f-a', { label_team: 'checkout', label_app_kubernetes_io_name: 'web' }]]),
+  namespaceLabels: new Map([['web', { label_team: 'storefront' }]]),
+};
+
+const TOTALS: ClusterTotals = { cpu: 100, ram: 50, gpu: 0, persistentVolumes: 20, network: 5, loadBalancers: 10, clusterManagement: 2.4 };
+const TOTAL = 100 + 50 + 20 + 5 + 10 + 2.4;
+const LOAD_BALANCERS = new Map([
+  ['web', 8],
+  ['ghost', 2],
+]);
+const options = (over: Partial<AllocationOptions>): AllocationOptions => ({ by: [{ dimension: 'NAMESPACE' }], idle: 'SEPARATE', sharedNamespaces: [], top: 20, ...over });
+const run = (over: Partial<AllocationOptions>, totals = TOTALS) => allocate(PODS, WORKLOADS, totals, LOAD_BALANCERS, options(over));
+const byName = (rows: Array<{ name: string; totalCost: number }>) => Object.fromEntries(rows.map((r) => [r.name, Number(r.totalCost.toFixed(9))]));
+const sum = (rows: Array<{ totalCost: number }>) => rows.reduce((s, r) => s + r.totalCost, 0);
+
+describe('allocation', () => {
+  it('by namespace: load balancers follow their namespace, what no pod was allocated goes to idle, unmounted and cluster rows; the rows sum to the total', () => {
+    const result = run({});
+    expect(byName(result.rows)).toEqual({ web: 83, batch: 15, 'kube-system': 10, tools: 5, __unmounted__: 15, __idle__: 50, __cluster__: 9.4 });
+    const web = result.rows.find((r) => r.name === 'web')!;
+    expect(web).toMatchObject({ cpu: 50, ram: 20, persistentVolumes: 5, loadBalancers: 8, network: null });
+    expect(result.rows.find((r) => r.name === '__cluster__')).toMatchObject({ loadBalancers: 2, network: 5, shared: 2.4 });
+    expect(result.rows.find((r) => r.name === '__idle__')).toMatchObject({ cpu: 30, ram: 20 });
+    expect(result.totalCost).toBeCloseTo(TOTAL, 9);
+    expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
+    expect(result.idleCost).toBe(50);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('by controller: ReplicaSets resolve to their Deployment, Jobs to their CronJob, a bare pod to itself', () => {
+    const result = run({ by: [{ dimension: 'CONTROLLER' }] });
+    expect(byName(result.rows)).toMatchObject({ 'web/deployment/web': 83, 'batch/cronjob/report': 15, 'kube-system/deployment/coredns': 10, 'tools/pod/debug': 5 });
+    expect(controllerOf(WORKLOADS, 'web', 'unknown')).toBe('web/pod/unknown');
+  });
+
+  it('by label: the pod\'s label, else its namespace\'s, else __unallocated__; load balancers split by the pods\' cost', () => {
+    const result = run({ by: [{ dimension: 'LABEL', labelKey: 'team' }] });
+    // web's pods cost 45 and 30 of its 75: the load balancer's 8 splits 4.8 / 3.2.
+    expect(byName(result.rows)).toMatchObject({ checkout: 49.8, storefront: 33.2, __unallocated__: 30 });
+    expect(result.rows[0].keys).toEqual([{ dimension: 'LABEL', labelKey: 'team', value: 'checkout' }]);
+    expect(byName(run({ by: [{ dimension: 'LABEL', labelKey: 'app.kubernetes.io/name' }] }).rows)).toMatchObject({ web: 49.8, __unallocated__: 63.2 });
+    expect(sanitisedLabel('app.kubernetes.io/name')).toBe('label_app_kubernetes_io_name');
+  });
+
+  it('several dimensions at once: namespace × label', () => {
+    const result = run({ by: [{ dimension: 'NAMESPACE' }, { dimension: 'LABEL', labelKey: 'team' }] });
+    expect(byName(result.rows)).toMatchObject({ 'web / checkout': 49.8, 'web / storefront': 33.2, 'batch / __unallocated__': 15, '__idle__ / __idle__': 50 });
+    expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
+  });
+
+  it('by node and by pod, with the smallest pods summed into __other__ beyond top', () => {
+    expect(byName(run({ by: [{ dimension: 'NODE' }] }).rows)).toMatchObject({ n1: 74.8, n2: 38.2 });
+    const top = run({ by: [{ dimension: 'POD' }], top: 2 });
+    expect(top.rows.map((r) => r.name)).toEqual(['web/web-7d9f-a', 'web/web-7d9f-b', '__other__', '__unmounted__', '__idle__', '__cluster__']);
+    expect(top.rows.find((r) => r.name === '__other__')!.totalCost).toBeCloseTo(30, 9);
+    expect(sum(top.rows)).toBeCloseTo(TOTAL, 9);
+  });
+
+  it('shares a shared namespace, then idle and the cluster\'s own cost, in proportion to cost', () => {
+    const result = run({ idle: 'SHARE_BY_COST', sharedNamespaces: ['kube-system'] });
+    // kube-system's 10 over web, batch and tools (83, 15, 5 of 103), then idle and the cluster
+    // row's 59.4 over the same rows: each ends at its own share of 103 + 10 + 59.4.
+    const each = (own: number) => (own * (103 + 10 + 59.4)) / 103;
+    const rows = byName(result.rows);
+    expect(Object.keys(rows).sort()).toEqual(['__unmounted__', 'batch', 'tools', 'web']);
+    expect(rows.web).toBeCloseTo(each(83), 9);
+    expect(rows.batch).toBeCloseTo(each(15), 9);
+    expect(rows.tools).toBeCloseTo(each(5), 9);
+    expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
+    expect(result.idleCost).toBe(50);
+  });
+
+  it('hides idle: the rows sum to the total less idle, and idle is given beside them', () => {
+    const result = run({ idle: 'HIDE' });
+    expect(result.rows.map((r) => r.name)).not.toContain('__idle__');
+    expect(result.totalCost).toBeCloseTo(TOTAL - 50, 9);
+    expect(result.idleCost).toBe(50);
+  });
+
+  it('over-commit: allocations scaled to the nodes\' cost, idle never negative, the sum still exact, a warning', () => {
+    const result = run({}, { ...TOTALS, cpu: 60 });
+    expect(result.rows.find((r) => r.name === '__idle__')!.cpu).toBe(0);
+    expect(result.rows.find((r) => r.name === 'web')!.cpu).toBeCloseTo((50 * 60) / 70, 9);
+    expect(sum(result.rows)).toBeCloseTo(TOTAL - 40, 9);
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/allocated 16\.7% more CPU cost than the cluster's assets cost/);
+  });
+
+  it('nothing but a shared namespace: it stays a row, and the sum stays the total', () => {
+    const alone = allocate([PODS[3]], WORKLOADS, TOTALS, new Map(), options({ idle: 'SHARE_BY_COST', sharedNamespaces: ['kube-system'] }));
+    expect(alone.rows.map((r) => r.name)).toEqual(['__shared__', '__unmounted__', '__idle__', '__cluster__']);
+    expect(sum(alone.rows)).toBeCloseTo(TOTAL, 9);
+  });
+});
