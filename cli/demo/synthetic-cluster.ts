@@ -161,6 +161,31 @@ export interface SyntheticGap {
   staleMarkers?: boolean;
 }
 
+/** A kube-state-metrics owner reference: what owns an object (`owner_kind`, `owner_name`). */
+export interface SyntheticOwner extends Lifetime {
+  namespace: string;
+  /** The owned pod, ReplicaSet or Job. */
+  object: string;
+  kind: string;
+  name: string;
+}
+
+/** Labels as written in Kubernetes (`app.kubernetes.io/name`); exported sanitised (`label_app_kubernetes_io_name`). */
+export interface SyntheticLabels extends Lifetime {
+  namespace: string;
+  /** The pod; absent for the namespace's own labels. */
+  pod?: string;
+  labels: Record<string, string>;
+}
+
+/** kube-state-metrics' workload series: kube_pod_owner, kube_replicaset_owner, kube_job_owner, kube_pod_labels, kube_namespace_labels. */
+export interface SyntheticWorkloads {
+  podOwners?: SyntheticOwner[];
+  replicaSetOwners?: SyntheticOwner[];
+  jobOwners?: SyntheticOwner[];
+  labels?: SyntheticLabels[];
+}
+
 export interface SyntheticCluster {
   tenantId: string;
   startMs: number;
@@ -178,6 +203,7 @@ export interface SyntheticCluster {
   /** kubecost_pod_network_egress_bytes_total and the egress prices ($ per GiB); absent means no network metrics at all. */
   egress?: { prices: Record<Exclude<EgressKind, 'local'>, number>; flows: SyntheticEgressFlow[] };
   gaps?: SyntheticGap[];
+  workloads?: SyntheticWorkloads;
   /**
    * When the counters (CPU seconds, egress bytes) started counting. A fixed origin makes a
    * counter's value a function of time alone, so two windows over the same history agree
@@ -310,6 +336,15 @@ export function clusterSeriesSpecs(cluster: SyntheticCluster): SeriesSpec[] {
   }
   for (const claim of cluster.claims ?? []) {
     add('pod_pvc_allocation', { namespace: claim.namespace, persistentvolume: claim.volume, persistentvolumeclaim: claim.claim, pod: claim.pod }, claim, claim.bytes);
+  }
+  const owned = (o: SyntheticOwner, object: Labels) => ({ namespace: o.namespace, ...object, owner_kind: o.kind, owner_name: o.name, owner_is_controller: 'true' });
+  for (const o of cluster.workloads?.podOwners ?? []) add('kube_pod_owner', owned(o, { pod: o.object, uid: `uid-${o.object}` }), o, 1);
+  for (const o of cluster.workloads?.replicaSetOwners ?? []) add('kube_replicaset_owner', owned(o, { replicaset: o.object }), o, 1);
+  for (const o of cluster.workloads?.jobOwners ?? []) add('kube_job_owner', owned(o, { job_name: o.object }), o, 1);
+  for (const l of cluster.workloads?.labels ?? []) {
+    const sanitised = Object.fromEntries(Object.entries(l.labels).map(([key, value]) => [`label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`, value]));
+    if (l.pod === undefined) add('kube_namespace_labels', { namespace: l.namespace, ...sanitised }, l, 1);
+    else add('kube_pod_labels', { namespace: l.namespace, pod: l.pod, uid: `uid-${l.pod}`, ...sanitised }, l, 1);
   }
   if (cluster.egress) {
     for (const [kind, price] of Object.entries(cluster.egress.prices)) add(`kubecost_network_${kind}_egress_cost`, {}, {}, price);

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { loadAllocationInputs, type AllocationInputs } from './allocation/load';
 import type { ClusterDirectory } from './cluster-directory';
 import {
   loadClusterCosts,
@@ -90,6 +91,8 @@ export function createLoaders(directory: ClusterDirectory, { promql: client, rol
       const results = await Promise.all([...byOrganization].map(([organization, mine]) => reconciler.matches(client, organization, mine, k.from, k.to)));
       return new Map(results.flatMap((result) => [...result]));
     }),
+    /** Pods, workloads and load balancers for allocation, every cluster of the request in two PromQL requests. */
+    allocation: rangeBatched<AllocationInputs>((ids, k) => loadAllocationInputs(client, ids, k.from, k.to, budget)),
     series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups, budget })),
   };
 }

@@ -3,6 +3,7 @@ import { isId } from '../../lib/accounts/ids';
 import { checkRange, parseRepresentedRange, type DateRange } from '../../lib/graphql/date-range';
 import { badInput, upstreamUnavailable } from '../../lib/graphql/errors';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
+import { allocationOptions, clusterAllocation, organizationAllocation, type AllocationArgs, type ReportRow } from './allocation/report';
 import type { ClusterCostData } from './costs/cluster-costs';
 import { efficiency, idleRow, savings } from './costs/insights';
 import type { MatchedAsset } from './reconciliation/bill-matches';
@@ -88,6 +89,22 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
       return { totalCost: clusters.reduce((sum, c) => sum + c.data.totalCost, 0), clusters: clusters.map((c) => c.key) };
     },
   },
+  KubernetesCostReport: {
+    allocation: (report: { clusters: ClusterCostParent[] }, args: AllocationArgs, ctx: KubecostContext) =>
+      fromStore(async () => {
+        const options = allocationOptions(args);
+        const clusters = await Promise.all(
+          report.clusters.map(async (p) => {
+            const [cluster, inputs] = await Promise.all([costs(p, ctx), ctx.loaders.allocation.load(p)]);
+            return { id: p.id, cluster, inputs };
+          }),
+        );
+        return organizationAllocation(clusters, options);
+      }),
+  },
+  AllocationRow: {
+    cluster: (row: ReportRow) => (row.clusterId ? { __typename: 'CloudAccount', id: row.clusterId } : null),
+  },
   CostSummary: {
     __resolveReference: (ref: CostSummaryRef, ctx: KubecostContext) => {
       if (!isId(ref.organizationId) || !ctx.caller.organizationIds.includes(ref.organizationId)) return null;
@@ -127,6 +144,12 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
     lastSampleAt: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt,
     hasData: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).lastSampleAt !== null,
     warnings: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).warnings,
+    allocation: (p: ClusterCostParent, args: AllocationArgs, ctx: KubecostContext) =>
+      fromStore(async () => {
+        const options = allocationOptions(args);
+        const [cluster, inputs] = await Promise.all([costs(p, ctx), ctx.loaders.allocation.load(p)]);
+        return clusterAllocation(p.id, cluster, inputs, options);
+      }),
     namespaces: (p: ClusterCostParent, args: { top?: number | null }, ctx: KubecostContext) =>
       fromStore(async () => {
         if (args.top !== null && args.top !== undefined && (!Number.isInteger(args.top) || args.top < 1 || args.top > 1000)) {

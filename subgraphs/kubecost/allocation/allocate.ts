@@ -173,10 +173,12 @@ const emptyRow = (keys: AllocationKey[]): AllocationRow => ({
   ramByteHoursUsed: 0,
 });
 
-const reservedRow = (name: string, by: readonly AllocationGroup[]) =>
+/** An empty row named `name` for every dimension (idle, unmounted, cluster, other, shared). */
+export const reservedRow = (name: string, by: readonly AllocationGroup[]) =>
   emptyRow(by.map((g) => ({ dimension: g.dimension, labelKey: g.labelKey ?? null, value: name })));
 
-function addInto(row: AllocationRow, from: AllocationRow): void {
+/** Adds `from`'s money and resource-hours into `row`. */
+export function addInto(row: AllocationRow, from: AllocationRow): void {
   row.cpu += from.cpu;
   row.ram += from.ram;
   row.gpu += from.gpu;

@@ -24,7 +24,8 @@ const GIB = 1073741824;
 export const ASSET_CATEGORIES = ['cpu', 'ram', 'gpu', 'persistentVolumes', 'loadBalancers', 'clusterManagement'] as const;
 export type AssetCategory = (typeof ASSET_CATEGORIES)[number];
 
-const tag = (expr: string, category: string) => `label_replace(${expr}, "category", "${category}", "", "")`;
+const tagAs = (label: string) => (expr: string, value: string) => `label_replace(${expr}, "${label}", "${value}", "", "")`;
+const tag = tagAs('category');
 
 /**
  * Every asset's price × quantity × samples over `[range]` ending at the evaluation time (or at
@@ -63,18 +64,69 @@ const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${su
  * PV cost follows the claims pods hold; load balancers belong to their service's namespace.
  */
 export function namespaceCostQuery(T: string, window: Window): string {
-  const alloc = (metric: string, price: string, scale = '') =>
-    `sum by (tenant_id, namespace) (sum by (tenant_id, namespace, node) (${metric}{${T}}) * on (tenant_id, node) group_left () max by (tenant_id, node) (${price}{${T}})${scale})`;
   const rates: Record<string, string> = {
-    cpu: alloc('container_cpu_allocation', 'node_cpu_hourly_cost'),
-    ram: alloc('container_memory_allocation_bytes', 'node_ram_hourly_cost', ` / ${GIB}`),
-    gpu: alloc('container_gpu_allocation', 'node_gpu_hourly_cost'),
-    persistentVolumes: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, persistentvolume) (pod_pvc_allocation{${T}}) * on (tenant_id, persistentvolume) group_left () max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) / ${GIB})`,
+    ...allocationRates(T, 'tenant_id, namespace'),
     loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
   };
   return Object.entries(rates)
     .map(([category, rate]) => tag(integrate(rate, window), category))
     .join(' or ');
+}
+
+/**
+ * Cost per hour of what containers were allocated (cpu, ram, gpu: at the prices of the node they
+ * ran on, by `by`, and by node too with `byNode`) and of the volumes their pods claim
+ * (persistentVolumes: by `by`).
+ */
+function allocationRates(T: string, by: string, byNode = false): Record<string, string> {
+  const alloc = (metric: string, price: string, scale = '') =>
+    `sum by (${byNode ? `${by}, node` : by}) (sum by (${by}, node) (${metric}{${T}}) * on (tenant_id, node) group_left () max by (tenant_id, node) (${price}{${T}})${scale})`;
+  return {
+    cpu: alloc('container_cpu_allocation', 'node_cpu_hourly_cost'),
+    ram: alloc('container_memory_allocation_bytes', 'node_ram_hourly_cost', ` / ${GIB}`),
+    gpu: alloc('container_gpu_allocation', 'node_gpu_hourly_cost'),
+    persistentVolumes: `sum by (${by}) (max by (${by}, persistentvolume) (pod_pvc_allocation{${T}}) * on (tenant_id, persistentvolume) group_left () max by (tenant_id, persistentvolume) (pv_hourly_cost{${T}}) / ${GIB})`,
+  };
+}
+
+/**
+ * Allocation per pod, the finest grain every dimension is grouped from: cpu, ram and gpu cost by
+ * pod and node; volume cost by pod; requested and used core-hours and byte-hours by pod; and
+ * load balancers by namespace. One
+ * query for every cluster of the request, whatever the dimensions asked.
+ */
+export function podAllocationQuery(T: string, window: Window): string {
+  const pod = 'tenant_id, namespace, pod';
+  const parts: Record<string, string> = {
+    ...allocationRates(T, pod, true),
+    cpu_request: `sum by (${pod}) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
+    cpu_usage: `sum by (${pod}) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
+    ram_request: `sum by (${pod}) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
+    ram_usage: `sum by (${pod}) (container_memory_working_set_bytes{${T}, container!="", container!="POD"})`,
+    // By namespace: a service's load balancer belongs to no pod.
+    loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
+  };
+  return Object.entries(parts)
+    .map(([category, rate]) => tag(integrate(rate, window), category))
+    .join(' or ');
+}
+
+/**
+ * kube-state-metrics' owners and labels seen in the window (each series as last seen): pod →
+ * ReplicaSet or Job → Deployment or CronJob, and pod and namespace labels (`label_*`), tagged
+ * by `source`.
+ */
+export function workloadsQuery(T: string, window: Window): string {
+  const seen = (metric: string) => `last_over_time(${metric}{${T}}[${window.range}])`;
+  const owners = (metric: string, object: string) => `max by (tenant_id, namespace, ${object}, owner_kind, owner_name) (${seen(metric)})`;
+  const source = tagAs('source');
+  return [
+    source(owners('kube_pod_owner', 'pod'), 'pod_owner'),
+    source(owners('kube_replicaset_owner', 'replicaset'), 'replicaset_owner'),
+    source(owners('kube_job_owner', 'job_name'), 'job_owner'),
+    source(seen('kube_pod_labels'), 'pod_labels'),
+    source(seen('kube_namespace_labels'), 'namespace_labels'),
+  ].join(' or ');
 }
 
 /**

@@ -1,0 +1,134 @@
+import { costWindow } from '../costs/window';
+import { podAllocationQuery, workloadsQuery } from '../costs/queries';
+import type { QueryBudget } from '../costs/query-budget';
+import { tenantSelector } from '../promql/matchers';
+import type { Promql, VectorPoint } from '../promql/thanos-client';
+import type { Owner, PodAllocation, Workloads } from './allocate';
+
+/** What allocation needs of one cluster beside its totals: pods' allocations and the workloads' owners and labels. */
+export interface AllocationInputs {
+  pods: PodAllocation[];
+  workloads: Workloads;
+  loadBalancersByNamespace: Map<string, number>;
+}
+
+const finite = (value: number) => (Number.isFinite(value) ? value : 0);
+
+/**
+ * Every cluster's pods (per pod and node) and workloads over [from, to), in two PromQL requests
+ * for all the clusters, whatever dimensions are asked: grouping happens in allocate.ts.
+ */
+export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, AllocationInputs>> {
+  const window = costWindow(from, to);
+  // Integrated point by point over the whole range: every hour is asked of PromQL.
+  budget?.charge(ids.length * window.hours);
+  const T = tenantSelector(ids);
+  const [podPoints, workloadPoints] = await Promise.all([client.instant(podAllocationQuery(T, window), window.evalMs), client.instant(workloadsQuery(T, window), window.evalMs)]);
+  const result = new Map<string, AllocationInputs>(ids.map((id) => [id, { pods: [], workloads: emptyWorkloads(), loadBalancersByNamespace: new Map() }]));
+  addPods(result, podPoints);
+  addWorkloads(result, workloadPoints);
+  return result;
+}
+
+function emptyWorkloads(): Workloads {
+  return { podOwners: new Map(), replicaSetOwners: new Map(), jobOwners: new Map(), podLabels: new Map(), namespaceLabels: new Map() };
+}
+
+const emptyPod = (namespace: string, pod: string, node: string): PodAllocation => ({
+  namespace,
+  pod,
+  node,
+  cpu: 0,
+  ram: 0,
+  gpu: 0,
+  persistentVolumes: 0,
+  cpuCoreHoursRequested: 0,
+  cpuCoreHoursUsed: 0,
+  ramByteHoursRequested: 0,
+  ramByteHoursUsed: 0,
+});
+
+function addPods(result: Map<string, AllocationInputs>, points: readonly VectorPoint[]): void {
+  /** Each pod's rows, one per node it ran on. */
+  const nodesOf = new Map<string, PodAllocation[]>();
+  /** Per pod, what has no node (its volumes, requests and usage): added to its costliest node. */
+  const perPod = new Map<string, Record<string, number>>();
+  for (const point of points) {
+    const tenant = point.labels.tenant_id;
+    const inputs = result.get(tenant);
+    if (!inputs) continue;
+    const namespace = point.labels.namespace ?? '';
+    const pod = point.labels.pod ?? '';
+    const key = `${tenant}\0${namespace}\0${pod}`;
+    const category = point.labels.category;
+    const value = finite(point.value);
+    if (category === 'loadBalancers') {
+      inputs.loadBalancersByNamespace.set(namespace, value);
+    } else if (category === 'cpu' || category === 'ram' || category === 'gpu') {
+      const node = point.labels.node ?? '';
+      const rows = nodesOf.get(key) ?? [];
+      let row = rows.find((r) => r.node === node);
+      if (!row) {
+        row = emptyPod(namespace, pod, node);
+        rows.push(row);
+        nodesOf.set(key, rows);
+        inputs.pods.push(row);
+      }
+      row[category] = value;
+    } else {
+      perPod.set(key, { ...perPod.get(key), [category]: value });
+    }
+  }
+  for (const [key, values] of perPod) {
+    const [tenant, namespace, pod] = key.split('\0');
+    const rows = nodesOf.get(key) ?? [];
+    let target = rows.reduce<PodAllocation | undefined>((best, r) => (!best || r.cpu + r.ram + r.gpu > best.cpu + best.ram + best.gpu ? r : best), undefined);
+    if (!target) {
+      // Seen only through its claims or requests: no node.
+      target = emptyPod(namespace, pod, '');
+      result.get(tenant)!.pods.push(target);
+    }
+    target.persistentVolumes += values.persistentVolumes ?? 0;
+    target.cpuCoreHoursRequested += values.cpu_request ?? 0;
+    target.cpuCoreHoursUsed += values.cpu_usage ?? 0;
+    target.ramByteHoursRequested += values.ram_request ?? 0;
+    target.ramByteHoursUsed += values.ram_usage ?? 0;
+  }
+}
+
+function addWorkloads(result: Map<string, AllocationInputs>, points: readonly VectorPoint[]): void {
+  const built = new Map<string, { podOwners: Map<string, Owner>; replicaSetOwners: Map<string, Owner>; jobOwners: Map<string, Owner>; podLabels: Map<string, Record<string, string>>; namespaceLabels: Map<string, Record<string, string>> }>();
+  const owner = (labels: Record<string, string>): Owner | undefined =>
+    // "<none>" is kube-state-metrics' owner of an object nobody owns.
+    labels.owner_kind && labels.owner_kind !== '<none>' ? { kind: labels.owner_kind, name: labels.owner_name ?? '' } : undefined;
+  const labelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([name]) => name.startsWith('label_')));
+  const setIf = (map: Map<string, Owner>, key: string, value: Owner | undefined) => value && map.set(key, value);
+  for (const { labels } of points) {
+    const tenant = labels.tenant_id;
+    if (!result.has(tenant)) continue;
+    let w = built.get(tenant);
+    if (!w) {
+      w = { podOwners: new Map(), replicaSetOwners: new Map(), jobOwners: new Map(), podLabels: new Map(), namespaceLabels: new Map() };
+      built.set(tenant, w);
+    }
+    const ns = labels.namespace ?? '';
+    switch (labels.source) {
+      case 'pod_owner':
+        setIf(w.podOwners, `${ns}/${labels.pod}`, owner(labels));
+        break;
+      case 'replicaset_owner':
+        setIf(w.replicaSetOwners, `${ns}/${labels.replicaset}`, owner(labels));
+        break;
+      case 'job_owner':
+        setIf(w.jobOwners, `${ns}/${labels.job_name}`, owner(labels));
+        break;
+      case 'pod_labels':
+        w.podLabels.set(`${ns}/${labels.pod}`, { ...w.podLabels.get(`${ns}/${labels.pod}`), ...labelsOf(labels) });
+        break;
+      case 'namespace_labels':
+        w.namespaceLabels.set(ns, { ...w.namespaceLabels.get(ns), ...labelsOf(labels) });
+        break;
+    }
+  }
+  for (const [tenant, workloads] of built) result.get(tenant)!.workloads = workloads;
+}
