@@ -46,7 +46,8 @@ function shop(tenantId: string): SyntheticCluster {
       container('web', 'web-new-a', 'n2', 0.5, 1),
       container('batch', 'report-1-z', 'n2', 1, 4, 6, 8),
       container('kube-system', 'coredns-1', 'n1', 0.25, 0.5),
-      container('tools', 'debug', 'n1', 0.5, 1),
+      // Requests what it is allocated, uses half of it.
+      { ...container('tools', 'debug', 'n1', 0.5, 1), requestCores: 0.5, requestMemoryBytes: GIB, usageCores: 0.25, usageMemoryBytes: GIB / 2 },
     ],
     claims: [{ namespace: 'web', pod: 'web-new-a', claim: 'data', volume: 'pv-1', bytes: 100 * GIB }],
     workloads: {
@@ -87,6 +88,11 @@ const IDLE = ASSETS.cpu + ASSETS.ram - [old, fresh, a, report, dns, debug].reduc
 
 interface Row {
   name: string;
+  efficiency: number | null;
+  cpuCoreHoursRequested: number;
+  cpuCoreHoursUsed: number;
+  ramByteHoursRequested: number;
+  ramByteHoursUsed: number;
   totalCost: number;
   cpu: number;
   ram: number;
@@ -103,7 +109,7 @@ interface Allocation {
   warnings: string[];
 }
 
-const ROW = 'rows { name totalCost cpu ram persistentVolumes loadBalancers shared cluster { id } keys { dimension labelKey value } } idleCost totalCost warnings';
+const ROW = 'rows { name efficiency cpuCoreHoursRequested cpuCoreHoursUsed ramByteHoursRequested ramByteHoursUsed totalCost cpu ram persistentVolumes loadBalancers shared cluster { id } keys { dimension labelKey value } } idleCost totalCost warnings';
 const rowsByName = (allocation: Allocation) => Object.fromEntries(allocation.rows.map((r) => [r.name, r.totalCost]));
 const PRECISION = 6;
 
@@ -184,6 +190,19 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
     expect(rows['batch/cronjob/report']).toBeCloseTo(sumOf(report), PRECISION);
     expect(rows['kube-system/deployment/coredns']).toBeCloseTo(sumOf(dns), PRECISION);
     expect(rows['tools/pod/debug']).toBeCloseTo(sumOf(debug), PRECISION);
+  });
+
+  it('requested and used resources, and efficiency: used over requested, weighted by cost', async () => {
+    const { allocation } = await cluster('by: [{ dimension: POD }], top: 10');
+    const debugRow = allocation.rows.find((r) => r.name === 'tools/debug')!;
+    expect(debugRow.cpuCoreHoursRequested).toBeCloseTo(0.5 * 24, PRECISION);
+    // Usage is a counter's rate over 5 minutes: within half a step of the exact figure.
+    expect(Math.abs(debugRow.cpuCoreHoursUsed / (0.25 * 24) - 1)).toBeLessThan(0.005);
+    expect(debugRow.ramByteHoursRequested / GIB).toBeCloseTo(24, PRECISION);
+    expect(debugRow.ramByteHoursUsed / GIB).toBeCloseTo(12, PRECISION);
+    expect(Math.abs(debugRow.efficiency! / 0.5 - 1)).toBeLessThan(0.005);
+    // Pods without request metrics have no efficiency, not a zero one.
+    expect(allocation.rows.find((r) => r.name === 'web/web-new-a')!.efficiency).toBeNull();
   });
 
   it('by label: the pod\'s own, else its namespace\'s, else __unallocated__; by namespace × label', async () => {
