@@ -50,6 +50,13 @@ function shop(tenantId: string): SyntheticCluster {
       { ...container('tools', 'debug', 'n1', 0.5, 1), requestCores: 0.5, requestMemoryBytes: GIB, usageCores: 0.25, usageMemoryBytes: GIB / 2 },
     ],
     claims: [{ namespace: 'web', pod: 'web-new-a', claim: 'data', volume: 'pv-1', bytes: 100 * GIB }],
+    egress: {
+      prices: { internet: 0.12, region: 0.01, zone: 0.01 },
+      flows: [
+        { namespace: 'web', pod: 'web-new-a', kind: 'internet', bytesPerHour: GIB },
+        { namespace: 'tools', pod: 'debug', kind: 'zone', bytesPerHour: 2 * GIB },
+      ],
+    },
     workloads: {
       podOwners: [
         { namespace: 'web', object: 'web-old-x', kind: 'ReplicaSet', name: 'web-old', toMs: DAY + 12 * HOUR_MS },
@@ -81,14 +88,17 @@ const dns = cost(0.25, 0.5, 24);
 const debug = cost(0.5, 1, 24);
 const sumOf = (c: { cpu: number; ram: number; pv?: number }) => c.cpu + c.ram + (c.pv ?? 0);
 const LB = 0.025 * 24;
+// Egress priced by kind: the cluster's network cost, each pod's part of it.
+const NET = { a: 24 * 0.12, debug: 24 * 2 * 0.01 };
 const webPods = sumOf(old) + sumOf(fresh) + sumOf(a);
-const ASSETS = { cpu: (4 + 2) * CPU * 24, ram: (16 + 8) * RAM * 24, pv: 150 * 0.0001 * 24, lb: LB, fee: 0.1 * 24 };
-const TOTAL = ASSETS.cpu + ASSETS.ram + ASSETS.pv + ASSETS.lb + ASSETS.fee;
+const ASSETS = { cpu: (4 + 2) * CPU * 24, ram: (16 + 8) * RAM * 24, pv: 150 * 0.0001 * 24, lb: LB, fee: 0.1 * 24, network: NET.a + NET.debug };
+const TOTAL = ASSETS.cpu + ASSETS.ram + ASSETS.pv + ASSETS.lb + ASSETS.fee + ASSETS.network;
 const IDLE = ASSETS.cpu + ASSETS.ram - [old, fresh, a, report, dns, debug].reduce((s, c) => s + c.cpu + c.ram, 0);
 
 interface Row {
   name: string;
   efficiency: number | null;
+  network: number | null;
   cpuCoreHoursRequested: number;
   cpuCoreHoursUsed: number;
   ramByteHoursRequested: number;
@@ -109,7 +119,7 @@ interface Allocation {
   warnings: string[];
 }
 
-const ROW = 'rows { name efficiency cpuCoreHoursRequested cpuCoreHoursUsed ramByteHoursRequested ramByteHoursUsed totalCost cpu ram persistentVolumes loadBalancers shared cluster { id } keys { dimension labelKey value } } idleCost totalCost warnings';
+const ROW = 'rows { name network efficiency cpuCoreHoursRequested cpuCoreHoursUsed ramByteHoursRequested ramByteHoursUsed totalCost cpu ram persistentVolumes loadBalancers shared cluster { id } keys { dimension labelKey value } } idleCost totalCost warnings';
 const rowsByName = (allocation: Allocation) => Object.fromEntries(allocation.rows.map((r) => [r.name, r.totalCost]));
 const PRECISION = 6;
 
@@ -171,8 +181,9 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
     expect(totalCost).toBeCloseTo(TOTAL, PRECISION);
     const rows = rowsByName(allocation);
     expect(Object.keys(rows)).toEqual(['web', 'tools', 'kube-system', 'batch', '__unmounted__', '__idle__', '__cluster__']);
-    expect(rows.web).toBeCloseTo(webPods + LB, PRECISION);
-    expect(rows.tools).toBeCloseTo(sumOf(debug), PRECISION);
+    expect(rows.web).toBeCloseTo(webPods + LB + NET.a, PRECISION);
+    expect(rows.tools).toBeCloseTo(sumOf(debug) + NET.debug, PRECISION);
+    expect(allocation.rows.find((r) => r.name === 'web')!.network).toBeCloseTo(NET.a, PRECISION);
     expect(rows['kube-system']).toBeCloseTo(sumOf(dns), PRECISION);
     expect(rows.batch).toBeCloseTo(sumOf(report), PRECISION);
     expect(rows.__unmounted__).toBeCloseTo(50 * 0.0001 * 24, PRECISION);
@@ -186,10 +197,10 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
 
   it('by controller: the Deployment across its two ReplicaSets, the CronJob through its Job, a bare pod', async () => {
     const rows = rowsByName((await cluster('by: [{ dimension: CONTROLLER }]')).allocation);
-    expect(rows['web/deployment/web']).toBeCloseTo(webPods + LB, PRECISION);
+    expect(rows['web/deployment/web']).toBeCloseTo(webPods + LB + NET.a, PRECISION);
     expect(rows['batch/cronjob/report']).toBeCloseTo(sumOf(report), PRECISION);
     expect(rows['kube-system/deployment/coredns']).toBeCloseTo(sumOf(dns), PRECISION);
-    expect(rows['tools/pod/debug']).toBeCloseTo(sumOf(debug), PRECISION);
+    expect(rows['tools/pod/debug']).toBeCloseTo(sumOf(debug) + NET.debug, PRECISION);
   });
 
   it('requested and used resources, and efficiency: used over requested, weighted by cost', async () => {
@@ -207,9 +218,9 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
 
   it('by label: the pod\'s own, else its namespace\'s, else __unallocated__; by namespace × label', async () => {
     const rows = rowsByName((await cluster('by: [{ dimension: LABEL, labelKey: "team" }]')).allocation);
-    expect(rows.checkout).toBeCloseTo(sumOf(a) + (LB * sumOf(a)) / webPods, PRECISION);
+    expect(rows.checkout).toBeCloseTo(sumOf(a) + (LB * sumOf(a)) / webPods + NET.a, PRECISION);
     expect(rows.storefront).toBeCloseTo(sumOf(old) + sumOf(fresh) + (LB * (sumOf(old) + sumOf(fresh))) / webPods, PRECISION);
-    expect(rows.__unallocated__).toBeCloseTo(sumOf(report) + sumOf(dns) + sumOf(debug), PRECISION);
+    expect(rows.__unallocated__).toBeCloseTo(sumOf(report) + sumOf(dns) + sumOf(debug) + NET.debug, PRECISION);
     const both = await cluster('by: [{ dimension: NAMESPACE }, { dimension: LABEL, labelKey: "app.kubernetes.io/name" }]');
     const named = rowsByName(both.allocation);
     expect(named['web / web']).toBeCloseTo(rows.checkout, PRECISION);
@@ -223,16 +234,16 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
   it('by node and by pod; idle shared by cost with kube-system shared; idle hidden', async () => {
     const nodes = rowsByName((await cluster('by: [{ dimension: NODE }]')).allocation);
     const lbShare = (c: { cpu: number; ram: number; pv?: number }) => (LB * sumOf(c)) / webPods;
-    expect(nodes.n1).toBeCloseTo(sumOf(old) + sumOf(fresh) + lbShare(old) + lbShare(fresh) + sumOf(dns) + sumOf(debug), PRECISION);
-    expect(nodes.n2).toBeCloseTo(sumOf(a) + lbShare(a) + sumOf(report), PRECISION);
+    expect(nodes.n1).toBeCloseTo(sumOf(old) + sumOf(fresh) + lbShare(old) + lbShare(fresh) + sumOf(dns) + sumOf(debug) + NET.debug, PRECISION);
+    expect(nodes.n2).toBeCloseTo(sumOf(a) + lbShare(a) + NET.a + sumOf(report), PRECISION);
     const pods = await cluster('by: [{ dimension: POD }], top: 2');
-    expect(pods.allocation.rows.map((r) => r.name).slice(0, 3)).toEqual(['web/web-new-a', 'web/web-new-y', '__other__']);
+    expect(pods.allocation.rows.map((r) => r.name).slice(0, 3)).toEqual(['web/web-new-a', 'tools/debug', '__other__']);
 
     const shared = await cluster('by: [{ dimension: NAMESPACE }], idle: SHARE_BY_COST, sharedNamespaces: ["kube-system"]');
     const rows = rowsByName(shared.allocation);
     expect(Object.keys(rows).sort()).toEqual(['__unmounted__', 'batch', 'tools', 'web']);
     // Everything but the unmounted volume, spread in proportion to each namespace's own cost.
-    const own = { web: webPods + LB, tools: sumOf(debug), batch: sumOf(report) };
+    const own = { web: webPods + LB + NET.a, tools: sumOf(debug) + NET.debug, batch: sumOf(report) };
     const base = own.web + own.tools + own.batch;
     const spreadTotal = TOTAL - 50 * 0.0001 * 24;
     expect(rows.web).toBeCloseTo((own.web * spreadTotal) / base, PRECISION);

@@ -7,7 +7,7 @@ import { allocate, controllerOf, sanitisedLabel, type AllocationOptions, type Cl
  * without; idle, unmounted volumes, the management fee and network.
  */
 
-const pod = (namespace: string, name: string, node: string, cpu: number, ram: number, persistentVolumes = 0): PodAllocation => ({
+const pod = (namespace: string, name: string, node: string, cpu: number, ram: number, persistentVolumes = 0, network = 0): PodAllocation => ({
   namespace,
   pod: name,
   node,
@@ -15,6 +15,7 @@ const pod = (namespace: string, name: string, node: string, cpu: number, ram: nu
   ram,
   gpu: 0,
   persistentVolumes,
+  network,
   cpuCoreHoursRequested: cpu / 0.03,
   cpuCoreHoursUsed: cpu / 0.06,
   ramByteHoursRequested: ram,
@@ -61,13 +62,26 @@ describe('allocation', () => {
     const result = run({});
     expect(byName(result.rows)).toEqual({ web: 83, batch: 15, 'kube-system': 10, tools: 5, __unmounted__: 15, __idle__: 50, __cluster__: 9.4 });
     const web = result.rows.find((r) => r.name === 'web')!;
-    expect(web).toMatchObject({ cpu: 50, ram: 20, persistentVolumes: 5, loadBalancers: 8, network: null });
+    // No pod's egress is known: the network cost stays the cluster's.
+    expect(web).toMatchObject({ cpu: 50, ram: 20, persistentVolumes: 5, loadBalancers: 8, network: 0 });
     expect(result.rows.find((r) => r.name === '__cluster__')).toMatchObject({ loadBalancers: 2, network: 5, shared: 2.4 });
     expect(result.rows.find((r) => r.name === '__idle__')).toMatchObject({ cpu: 30, ram: 20 });
     expect(result.totalCost).toBeCloseTo(TOTAL, 9);
     expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
     expect(result.idleCost).toBe(50);
     expect(result.warnings).toEqual([]);
+  });
+
+  it('network: the cluster\'s network cost goes to pods in proportion to their priced egress; null when the cluster reports none', () => {
+    const egressing = PODS.map((p) => (p.pod === 'web-7d9f-a' ? { ...p, network: 3 } : p.pod === 'debug' ? { ...p, network: 1 } : p));
+    const result = allocate(egressing, WORKLOADS, TOTALS, LOAD_BALANCERS, options({}));
+    expect(result.rows.find((r) => r.name === 'web')!.network).toBeCloseTo(3.75, 9);
+    expect(result.rows.find((r) => r.name === 'tools')!.network).toBeCloseTo(1.25, 9);
+    expect(result.rows.find((r) => r.name === '__cluster__')).toMatchObject({ network: 0, totalCost: 4.4 });
+    expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
+    const none = allocate(PODS, WORKLOADS, { ...TOTALS, network: null }, LOAD_BALANCERS, options({}));
+    expect(none.rows.every((r) => r.network === null)).toBe(true);
+    expect(sum(none.rows)).toBeCloseTo(TOTAL - 5, 9);
   });
 
   it('by controller: ReplicaSets resolve to their Deployment, Jobs to their CronJob, a bare pod to itself', () => {

@@ -10,7 +10,9 @@
  *   pod's share of that resource is scaled down to the node cost, and a warning says by how much.
  * - `__unmounted__`: volumes no pod claimed (scaled the same way when claims exceed the cost).
  * - `__cluster__`: the management fee, load balancers of namespaces without pods, and network
- *   cost not attributed to pods.
+ *   cost when no pod's egress is known.
+ *
+ * The cluster's network cost goes to pods in proportion to their egress (bytes by kind × price).
  *
  * A namespace's load balancers are spread over its pods in proportion to their cost. Pods of
  * shared namespaces (kube-system, monitoring) are taken out of the rows and their cost spread
@@ -37,6 +39,8 @@ export interface PodAllocation {
   ram: number;
   gpu: number;
   persistentVolumes: number;
+  /** Its egress priced by kind: its weight in the cluster's network cost. */
+  network: number;
   cpuCoreHoursRequested: number;
   cpuCoreHoursUsed: number;
   ramByteHoursRequested: number;
@@ -95,7 +99,7 @@ export interface AllocationRow {
   gpu: number;
   persistentVolumes: number;
   loadBalancers: number;
-  /** Egress cost; null where it is not attributed (pods: the cluster row holds it). */
+  /** Egress cost (its pods' share of the cluster's network cost, by their egress); null when the cluster reports no network cost. */
   network: number | null;
   /** Idle, cluster-level and shared namespaces' cost spread onto this row (the management fee in the cluster row). */
   shared: number;
@@ -224,6 +228,8 @@ export function allocate(
       warnings.push(`pods were allocated ${percent(allocated / totals[category] - 1)} more ${names[category]} cost than the cluster's assets cost (over-commit, or prices that changed within the range): their ${names[category]} cost is scaled to the assets' cost, and nothing of it is idle`);
     }
   }
+  const egress = pods.reduce((sum, p) => sum + p.network, 0);
+  const networkScale = totals.network !== null && egress > 0 ? totals.network / egress : 0;
   const podCost = (p: PodAllocation) => p.cpu * scale.cpu + p.ram * scale.ram + p.gpu * scale.gpu + p.persistentVolumes * scale.persistentVolumes;
   // Load balancers: spread over their namespace's pods by cost; a namespace without pods leaves them to the cluster row.
   const namespaceCost = new Map<string, number>();
@@ -259,6 +265,7 @@ export function allocate(
     contribution.ram = p.ram * scale.ram;
     contribution.gpu = p.gpu * scale.gpu;
     contribution.persistentVolumes = p.persistentVolumes * scale.persistentVolumes;
+    contribution.network = totals.network === null ? null : p.network * networkScale;
     contribution.loadBalancers = balancers === 0 ? 0 : nsCost > 0 ? (balancers * cost) / nsCost : balancers / (namespacePods.get(p.namespace) ?? 1);
     contribution.totalCost = rowTotal(contribution);
     contribution.cpuCoreHoursRequested = p.cpuCoreHoursRequested;
@@ -284,7 +291,9 @@ export function allocate(
   idle.gpu = unallocated('gpu');
   idle.totalCost = idle.cpu + idle.ram + idle.gpu;
   const unmountedCost = unallocated('persistentVolumes');
-  const clusterCost = totals.clusterManagement + unplacedLoadBalancers + (totals.network ?? 0);
+  // Network the pods' egress does not account for (none known): the cluster's.
+  const unattributedNetwork = totals.network !== null && networkScale === 0 ? totals.network : 0;
+  const clusterCost = totals.clusterManagement + unplacedLoadBalancers + unattributedNetwork;
 
   const ordinary = [...rows.values()];
   const reserved: AllocationRow[] = [];
@@ -313,7 +322,7 @@ export function allocate(
     if (clusterCost > 0) {
       const row = reservedRow(CLUSTER, options.by);
       row.loadBalancers = unplacedLoadBalancers;
-      row.network = totals.network;
+      row.network = totals.network === null ? null : unattributedNetwork;
       row.shared = totals.clusterManagement;
       row.totalCost = rowTotal(row);
       reserved.push(row);

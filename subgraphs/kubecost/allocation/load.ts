@@ -13,6 +13,7 @@ export interface AllocationInputs {
 }
 
 const finite = (value: number) => (Number.isFinite(value) ? value : 0);
+const GIB = 1073741824;
 
 /**
  * Every cluster's pods (per pod and node) and workloads over [from, to), in two PromQL requests
@@ -42,6 +43,7 @@ const emptyPod = (namespace: string, pod: string, node: string): PodAllocation =
   ram: 0,
   gpu: 0,
   persistentVolumes: 0,
+  network: 0,
   cpuCoreHoursRequested: 0,
   cpuCoreHoursUsed: 0,
   ramByteHoursRequested: 0,
@@ -51,18 +53,24 @@ const emptyPod = (namespace: string, pod: string, node: string): PodAllocation =
 function addPods(result: Map<string, AllocationInputs>, points: readonly VectorPoint[]): void {
   /** Each pod's rows, one per node it ran on. */
   const nodesOf = new Map<string, PodAllocation[]>();
-  /** Per pod, what has no node (its volumes, requests and usage): added to its costliest node. */
+  /** Per pod, what has no node (its volumes, requests and usage, egress): added to its costliest node. */
   const perPod = new Map<string, Record<string, number>>();
+  const prices = new Map<string, number>();
+  const egress: VectorPoint[] = [];
   for (const point of points) {
     const tenant = point.labels.tenant_id;
     const inputs = result.get(tenant);
     if (!inputs) continue;
     const namespace = point.labels.namespace ?? '';
-    const pod = point.labels.pod ?? '';
+    const pod = point.labels.pod ?? point.labels.pod_name ?? '';
     const key = `${tenant}\0${namespace}\0${pod}`;
     const category = point.labels.category;
     const value = finite(point.value);
-    if (category === 'loadBalancers') {
+    if (category.startsWith('egress_price_')) {
+      prices.set(`${tenant}\0${category.slice('egress_price_'.length)}`, value);
+    } else if (category === 'egress_bytes') {
+      egress.push(point);
+    } else if (category === 'loadBalancers') {
       inputs.loadBalancersByNamespace.set(namespace, value);
     } else if (category === 'cpu' || category === 'ram' || category === 'gpu') {
       const node = point.labels.node ?? '';
@@ -79,6 +87,16 @@ function addPods(result: Map<string, AllocationInputs>, points: readonly VectorP
       perPod.set(key, { ...perPod.get(key), [category]: value });
     }
   }
+  // Egress priced by kind, as the cluster's network cost is (pieces.ts): the weight of each pod's share.
+  for (const point of egress) {
+    const { tenant_id: tenant, namespace = '', pod_name: pod = '', internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
+    const kind = internet === 'true' ? 'internet' : sameRegion === 'false' ? 'region' : sameZone === 'false' ? 'zone' : undefined;
+    if (!kind) continue;
+    const key = `${tenant}\0${namespace}\0${pod}`;
+    const values = perPod.get(key) ?? {};
+    values.network = (values.network ?? 0) + (finite(point.value) / GIB) * (prices.get(`${tenant}\0${kind}`) ?? 0);
+    perPod.set(key, values);
+  }
   for (const [key, values] of perPod) {
     const [tenant, namespace, pod] = key.split('\0');
     const rows = nodesOf.get(key) ?? [];
@@ -89,6 +107,7 @@ function addPods(result: Map<string, AllocationInputs>, points: readonly VectorP
       result.get(tenant)!.pods.push(target);
     }
     target.persistentVolumes += values.persistentVolumes ?? 0;
+    target.network += values.network ?? 0;
     target.cpuCoreHoursRequested += values.cpu_request ?? 0;
     target.cpuCoreHoursUsed += values.cpu_usage ?? 0;
     target.ramByteHoursRequested += values.ram_request ?? 0;

@@ -91,8 +91,8 @@ function allocationRates(T: string, by: string, byNode = false): Record<string, 
 
 /**
  * Allocation per pod, the finest grain every dimension is grouped from: cpu, ram and gpu cost by
- * pod and node; volume cost by pod; requested and used core-hours and byte-hours by pod; and
- * load balancers by namespace. One
+ * pod and node; volume cost by pod; requested and used core-hours and byte-hours by pod; egress
+ * bytes by pod; and load balancers by namespace. One
  * query for every cluster of the request, whatever the dimensions asked.
  */
 export function podAllocationQuery(T: string, window: Window): string {
@@ -106,9 +106,15 @@ export function podAllocationQuery(T: string, window: Window): string {
     // By namespace: a service's load balancer belongs to no pod.
     loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
   };
-  return Object.entries(parts)
-    .map(([category, rate]) => tag(integrate(rate, window), category))
-    .join(' or ');
+  // Egress bytes per pod and kind over the window, and the prices: the caller weighs each pod's
+  // share of the cluster's network cost by them.
+  const egress = `max by (tenant_id, namespace, pod_name, internet, same_zone, same_region) (increase(kubecost_pod_network_egress_bytes_total{${T}}[${window.range}]))`;
+  const prices = ['internet', 'region', 'zone'].map((kind) => tag(`max by (tenant_id) (avg_over_time(kubecost_network_${kind}_egress_cost{${T}}[${window.range}]))`, `egress_price_${kind}`));
+  return [
+    ...Object.entries(parts).map(([category, rate]) => tag(integrate(rate, window), category)),
+    tag(egress, 'egress_bytes'),
+    ...prices,
+  ].join(' or ');
 }
 
 /**
