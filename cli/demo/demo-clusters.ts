@@ -1,4 +1,4 @@
-import { GIB, type SyntheticCluster, type SyntheticContainer } from './synthetic-cluster';
+import { GIB, type SyntheticCluster, type SyntheticContainer, type SyntheticWorkloads } from './synthetic-cluster';
 
 const DAY_MS = 86_400_000;
 
@@ -20,6 +20,34 @@ function workload(namespace: string, node: string, index: number, cores: number,
     usageCores: cores * usage,
     usageMemoryBytes: memoryGiB * GIB * Math.min(1, usage + 0.2),
   };
+}
+
+/** Which team pays for each demo namespace (a pod label; the platform's namespaces carry it as a namespace label). */
+const TEAMS: Record<string, string> = { web: 'storefront', api: 'storefront', payments: 'payments', data: 'data', batch: 'data', ml: 'ml' };
+const PLATFORM = ['monitoring', 'kube-system', 'ingress-nginx'];
+
+/**
+ * kube-state-metrics' view of the demo's pods: Deployments through ReplicaSets, the data
+ * StatefulSet, the batch pod a CronJob's Job; a `team` label on each application pod and on
+ * the platform's namespaces (allocation by controller and by label).
+ */
+export function demoWorkloads(containers: readonly SyntheticContainer[]): SyntheticWorkloads {
+  const workloads: Required<SyntheticWorkloads> = { podOwners: [], replicaSetOwners: [], jobOwners: [], labels: [] };
+  for (const c of containers) {
+    const life = { fromMs: c.fromMs, toMs: c.toMs };
+    if (c.namespace === 'data') workloads.podOwners.push({ namespace: c.namespace, object: c.pod, kind: 'StatefulSet', name: 'data', ...life });
+    else if (c.namespace === 'batch') {
+      workloads.podOwners.push({ namespace: c.namespace, object: c.pod, kind: 'Job', name: 'nightly-report-1', ...life });
+      workloads.jobOwners.push({ namespace: c.namespace, object: 'nightly-report-1', kind: 'CronJob', name: 'nightly-report', ...life });
+    } else {
+      const replicaSet = `${c.namespace}-7c9d8f`;
+      workloads.podOwners.push({ namespace: c.namespace, object: c.pod, kind: 'ReplicaSet', name: replicaSet, ...life });
+      if (!workloads.replicaSetOwners.some((o) => o.namespace === c.namespace)) workloads.replicaSetOwners.push({ namespace: c.namespace, object: replicaSet, kind: 'Deployment', name: c.namespace });
+    }
+    if (TEAMS[c.namespace]) workloads.labels.push({ namespace: c.namespace, pod: c.pod, labels: { team: TEAMS[c.namespace], 'app.kubernetes.io/name': c.namespace }, ...life });
+  }
+  for (const namespace of PLATFORM) workloads.labels.push({ namespace, labels: { team: 'platform' } });
+  return workloads;
 }
 
 /** The demo's EC2 instance and EBS volume ids (made up, in the providers' shapes). */

@@ -7,7 +7,7 @@ import { importFocusFile, type ImportResult } from '../../subgraphs/expenses/imp
 import { ClusterNameTakenError, createKubernetesCluster, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import type { CloudAccount } from '../../lib/accounts/types';
 import { demoBillCsv } from './demo-bill';
-import { DEMO_CLUSTERS, type DemoCluster } from './demo-clusters';
+import { DEMO_CLUSTERS, demoWorkloads, type DemoCluster } from './demo-clusters';
 import { daysBetween, shiftFocusDates } from './focus-dates';
 import { localOrganization } from '../local/local-organization';
 import { FOCUS_SAMPLE_CSV } from './fixtures';
@@ -81,7 +81,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // another value at a series' newest timestamp) and the billing month's days (other days
   // would be other rows, imported twice).
   const firstRunMs = Math.min(...connections.map((c) => c.cloudAccount.createdAt.getTime()));
-  const clusters = DEMO_CLUSTERS.map((demo, i) => demo.build({ tenantId: connections[i].cloudAccount.id, endMs, anchorMs: slotEnd(firstRunMs) }));
+  const clusters = DEMO_CLUSTERS.map((demo, i) => {
+    const cluster = demo.build({ tenantId: connections[i].cloudAccount.id, endMs, anchorMs: slotEnd(firstRunMs) });
+    return { ...cluster, workloads: demoWorkloads(cluster.containers ?? []) };
+  });
   const samples = await writeClusters(
     options.ingestUrl,
     clusters.map((cluster, i) => ({ cluster, headers: { Authorization: basicAuth(connections[i].username, connections[i].password) } })),

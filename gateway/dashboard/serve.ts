@@ -7,7 +7,7 @@ import { readStaticBuild, type StaticBuild, type StaticFile } from './static-bui
 export const DASHBOARD_DIST = path.join(__dirname, '..', '..', 'dashboard', 'dist');
 
 /** The dashboard's client-side routes: each answers index.html, and the app picks the page. */
-const APP_ROUTES = [/^\/$/, /^\/clusters$/, /^\/clusters\/[^/]+$/, /^\/expenses$/, /^\/connect$/];
+const APP_ROUTES = [/^\/$/, /^\/clusters$/, /^\/clusters\/[^/]+$/, /^\/expenses$/, /^\/allocation$/, /^\/connect$/];
 
 /**
  * Nothing but this origin: no inline script or style, no CDN, no frames. The app only calls

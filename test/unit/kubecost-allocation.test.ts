@@ -101,7 +101,7 @@ describe('allocation', () => {
 
   it('several dimensions at once: namespace × label', () => {
     const result = run({ by: [{ dimension: 'NAMESPACE' }, { dimension: 'LABEL', labelKey: 'team' }] });
-    expect(byName(result.rows)).toMatchObject({ 'web / checkout': 49.8, 'web / storefront': 33.2, 'batch / __unallocated__': 15, '__idle__ / __idle__': 50 });
+    expect(byName(result.rows)).toMatchObject({ 'web / checkout': 49.8, 'web / storefront': 33.2, 'batch / __unallocated__': 15, __idle__: 50 });
     expect(sum(result.rows)).toBeCloseTo(TOTAL, 9);
   });
 

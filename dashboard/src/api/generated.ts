@@ -121,6 +121,51 @@ export type SavingsKind =
   /** Node capacity paid for but allocated to no workload. */
   | 'IDLE_CAPACITY';
 
+/** A dimension a cluster's cost is allocated by. */
+export type AllocationDimension =
+  /** The pod's namespace. */
+  | 'NAMESPACE'
+  /**
+   * The pod's controller, `namespace/kind/name`: its Deployment (through its ReplicaSet), StatefulSet,
+   * DaemonSet or CronJob (through its Job), its Job, or the pod itself (`namespace/pod/name`) when
+   * nothing owns it.
+   */
+  | 'CONTROLLER'
+  /** The pod, `namespace/pod`. */
+  | 'POD'
+  /** The node the pod ran on (a pod that moved counts on each node for its time there). */
+  | 'NODE'
+  /** A label's value: the pod's, else its namespace's; `__unallocated__` when neither has it. Needs `labelKey`. */
+  | 'LABEL';
+
+/** One dimension of an allocation. */
+export type AllocationGroup = {
+  /** What to group by. */
+  dimension: AllocationDimension;
+  /** With LABEL: the label's key as written in Kubernetes (`team`, `app.kubernetes.io/name`). */
+  labelKey?: string | null | undefined;
+};
+
+/** What an allocation does with idle capacity and the cluster's own costs. */
+export type IdleMode =
+  /** Idle is the row __idle__; the management fee, load balancers of namespaces without pods and network no pod's egress accounts for, the row __cluster__. */
+  | 'SEPARATE'
+  /** Idle and the cluster's own costs are spread over the rows in proportion to their cost. */
+  | 'SHARE_BY_COST'
+  /** Idle is left out of the rows (it is `idleCost`); __cluster__ stays. */
+  | 'HIDE';
+
+export type AllocationQueryVariables = Exact<{
+  range: DateRangeInput;
+  by: Array<AllocationGroup> | AllocationGroup;
+  idle: IdleMode;
+  shared?: Array<string> | string | null | undefined;
+  top: number;
+}>;
+
+
+export type AllocationQuery = { organizations: Array<{ id: string, currency: string, kubernetesCosts: { totalCost: number, allocation: { idleCost: number, totalCost: number, warnings: Array<string>, rows: Array<{ name: string, cpu: number, ram: number, gpu: number, persistentVolumes: number, network: number | null, loadBalancers: number, shared: number, totalCost: number, efficiency: number | null, cluster: { id: string, name: string } | null, keys: Array<{ dimension: AllocationDimension, labelKey: string | null, value: string }> }> } } | null }> };
+
 export type ClusterDetailQueryVariables = Exact<{
   id: string | number;
   range: DateRangeInput;
@@ -242,6 +287,43 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const AllocationDocument = new TypedDocumentString(`
+    query Allocation($range: DateRangeInput!, $by: [AllocationGroup!]!, $idle: IdleMode!, $shared: [String!], $top: Int!) {
+  organizations {
+    id
+    currency
+    kubernetesCosts(range: $range) {
+      totalCost
+      allocation(by: $by, idle: $idle, sharedNamespaces: $shared, top: $top) {
+        rows {
+          cluster {
+            id
+            name
+          }
+          name
+          keys {
+            dimension
+            labelKey
+            value
+          }
+          cpu
+          ram
+          gpu
+          persistentVolumes
+          network
+          loadBalancers
+          shared
+          totalCost
+          efficiency
+        }
+        idleCost
+        totalCost
+        warnings
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AllocationQuery, AllocationQueryVariables>;
 export const ClusterDetailDocument = new TypedDocumentString(`
     query ClusterDetail($id: ID!, $range: DateRangeInput!, $step: CostStep = DAY, $top: Int = 10) {
   cloudAccount(id: $id) {

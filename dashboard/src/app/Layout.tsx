@@ -6,6 +6,7 @@ import { Link, routeOf, useLocation } from './router';
 const NAV = [
   { href: '/', label: 'Overview', pages: ['overview'] },
   { href: '/clusters', label: 'Clusters', pages: ['clusters', 'cluster'] },
+  { href: '/allocation', label: 'Allocation', pages: ['allocation'] },
   { href: '/expenses', label: 'Expenses', pages: ['expenses'] },
   { href: '/connect', label: 'Connect a cluster', pages: ['connect'], adminOnly: true },
 ];

@@ -6,6 +6,7 @@ import { routeOf, useLocation } from './router';
 const ClustersPage = lazy(() => import('../pages/clusters/ClustersPage'));
 const ClusterDetailPage = lazy(() => import('../pages/cluster-detail/ClusterDetailPage'));
 const ExpensesPage = lazy(() => import('../pages/expenses/ExpensesPage'));
+const AllocationPage = lazy(() => import('../pages/allocation/AllocationPage'));
 const ConnectPage = lazy(() => import('../pages/connect/ConnectPage'));
 
 export function Pages() {
@@ -23,6 +24,8 @@ export function Pages() {
             return <ClusterDetailPage id={route.id} />;
           case 'expenses':
             return <ExpensesPage />;
+          case 'allocation':
+            return <AllocationPage />;
           case 'connect':
             return <ConnectPage />;
           case 'not-found':

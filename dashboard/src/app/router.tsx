@@ -6,6 +6,7 @@ export type Route =
   | { page: 'clusters' }
   | { page: 'cluster'; id: string }
   | { page: 'expenses' }
+  | { page: 'allocation' }
   | { page: 'connect' }
   | { page: 'not-found' };
 
@@ -15,6 +16,7 @@ export function routeOf(pathname: string): Route {
   const cluster = /^\/clusters\/([^/]+)$/.exec(pathname);
   if (cluster) return { page: 'cluster', id: decodeURIComponent(cluster[1]) };
   if (pathname === '/expenses') return { page: 'expenses' };
+  if (pathname === '/allocation') return { page: 'allocation' };
   if (pathname === '/connect') return { page: 'connect' };
   return { page: 'not-found' };
 }

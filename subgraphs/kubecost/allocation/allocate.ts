@@ -178,8 +178,10 @@ const emptyRow = (keys: AllocationKey[]): AllocationRow => ({
 });
 
 /** An empty row named `name` for every dimension (idle, unmounted, cluster, other, shared). */
-export const reservedRow = (name: string, by: readonly AllocationGroup[]) =>
-  emptyRow(by.map((g) => ({ dimension: g.dimension, labelKey: g.labelKey ?? null, value: name })));
+export const reservedRow = (name: string, by: readonly AllocationGroup[]): AllocationRow => ({
+  ...emptyRow(by.map((g) => ({ dimension: g.dimension, labelKey: g.labelKey ?? null, value: name }))),
+  name,
+});
 
 /** Adds `from`'s money and resource-hours into `row`. */
 export function addInto(row: AllocationRow, from: AllocationRow): void {
@@ -284,7 +286,11 @@ export function allocate(
 
   const allocatedOf = (category: 'cpu' | 'ram' | 'gpu' | 'persistentVolumes') => pods.reduce((sum, p) => sum + p[category] * scale[category], 0);
   // What was scaled to its cost left nothing over (not the rounding noise of the scaling).
-  const unallocated = (category: 'cpu' | 'ram' | 'gpu' | 'persistentVolumes') => (scale[category] < 1 ? 0 : Math.max(0, totals[category] - allocatedOf(category)));
+  const unallocated = (category: 'cpu' | 'ram' | 'gpu' | 'persistentVolumes') => {
+    const left = totals[category] - allocatedOf(category);
+    // Less than summing's rounding (a billionth of the total) is nothing left.
+    return scale[category] < 1 || left <= totals[category] * 1e-9 ? 0 : left;
+  };
   const idle = emptyRow([]);
   idle.cpu = unallocated('cpu');
   idle.ram = unallocated('ram');
