@@ -143,6 +143,13 @@ describe('allocation', () => {
     expect(result.warnings[0]).toMatch(/allocated 16\.7% more CPU cost than the cluster's assets cost/);
   });
 
+  it('assets that cost nothing (capacity missing): pods\' cost of it left out, said so, the sum still the total', () => {
+    const result = run({}, { ...TOTALS, gpu: 0, ram: 0 });
+    expect(result.rows.find((r) => r.name === 'web')!.ram).toBe(0);
+    expect(result.warnings).toEqual([expect.stringMatching(/allocated RAM cost, but the cluster's assets cost nothing for it/)]);
+    expect(sum(result.rows)).toBeCloseTo(TOTAL - 50, 9);
+  });
+
   it('nothing but a shared namespace: it stays a row, and the sum stays the total', () => {
     const alone = allocate([PODS[3]], WORKLOADS, TOTALS, new Map(), options({ idle: 'SHARE_BY_COST', sharedNamespaces: ['kube-system'] }));
     expect(alone.rows.map((r) => r.name)).toEqual(['__shared__', '__unmounted__', '__idle__', '__cluster__']);

@@ -227,7 +227,11 @@ export function allocate(
     const allocated = pods.reduce((sum, p) => sum + p[category], 0);
     if (allocated > totals[category] && allocated > 0) {
       scale[category] = totals[category] / allocated;
-      warnings.push(`pods were allocated ${percent(allocated / totals[category] - 1)} more ${names[category]} cost than the cluster's assets cost (over-commit, or prices that changed within the range): their ${names[category]} cost is scaled to the assets' cost, and nothing of it is idle`);
+      warnings.push(
+        totals[category] > 0
+          ? `pods were allocated ${percent(allocated / totals[category] - 1)} more ${names[category]} cost than the cluster's assets cost (over-commit, or prices that changed within the range): their ${names[category]} cost is scaled to the assets' cost, and nothing of it is idle`
+          : `pods were allocated ${names[category]} cost, but the cluster's assets cost nothing for it (capacity or price metrics missing): their ${names[category]} cost is left out`,
+      );
     }
   }
   const egress = pods.reduce((sum, p) => sum + p.network, 0);
