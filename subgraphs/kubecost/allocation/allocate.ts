@@ -1,3 +1,5 @@
+import type { CostBreakdown } from '../costs/cluster-costs';
+
 /*
  * Allocation the way teams are charged: a cluster's cost split by namespace, controller, pod,
  * node or label (several at once), from what each pod was allocated on each node (OpenCost's
@@ -67,15 +69,7 @@ export interface Workloads {
 }
 
 /** The cluster's asset costs over the same window (the breakdown of its total). */
-export interface ClusterTotals {
-  cpu: number;
-  ram: number;
-  gpu: number;
-  persistentVolumes: number;
-  network: number | null;
-  loadBalancers: number;
-  clusterManagement: number;
-}
+export type ClusterTotals = CostBreakdown;
 
 export interface AllocationOptions {
   by: readonly AllocationGroup[];

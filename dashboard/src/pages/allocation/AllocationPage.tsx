@@ -16,6 +16,7 @@ import { DIMENSIONS, IDLE_MODES, viewFromSearch, type AllocationView } from './a
 const TOP = 50;
 type Allocation = NonNullable<NonNullable<AllocationQuery['organizations'][number]['kubernetesCosts']>['allocation']>;
 type Row = Allocation['rows'][number];
+type Change = (e: { target: { value: string } }) => void;
 
 /** Every cluster's cost split by namespace, controller, pod, node or label: a treemap, a table and a CSV download. */
 export default function AllocationPage() {
@@ -55,40 +56,15 @@ function Choices({ view }: { view: AllocationView }) {
     idle: view.idle as string,
     shared: view.shared.join(', '),
   });
-  const set = (key: keyof typeof values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+  const set = (key: keyof typeof values): Change => (e) => setValues((v) => ({ ...v, [key]: e.target.value }));
   const apply = (event: FormEvent) => {
     event.preventDefault();
     updateSearch({ ...values, key: values.by === 'LABEL' ? values.key : undefined, key2: values.by2 === 'LABEL' ? values.key2 : undefined });
   };
   return (
     <form className="filters panel" onSubmit={apply} aria-label="Allocation">
-      <label>
-        Group by
-        <select value={values.by} onChange={set('by')}>
-          {DIMENSIONS.map(([d, name]) => (
-            <option key={d} value={d}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Label key <input value={values.key} onChange={set('key')} placeholder="e.g. team" disabled={values.by !== 'LABEL'} required={values.by === 'LABEL'} />
-      </label>
-      <label>
-        Then by
-        <select value={values.by2} onChange={set('by2')}>
-          <option value="">Nothing</option>
-          {DIMENSIONS.map(([d, name]) => (
-            <option key={d} value={d}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Second label key <input value={values.key2} onChange={set('key2')} placeholder="e.g. app" disabled={values.by2 !== 'LABEL'} required={values.by2 === 'LABEL'} />
-      </label>
+      <DimensionFields title="Group by" keyTitle="Label key" dimension={values.by} labelKey={values.key} onDimension={set('by')} onKey={set('key')} example="team" />
+      <DimensionFields title="Then by" keyTitle="Second label key" dimension={values.by2} labelKey={values.key2} onDimension={set('by2')} onKey={set('key2')} example="app" optional />
       <label>
         Idle cost
         <select value={values.idle} onChange={set('idle')}>
@@ -106,6 +82,29 @@ function Choices({ view }: { view: AllocationView }) {
         <button type="submit">Show allocation</button>
       </div>
     </form>
+  );
+}
+
+/** A dimension to group by, and the label key it needs when it is LABEL. */
+function DimensionFields(props: { title: string; keyTitle: string; dimension: string; labelKey: string; onDimension: Change; onKey: Change; example: string; optional?: boolean }) {
+  const isLabel = props.dimension === 'LABEL';
+  return (
+    <>
+      <label>
+        {props.title}
+        <select value={props.dimension} onChange={props.onDimension}>
+          {props.optional && <option value="">Nothing</option>}
+          {DIMENSIONS.map(([d, name]) => (
+            <option key={d} value={d}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {props.keyTitle} <input value={props.labelKey} onChange={props.onKey} placeholder={`e.g. ${props.example}`} disabled={!isLabel} required={isLabel} />
+      </label>
+    </>
   );
 }
 
