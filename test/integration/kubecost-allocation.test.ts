@@ -256,6 +256,27 @@ describe.each(databaseBackends())('allocation by namespace, controller, pod, nod
     expect(hidden.allocation.idleCost).toBeCloseTo(IDLE, PRECISION);
   });
 
+  it('a range across midnight: each UTC day is asked on its own and the days add up', async () => {
+    // DAY 12:00 to the next day's 12:00; the clusters stop sending two hours into the next day.
+    const across = { from: new Date(DAY + 12 * HOUR_MS).toISOString(), to: new Date(DAY + 36 * HOUR_MS).toISOString() };
+    const answer = await callGateway<{ cloudAccount: { kubernetesCost: { totalCost: number; allocation: Allocation } } }>(
+      stack.gateway.url,
+      `query($id: ID!, $range: DateRangeInput!) { cloudAccount(id: $id) { kubernetesCost(range: $range) { totalCost allocation(by: [{ dimension: NAMESPACE }]) { ${ROW} } } } }`,
+      { id: ids.shop, range: across },
+      token,
+    );
+    expect(answer.errors).toBeUndefined();
+    const { totalCost, allocation } = answer.data!.cloudAccount.kubernetesCost;
+    const rows = rowsByName(allocation);
+    const hours = 14;
+    expect(rows.tools).toBeCloseTo(sumOf(cost(0.5, 1, hours)) + (NET.debug * hours) / 24, 4);
+    expect(rows['kube-system']).toBeCloseTo(sumOf(cost(0.25, 0.5, hours)), PRECISION);
+    const webOwn = sumOf(cost(1, 2, hours)) + sumOf(cost(0.5, 1, hours)) + 100 * 0.0001 * hours;
+    expect(rows.web - allocation.rows.find((r) => r.name === 'web')!.network!).toBeCloseTo(webOwn + 0.025 * hours, PRECISION);
+    expect(rows.batch).toBeUndefined();
+    expect(Math.abs(allocation.totalCost - totalCost) / totalCost).toBeLessThan(1e-4);
+  });
+
   it('organization-wide: every cluster\'s rows, each naming its cluster, summing to the organization\'s Kubernetes total', async () => {
     const answer = await callGateway<{ organization: { kubernetesCosts: { totalCost: number; allocation: Allocation } } }>(
       stack.gateway.url,

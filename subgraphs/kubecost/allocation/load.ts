@@ -1,4 +1,4 @@
-import { costWindow } from '../costs/window';
+import { costWindow, seriesBuckets, type Window } from '../costs/window';
 import { podAllocationQuery, workloadsQuery } from '../costs/queries';
 import type { QueryBudget } from '../costs/query-budget';
 import { tenantSelector } from '../promql/matchers';
@@ -15,19 +15,31 @@ export interface AllocationInputs {
 const finite = (value: number) => (Number.isFinite(value) ? value : 0);
 const GIB = 1073741824;
 
+const DAY_MS = 86_400_000;
+
 /**
  * Every cluster's pods (per pod and node) and workloads over [from, to), in two PromQL requests
- * for all the clusters, whatever dimensions are asked: grouping happens in allocate.ts.
+ * per UTC day of the range for all the clusters, whatever dimensions are asked: grouping
+ * happens in allocate.ts. Every day is integrated at the whole range's resolution, so the days'
+ * points are exactly the range's and their sums add up to it; a day that ended is the same
+ * query on every request, which the result cache keeps for good, so a rolling window asks the
+ * store only for its partial first and last days.
  */
 export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, AllocationInputs>> {
-  const window = costWindow(from, to);
-  // Integrated point by point over the whole range: every hour is asked of PromQL.
-  budget?.charge(ids.length * window.hours);
+  const whole = costWindow(from, to);
+  // Integrated point by point over the whole range: every hour is asked of PromQL (or its cache).
+  budget?.charge(ids.length * whole.hours);
   const T = tenantSelector(ids);
-  const [podPoints, workloadPoints] = await Promise.all([client.instant(podAllocationQuery(T, window), window.evalMs), client.instant(workloadsQuery(T, window), window.evalMs)]);
+  const days = seriesBuckets(whole.fromMs, whole.toMs, DAY_MS).map(
+    (day): Window => ({ fromMs: day.startMs, toMs: day.endMs, evalMs: day.endMs - 1, range: `${day.endMs - day.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (day.endMs - day.startMs) / 3_600_000 }),
+  );
+  const answers = await Promise.all(days.map((day) => Promise.all([client.instant(podAllocationQuery(T, day), day.evalMs), client.instant(workloadsQuery(T, day), day.evalMs)])));
   const result = new Map<string, AllocationInputs>(ids.map((id) => [id, { pods: [], workloads: emptyWorkloads(), loadBalancersByNamespace: new Map() }]));
-  addPods(result, podPoints);
-  addWorkloads(result, workloadPoints);
+  const pods = new PodAccumulator(result);
+  for (const [podPoints] of answers) pods.add(podPoints);
+  pods.finish();
+  // In time order: a later day's owner or label wins.
+  addWorkloads(result, answers.flatMap(([, workloadPoints]) => workloadPoints));
   return result;
 }
 
@@ -50,68 +62,81 @@ const emptyPod = (namespace: string, pod: string, node: string): PodAllocation =
   ramByteHoursUsed: 0,
 });
 
-function addPods(result: Map<string, AllocationInputs>, points: readonly VectorPoint[]): void {
+/** Sums the days' per-pod answers into each cluster's pods. */
+class PodAccumulator {
   /** Each pod's rows, one per node it ran on. */
-  const nodesOf = new Map<string, PodAllocation[]>();
-  /** Per pod, what has no node (its volumes, requests and usage, egress): added to its costliest node. */
-  const perPod = new Map<string, Record<string, number>>();
-  const prices = new Map<string, number>();
-  const egress: VectorPoint[] = [];
-  for (const point of points) {
-    const tenant = point.labels.tenant_id;
-    const inputs = result.get(tenant);
-    if (!inputs) continue;
-    const namespace = point.labels.namespace ?? '';
-    const pod = point.labels.pod ?? point.labels.pod_name ?? '';
-    const key = `${tenant}\0${namespace}\0${pod}`;
-    const category = point.labels.category;
-    const value = finite(point.value);
-    if (category.startsWith('egress_price_')) {
-      prices.set(`${tenant}\0${category.slice('egress_price_'.length)}`, value);
-    } else if (category === 'egress_bytes') {
-      egress.push(point);
-    } else if (category === 'loadBalancers') {
-      inputs.loadBalancersByNamespace.set(namespace, value);
-    } else if (category === 'cpu' || category === 'ram' || category === 'gpu') {
-      const node = point.labels.node ?? '';
-      const rows = nodesOf.get(key) ?? [];
-      let row = rows.find((r) => r.node === node);
-      if (!row) {
-        row = emptyPod(namespace, pod, node);
-        rows.push(row);
-        nodesOf.set(key, rows);
-        inputs.pods.push(row);
+  private readonly nodesOf = new Map<string, PodAllocation[]>();
+  /** Per pod, what has no node (its volumes, requests and usage, priced egress): added to its costliest node at the end. */
+  private readonly perPod = new Map<string, Record<string, number>>();
+
+  constructor(private readonly result: Map<string, AllocationInputs>) {}
+
+  add(points: readonly VectorPoint[]): void {
+    // The day's egress prices, for the day's egress bytes.
+    const prices = new Map<string, number>();
+    const egress: VectorPoint[] = [];
+    for (const point of points) {
+      const tenant = point.labels.tenant_id;
+      const inputs = this.result.get(tenant);
+      if (!inputs) continue;
+      const namespace = point.labels.namespace ?? '';
+      const pod = point.labels.pod ?? '';
+      const key = `${tenant}\0${namespace}\0${pod}`;
+      const category = point.labels.category;
+      const value = finite(point.value);
+      if (category.startsWith('egress_price_')) {
+        prices.set(`${tenant}\0${category.slice('egress_price_'.length)}`, value);
+      } else if (category === 'egress_bytes') {
+        egress.push(point);
+      } else if (category === 'loadBalancers') {
+        inputs.loadBalancersByNamespace.set(namespace, (inputs.loadBalancersByNamespace.get(namespace) ?? 0) + value);
+      } else if (category === 'cpu' || category === 'ram' || category === 'gpu') {
+        const node = point.labels.node ?? '';
+        const rows = this.nodesOf.get(key) ?? [];
+        let row = rows.find((r) => r.node === node);
+        if (!row) {
+          row = emptyPod(namespace, pod, node);
+          rows.push(row);
+          this.nodesOf.set(key, rows);
+          inputs.pods.push(row);
+        }
+        row[category] += value;
+      } else {
+        this.addToPod(key, category, value);
       }
-      row[category] = value;
-    } else {
-      perPod.set(key, { ...perPod.get(key), [category]: value });
+    }
+    // Egress priced by kind, as the cluster's network cost is (pieces.ts): the weight of each pod's share.
+    for (const point of egress) {
+      const { tenant_id: tenant, namespace = '', pod_name: pod = '', internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
+      const kind = internet === 'true' ? 'internet' : sameRegion === 'false' ? 'region' : sameZone === 'false' ? 'zone' : undefined;
+      if (kind) this.addToPod(`${tenant}\0${namespace}\0${pod}`, 'network', (finite(point.value) / GIB) * (prices.get(`${tenant}\0${kind}`) ?? 0));
     }
   }
-  // Egress priced by kind, as the cluster's network cost is (pieces.ts): the weight of each pod's share.
-  for (const point of egress) {
-    const { tenant_id: tenant, namespace = '', pod_name: pod = '', internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
-    const kind = internet === 'true' ? 'internet' : sameRegion === 'false' ? 'region' : sameZone === 'false' ? 'zone' : undefined;
-    if (!kind) continue;
-    const key = `${tenant}\0${namespace}\0${pod}`;
-    const values = perPod.get(key) ?? {};
-    values.network = (values.network ?? 0) + (finite(point.value) / GIB) * (prices.get(`${tenant}\0${kind}`) ?? 0);
-    perPod.set(key, values);
+
+  private addToPod(key: string, category: string, value: number): void {
+    const values = this.perPod.get(key) ?? {};
+    values[category] = (values[category] ?? 0) + value;
+    this.perPod.set(key, values);
   }
-  for (const [key, values] of perPod) {
-    const [tenant, namespace, pod] = key.split('\0');
-    const rows = nodesOf.get(key) ?? [];
-    let target = rows.reduce<PodAllocation | undefined>((best, r) => (!best || r.cpu + r.ram + r.gpu > best.cpu + best.ram + best.gpu ? r : best), undefined);
-    if (!target) {
-      // Seen only through its claims or requests: no node.
-      target = emptyPod(namespace, pod, '');
-      result.get(tenant)!.pods.push(target);
+
+  /** Puts what has no node on each pod's costliest node (or a row without a node). */
+  finish(): void {
+    for (const [key, values] of this.perPod) {
+      const [tenant, namespace, pod] = key.split('\0');
+      const rows = this.nodesOf.get(key) ?? [];
+      let target = rows.reduce<PodAllocation | undefined>((best, r) => (!best || r.cpu + r.ram + r.gpu > best.cpu + best.ram + best.gpu ? r : best), undefined);
+      if (!target) {
+        // Seen only through its claims, requests or egress: no node.
+        target = emptyPod(namespace, pod, '');
+        this.result.get(tenant)!.pods.push(target);
+      }
+      target.persistentVolumes += values.persistentVolumes ?? 0;
+      target.network += values.network ?? 0;
+      target.cpuCoreHoursRequested += values.cpu_request ?? 0;
+      target.cpuCoreHoursUsed += values.cpu_usage ?? 0;
+      target.ramByteHoursRequested += values.ram_request ?? 0;
+      target.ramByteHoursUsed += values.ram_usage ?? 0;
     }
-    target.persistentVolumes += values.persistentVolumes ?? 0;
-    target.network += values.network ?? 0;
-    target.cpuCoreHoursRequested += values.cpu_request ?? 0;
-    target.cpuCoreHoursUsed += values.cpu_usage ?? 0;
-    target.ramByteHoursRequested += values.ram_request ?? 0;
-    target.ramByteHoursUsed += values.ram_usage ?? 0;
   }
 }
 
