@@ -1,3 +1,4 @@
+import { allocationParts } from '../../subgraphs/kubecost/allocation/load';
 import { allocate, controllerOf, sanitisedLabel, type AllocationOptions, type ClusterTotals, type PodAllocation, type Workloads } from '../../subgraphs/kubecost/allocation/allocate';
 
 /*
@@ -154,5 +155,28 @@ describe('allocation', () => {
     const alone = allocate([PODS[3]], WORKLOADS, TOTALS, new Map(), options({ idle: 'SHARE_BY_COST', sharedNamespaces: ['kube-system'] }));
     expect(alone.rows.map((r) => r.name)).toEqual(['__shared__', '__unmounted__', '__idle__', '__cluster__']);
     expect(sum(alone.rows)).toBeCloseTo(TOTAL, 9);
+  });
+
+  it('asks a range in parts cut at midnights and at its first and last whole hours', () => {
+    const H = 3_600_000;
+    const D = Date.UTC(2026, 10, 1);
+    const parts = (from: number, to: number) => allocationParts(from, to).map((p) => [(p.startMs - D) / H, (p.endMs - D) / H]);
+    expect(parts(D + 10.5 * H, D + 53 * H + H / 3)).toEqual([
+      [10.5, 11],
+      [11, 24],
+      [24, 48],
+      [48, 53],
+      [53, 53 + 1 / 3],
+    ]);
+    // On the hour and on midnight: no empty parts.
+    expect(parts(D, D + 48 * H)).toEqual([
+      [0, 24],
+      [24, 48],
+    ]);
+    expect(parts(D + 2.25 * H, D + 2.75 * H)).toEqual([[2.25, 2.75]]);
+    expect(parts(D + 2.25 * H, D + 3.5 * H)).toEqual([
+      [2.25, 3],
+      [3, 3.5],
+    ]);
   });
 });

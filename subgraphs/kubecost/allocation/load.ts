@@ -1,4 +1,4 @@
-import { costWindow, seriesBuckets, type Window } from '../costs/window';
+import { costWindow, seriesBuckets, type Bucket, type Window } from '../costs/window';
 import { podAllocationQuery, workloadsQuery } from '../costs/queries';
 import type { QueryBudget } from '../costs/query-budget';
 import { tenantSelector } from '../promql/matchers';
@@ -15,30 +15,43 @@ export interface AllocationInputs {
 const finite = (value: number) => (Number.isFinite(value) ? value : 0);
 const GIB = 1073741824;
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /**
+ * The parts a range is asked in: cut at every UTC midnight, and at the first and last whole
+ * hour. A rolling window then moves only its two partial hours every minute; the whole hours
+ * beside them change once an hour, and the days between never.
+ */
+export function allocationParts(fromMs: number, toMs: number): Bucket[] {
+  const cuts = new Set([fromMs, toMs, Math.ceil(fromMs / HOUR_MS) * HOUR_MS, Math.floor(toMs / HOUR_MS) * HOUR_MS]);
+  for (const day of seriesBuckets(fromMs, toMs, DAY_MS)) cuts.add(day.startMs);
+  const sorted = [...cuts].filter((ms) => ms >= fromMs && ms <= toMs).sort((a, b) => a - b);
+  return sorted.slice(1).map((endMs, i) => ({ startMs: sorted[i], endMs }));
+}
+
+/**
  * Every cluster's pods (per pod and node) and workloads over [from, to), in two PromQL requests
- * per UTC day of the range for all the clusters, whatever dimensions are asked: grouping
- * happens in allocate.ts. Every day is integrated at the whole range's resolution, so the days'
- * points are exactly the range's and their sums add up to it; a day that ended is the same
- * query on every request, which the result cache keeps for good, so a rolling window asks the
- * store only for its partial first and last days.
+ * per part of the range (allocationParts) for all the clusters, whatever dimensions are asked:
+ * grouping happens in allocate.ts. Every part is integrated at the whole range's resolution, so
+ * the parts' points are exactly the range's and their sums add up to it; a part that ended is
+ * the same query on every request, which the result cache keeps, so a rolling window asks the
+ * store only for its partial first and last hours.
  */
 export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, AllocationInputs>> {
   const whole = costWindow(from, to);
   // Integrated point by point over the whole range: every hour is asked of PromQL (or its cache).
   budget?.charge(ids.length * whole.hours);
   const T = tenantSelector(ids);
-  const days = seriesBuckets(whole.fromMs, whole.toMs, DAY_MS).map(
-    (day): Window => ({ fromMs: day.startMs, toMs: day.endMs, evalMs: day.endMs - 1, range: `${day.endMs - day.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (day.endMs - day.startMs) / 3_600_000 }),
+  const parts = allocationParts(whole.fromMs, whole.toMs).map(
+    (part): Window => ({ fromMs: part.startMs, toMs: part.endMs, evalMs: part.endMs - 1, range: `${part.endMs - part.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (part.endMs - part.startMs) / 3_600_000 }),
   );
-  const answers = await Promise.all(days.map((day) => Promise.all([client.instant(podAllocationQuery(T, day), day.evalMs), client.instant(workloadsQuery(T, day), day.evalMs)])));
+  const answers = await Promise.all(parts.map((part) => Promise.all([client.instant(podAllocationQuery(T, part), part.evalMs), client.instant(workloadsQuery(T, part), part.evalMs)])));
   const result = new Map<string, AllocationInputs>(ids.map((id) => [id, { pods: [], workloads: emptyWorkloads(), loadBalancersByNamespace: new Map() }]));
   const pods = new PodAccumulator(result);
   for (const [podPoints] of answers) pods.add(podPoints);
   pods.finish();
-  // In time order: a later day's owner or label wins.
+  // In time order: a later part's owner or label wins.
   addWorkloads(result, answers.flatMap(([, workloadPoints]) => workloadPoints));
   return result;
 }
@@ -62,7 +75,7 @@ const emptyPod = (namespace: string, pod: string, node: string): PodAllocation =
   ramByteHoursUsed: 0,
 });
 
-/** Sums the days' per-pod answers into each cluster's pods. */
+/** Sums the parts' per-pod answers into each cluster's pods. */
 class PodAccumulator {
   /** Each pod's rows, one per node it ran on. */
   private readonly nodesOf = new Map<string, PodAllocation[]>();
@@ -72,7 +85,7 @@ class PodAccumulator {
   constructor(private readonly result: Map<string, AllocationInputs>) {}
 
   add(points: readonly VectorPoint[]): void {
-    // The day's egress prices, for the day's egress bytes.
+    // The part's egress prices, for the part's egress bytes.
     const prices = new Map<string, number>();
     const egress: VectorPoint[] = [];
     for (const point of points) {
