@@ -44,7 +44,7 @@ export async function loadAllocationInputs(client: Promql, ids: readonly string[
   budget?.charge(ids.length * whole.hours);
   const T = tenantSelector(ids);
   const parts = allocationParts(whole.fromMs, whole.toMs).map(
-    (part): Window => ({ fromMs: part.startMs, toMs: part.endMs, evalMs: part.endMs - 1, range: `${part.endMs - part.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (part.endMs - part.startMs) / 3_600_000 }),
+    (part): Window => ({ fromMs: part.startMs, toMs: part.endMs, evalMs: part.endMs - 1, range: `${part.endMs - part.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (part.endMs - part.startMs) / HOUR_MS }),
   );
   const answers = await Promise.all(parts.map((part) => Promise.all([client.instant(podAllocationQuery(T, part), part.evalMs), client.instant(workloadsQuery(T, part), part.evalMs)])));
   const result = new Map<string, AllocationInputs>(ids.map((id) => [id, { pods: [], workloads: emptyWorkloads(), loadBalancersByNamespace: new Map() }]));
