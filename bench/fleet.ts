@@ -297,16 +297,20 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     log(`N=${n}: cold p50 ${fmt(quantile(cold.map((r) => r.ms), 0.5))} ms, raw PromQL p50 ${fmt(quantile(raw, 0.5))} ms; rolling ranges ...`);
     const rollingEnd = minuteOf(Date.now()) - ROLLING_RUNS * MINUTE;
     await headline(rangeEnding(rollingEnd - MINUTE));
+    // With BENCH_PROFILE_DIR, the services and the gateway record CPU profiles of one phase:
+    // BENCH_PROFILE_PHASE, `repeat` (c) by default, or `rolling` (b).
+    const profiled = process.env.BENCH_PROFILE_DIR ? [services.child, gateway.child] : [];
+    const profile = (phase: 'rolling' | 'repeat') => (process.env.BENCH_PROFILE_PHASE ?? 'repeat') === phase && profiled.forEach((child) => child.kill('SIGUSR2'));
     const rolling: Timed[] = [];
+    profile('rolling');
     for (let i = 0; i < ROLLING_RUNS; i++) rolling.push(await headline(rangeEnding(rollingEnd + i * MINUTE)));
+    profile('rolling');
 
     // (c) The last rolling range again.
-    // With BENCH_PROFILE_DIR, the services and the gateway record CPU profiles of this phase.
-    const profiled = process.env.BENCH_PROFILE_DIR ? [services.child, gateway.child] : [];
-    for (const child of profiled) child.kill('SIGUSR2');
     const repeat: Timed[] = [];
+    profile('repeat');
     for (let i = 0; i < REPEAT_RUNS; i++) repeat.push(await headline(rangeEnding(rollingEnd + (ROLLING_RUNS - 1) * MINUTE)));
-    for (const child of profiled) child.kill('SIGUSR2');
+    profile('repeat');
 
     // (b′) The same ends with the start on the hour (as the dashboard's presets start on a UTC
     // midnight): no partial first hour to read from raw samples.
