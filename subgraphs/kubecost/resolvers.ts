@@ -135,7 +135,8 @@ export const resolvers: GraphQLResolverMap<KubecostContext> = {
     totalCost: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => (await costs(p, ctx)).totalCost,
     breakdown: async (p: ClusterCostParent, args: { basis?: 'ESTIMATED' | 'BILLED' }, ctx: KubecostContext) => {
       const { breakdown } = await costs(p, ctx);
-      return args.basis === 'BILLED' ? billedBreakdown(breakdown, await ctx.loaders.billMatches.load(p)) : breakdown;
+      // Matching the bill learns names and handles from the store: its failures are typed too.
+      return args.basis === 'BILLED' ? fromStore(async () => billedBreakdown(breakdown, await ctx.loaders.billMatches.load(p))) : breakdown;
     },
     reconciliation: async (p: ClusterCostParent, _: unknown, ctx: KubecostContext) => {
       const [cluster, reconciliation] = await Promise.all([costs(p, ctx), reconciled(p, ctx)]);

@@ -10,7 +10,13 @@ import type net from 'node:net';
  * gives when a query loses the race with compaction of its out-of-order head, and forwards
  * the same query when it comes again.
  */
-export type ProxyMode = { kind: 'forward' } | { kind: 'delay'; ms: number } | { kind: 'status'; status: number } | { kind: 'read-race'; seen: Set<string> };
+export type ProxyMode =
+  | { kind: 'forward' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'read-race'; seen: Set<string> }
+  /** Answers `status` to the queries whose text matches, forwards the rest. */
+  | { kind: 'status-when'; status: number; query: RegExp };
 
 export interface PromqlProxy {
   url: string;
@@ -118,6 +124,16 @@ export async function startPromqlProxy(upstream: string): Promise<PromqlProxy> {
           res.writeHead(mode.status, { 'Content-Type': 'text/plain' });
           res.end('injected failure');
           break;
+        case 'status-when': {
+          const query = new URLSearchParams(body.toString('utf8')).get('query') ?? new URL(req.url ?? '/', 'http://proxy').searchParams.get('query') ?? '';
+          if (mode.query.test(query)) {
+            res.writeHead(mode.status, { 'Content-Type': 'text/plain' });
+            res.end('injected failure');
+          } else {
+            forward(req, body, res).catch(fail);
+          }
+          break;
+        }
         case 'read-race': {
           const key = `${req.url}\n${body.toString('utf8')}`;
           if (/^\/api\/v1\/query(_range)?(\?|$)/.test(req.url ?? '') && !mode.seen.has(key)) {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { importFocusFile } from '../../subgraphs/expenses/import/import-focus';
 import { startKubecostBehindProxy, type KubecostBehindProxy } from '../helpers/kubecost-behind-proxy';
 import { callSubgraph, type GraphQLResponse } from '../helpers/subgraph-client';
 import { analyticClusterCosts, clusterSeries, GIB, HOUR_MS, writeSeries, type SyntheticCluster } from '../helpers/synthetic-cluster';
@@ -100,6 +103,30 @@ describe('kubecost subgraph when the metrics store is slow, failing or gone', ()
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(k.proxy.answered).toBe(answeredBefore);
     await expectHealthyAnswer();
+  });
+
+  it('the bill matching failing on its own PromQL: a typed error on the billed breakdown, not an internal one', async () => {
+    // A bill in the range makes the reconciliation ask the store for the cluster's names.
+    const bill = path.join(k.dir, 'bill.csv');
+    const start = new Date(FROM).toISOString();
+    fs.writeFileSync(
+      bill,
+      `BilledCost,EffectiveCost,ListCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceCategory,ProviderName,SubAccountId,ServiceName,ResourceId\n` +
+        `1,1,1,USD,${start},${new Date(FROM + HOUR_MS).toISOString()},Usage,Compute,AWS,123456789012,Amazon Elastic Compute Cloud,i-0aaaaaaaaaaaaaaa1\n`,
+    );
+    await importFocusFile(k.t.db, k.org, bill);
+    // Only the query that learns the cluster's names from kubecost_cluster_info fails.
+    k.proxy.mode = { kind: 'status-when', status: 503, query: /^last_over_time\(kubecost_cluster_info/ };
+    const res = (await callSubgraph(
+      k.subgraph.url,
+      `query($reps: [_Any!]!, $range: DateRangeInput!) { _entities(representations: $reps) { ... on CloudAccount { id kubernetesCost(range: $range) { estimated: breakdown { cpu } billed: breakdown(basis: BILLED) { cpu } } } } }`,
+      { reps: [{ __typename: 'CloudAccount', id: k.clusterId }], range: RANGE },
+      { secret: k.secret, organizationIds: [k.org] },
+    )) as GraphQLResponse<{ _entities: Array<{ kubernetesCost: { estimated: { cpu: number } } | null }> }>;
+    expect(res.errors?.map((e) => [e.extensions?.code, e.path?.join('.')])).toEqual([['UPSTREAM_UNAVAILABLE', '_entities.0.kubernetesCost.billed']]);
+    // Only the billed breakdown failed (the estimate did not); being non-null, it nulls its parent.
+    expect(res.data?._entities[0]?.kubernetesCost).toBeNull();
+    k.proxy.mode = { kind: 'forward' };
   });
 
   it('a store answering 503: typed error at once', async () => {
