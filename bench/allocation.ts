@@ -13,20 +13,18 @@
  *   (c) the last (b) range again.
  */
 import { type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiToken } from '../lib/accounts/api-tokens';
-import { createKubernetesCluster } from '../lib/accounts/kubernetes-clusters';
 import { createOrganization } from '../lib/accounts/repository';
 import { startLocalPrometheus, type LocalPrometheus } from '../cli/local/local-prometheus';
 import { createScratchPostgres, type ScratchPostgres } from '../dev/scratch-databases';
-import { basicAuth, writeClusters, type SyntheticCluster, type SyntheticContainer, type SyntheticWorkloads } from '../cli/demo/synthetic-cluster';
+import { writeClusters, type SyntheticContainer, type SyntheticWorkloads } from '../cli/demo/synthetic-cluster';
 import { podAllocationQuery, workloadsQuery } from '../subgraphs/kubecost/costs/queries';
 import { costWindow } from '../subgraphs/kubecost/costs/window';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
-import { fleetHistory } from './lib/kubecost-fleet';
+import { createFleet, fleetEnv } from './lib/fleet-stack';
 import { startChild, stopChild } from './lib/processes';
 import { quantile } from './lib/stats';
 
@@ -72,37 +70,13 @@ async function main(): Promise<void> {
   try {
     t = await createScratchPostgres();
     prometheus = await startLocalPrometheus({ dataDir: path.join(dir, 'prometheus'), port: 0, queryTimeout: '15m' });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: t.url,
-      DATA_DIR: dir,
-      INTERNAL_AUTH_SECRET: crypto.randomBytes(32).toString('hex'),
-      THANOS_QUERY_URL: prometheus.url,
-      THANOS_RECEIVE_URL: `${prometheus.url}/api/v1/write`,
-      LOG_LEVEL: 'warn',
-      KUBECOST_QUERY_TIMEOUT: '900s',
-      SUBGRAPH_TIMEOUT: '900s',
-      INGEST_SAMPLES_PER_SECOND: '100000000',
-    };
+    const env = fleetEnv(t.url, dir, prometheus.url);
     const ingest = await startChild([path.join(__dirname, 'lib', 'ingest-process.ts')], env);
     children.push(ingest.child);
     const org = (await createOrganization(t.db, 'allocation')).id;
     const token = (await createApiToken(t.db, org, 'bench')).token;
     const nowMs = minuteOf(Date.now());
-    const startMs = Math.floor((nowMs - DAYS * DAY - 6 * HOUR) / (5 * MINUTE)) * 5 * MINUTE;
-    const cutMs = Math.floor((nowMs - DAY) / (5 * MINUTE)) * 5 * MINUTE;
-    const clusters: Array<{ id: string; coarse: SyntheticCluster; fine: SyntheticCluster; headers: Record<string, string> }> = [];
-    for (let i = 0; i < N; i++) {
-      const created = await createKubernetesCluster(t.db, org, `cluster-${i}`, ingest.info.url);
-      const history = fleetHistory(created.cloudAccount.id, i, startMs, cutMs, nowMs);
-      const workloads = workloadsOf(history.coarse.containers ?? []);
-      clusters.push({
-        id: created.cloudAccount.id,
-        coarse: { ...history.coarse, workloads },
-        fine: { ...history.fine, workloads },
-        headers: { Authorization: basicAuth(created.username, created.password) },
-      });
-    }
+    const clusters = await createFleet(t.db, org, N, ingest.info.url, { days: DAYS, nowMs, marginMs: 6 * HOUR, shape: (c) => ({ ...c, workloads: workloadsOf(c.containers ?? []) }) });
     const ids = clusters.map((c) => c.id);
     log(`writing ${DAYS} days of ${N} clusters through ingest ...`);
     for (const phase of ['coarse', 'fine'] as const) await writeClusters(ingest.info.url, clusters.map((c) => ({ cluster: c[phase], headers: c.headers })), { live: true });

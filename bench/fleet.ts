@@ -18,22 +18,20 @@
  * per 1,000 samples, RSS of every process, and at the largest N the dashboard's overview painted.
  */
 import { type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiToken } from '../lib/accounts/api-tokens';
-import { createKubernetesCluster } from '../lib/accounts/kubernetes-clusters';
 import { createOrganization } from '../lib/accounts/repository';
 import { startLocalPrometheus, type LocalPrometheus } from '../cli/local/local-prometheus';
 import { createScratchPostgres, type ScratchPostgres } from '../dev/scratch-databases';
-import { basicAuth, clusterSeriesSpecs, writeClusters, type ClusterWrite, type SyntheticCluster } from '../cli/demo/synthetic-cluster';
+import { clusterSeriesSpecs, writeClusters, type ClusterWrite } from '../cli/demo/synthetic-cluster';
 import { HEADLINE_QUERY_FILE } from '../gateway/server';
 import { hourEvaluatedAt, hourQuery } from '../subgraphs/kubecost/costs/pieces';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
 import { RollupStore } from '../subgraphs/kubecost/rollups/rollup-store';
 import { cpuSnapshot, processCpuSeconds } from './lib/cpu';
-import { fleetHistory } from './lib/kubecost-fleet';
+import { createFleet, fleetEnv, type FleetMember } from './lib/fleet-stack';
 import { launchChromium, measurePaint } from './lib/paint';
 import { rssMiB, startChild, stopChild } from './lib/processes';
 import { quantile } from './lib/stats';
@@ -98,7 +96,7 @@ class LiveWriter {
 
   constructor(
     private readonly url: string,
-    private readonly clusters: ReadonlyArray<{ fine: SyntheticCluster; headers: Record<string, string> }>,
+    private readonly clusters: ReadonlyArray<Pick<FleetMember, 'fine' | 'headers'>>,
     fromMs: number,
     private readonly ingestPid: number,
   ) {
@@ -158,7 +156,6 @@ interface Figures {
 
 async function runFleet(n: number, paint: boolean): Promise<Figures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'costgraph-bench-fleet-'));
-  const secret = crypto.randomBytes(32).toString('hex');
   const children: ChildProcess[] = [];
   let t: ScratchPostgres | undefined;
   let prometheus: LocalPrometheus | undefined;
@@ -167,20 +164,7 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     t = await createScratchPostgres();
     // A cold month of 200 clusters takes Prometheus longer than its default 2-minute query timeout here.
     prometheus = await startLocalPrometheus({ dataDir: path.join(dir, 'prometheus'), port: 0, queryTimeout: '15m' });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: t.url,
-      DATA_DIR: dir,
-      INTERNAL_AUTH_SECRET: secret,
-      THANOS_QUERY_URL: prometheus.url,
-      THANOS_RECEIVE_URL: `${prometheus.url}/api/v1/write`,
-      LOG_LEVEL: 'warn',
-      // A cold 30-day range over hundreds of clusters takes more than the default 15 s and 20 s on 2 shared cores.
-      KUBECOST_QUERY_TIMEOUT: '900s',
-      SUBGRAPH_TIMEOUT: '900s',
-      // The backfill sends a cluster's month in minutes: far above a live cluster's rate.
-      INGEST_SAMPLES_PER_SECOND: '100000000',
-    };
+    const env = fleetEnv(t.url, dir, prometheus.url);
     const ingest = await startChild([path.join(__dirname, 'lib', 'ingest-process.ts')], env);
     children.push(ingest.child);
     const ingestPid = ingest.child.pid!;
@@ -188,14 +172,7 @@ async function runFleet(n: number, paint: boolean): Promise<Figures> {
     const org = (await createOrganization(t.db, `fleet-${n}`)).id;
     const token = (await createApiToken(t.db, org, 'bench')).token;
     const nowMs = minuteOf(Date.now());
-    const startMs = Math.floor((nowMs - DAYS * DAY - MARGIN) / (5 * MINUTE)) * 5 * MINUTE;
-    const cutMs = Math.floor((nowMs - DAY) / (5 * MINUTE)) * 5 * MINUTE;
-    const clusters: Array<{ id: string; coarse: SyntheticCluster; fine: SyntheticCluster; headers: Record<string, string> }> = [];
-    for (let i = 0; i < n; i++) {
-      const created = await createKubernetesCluster(t.db, org, `cluster-${i}`, ingest.info.url);
-      const id = created.cloudAccount.id;
-      clusters.push({ id, ...fleetHistory(id, i, startMs, cutMs, nowMs), headers: { Authorization: basicAuth(created.username, created.password) } });
-    }
+    const clusters = await createFleet(t.db, org, n, ingest.info.url, { days: DAYS, nowMs, marginMs: MARGIN });
     const ids = clusters.map((c) => c.id);
     const seriesPerCluster = clusters.reduce((sum, c) => sum + clusterSeriesSpecs(c.coarse).length, 0) / n;
 
