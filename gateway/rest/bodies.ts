@@ -1,4 +1,4 @@
-import { RestError } from './rest-errors';
+import { RestError } from '../../lib/http/rest-errors';
 
 /*
  * The REST bodies, in the seed's JSON (snake_case, Unix seconds), from the answers of the

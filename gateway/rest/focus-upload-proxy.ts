@@ -1,12 +1,12 @@
 import type http from 'node:http';
-import { Transform } from 'node:stream';
 import { request } from 'undici';
 import { isId } from '../../lib/accounts/ids';
+import { limitBytes } from '../../lib/http/limit-bytes';
 import { CONTEXT_HEADER, signContext } from '../../lib/internal-auth/signed-context';
 import type { Logger } from '../../lib/log';
 import type { GatewayContext } from '../subgraph-data-source';
 import { restCaller } from './rest-caller';
-import { RestError, sendRestError } from './rest-errors';
+import { RestError, sendRestError } from '../../lib/http/rest-errors';
 
 /*
  * `POST /api/v1/organizations/{id}/imports/focus`: a FOCUS export (CSV, gzip CSV or Parquet) as
@@ -36,17 +36,11 @@ export function createFocusUploadProxy(options: FocusUploadProxyOptions) {
     if (caller.role !== 'admin') throw new RestError(403, 'FORBIDDEN', `a ${caller.role} token cannot import bills`);
     const tooLarge = () => new RestError(413, 'PAYLOAD_TOO_LARGE', `the file is larger than the limit of ${options.maxBytes} bytes`);
     if (Number(req.headers['content-length'] ?? NaN) > options.maxBytes) throw tooLarge();
-    let size = 0;
     let overLimit = false;
     const counted = req.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          size += chunk.length;
-          if (size > options.maxBytes) {
-            overLimit = true;
-            done(tooLarge());
-          } else done(null, chunk);
-        },
+      limitBytes(options.maxBytes, () => {
+        overLimit = true;
+        return tooLarge();
       }),
     );
     req.on('aborted', () => counted.destroy(new Error('the client aborted the upload')));

@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/log';
 import type { GatewayContext } from '../subgraph-data-source';
 import { cleanExpensesBody, clusterCostsBody, metricsBody, savingsBody, type GraphQLAnswer } from './bodies';
 import { restCaller } from './rest-caller';
-import { RestError, sendRestError } from './rest-errors';
+import { RestError, sendRestError } from '../../lib/http/rest-errors';
 
 /*
  * The seed's REST endpoints (OptScale's REST API and Metroculus), for the clients that already

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { HttpError } from '../../lib/graphql/http-server';
 import type { GatewayContext } from '../subgraph-data-source';
-import { RestError } from './rest-errors';
+import { RestError } from '../../lib/http/rest-errors';
 
 /** The gateway's caller check (a Bearer token), its refusals in the REST API's error shape. */
 export async function restCaller(context: (req: http.IncomingMessage) => Promise<GatewayContext>, req: http.IncomingMessage): Promise<GatewayContext> {

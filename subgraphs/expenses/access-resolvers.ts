@@ -1,12 +1,11 @@
-import { GraphQLError } from 'graphql';
-import { createApiToken, findApiToken, listApiTokens, revokeApiToken, TokenError, type ApiTokenRecord } from '../../lib/accounts/api-tokens';
-import { isId } from '../../lib/accounts/ids';
-import { OnboardingError, setClusterBillingName } from '../../lib/accounts/kubernetes-clusters';
+import { createApiToken, findApiToken, listApiTokens, revokeApiToken, type ApiTokenRecord } from '../../lib/accounts/api-tokens';
+import { setClusterBillingName } from '../../lib/accounts/kubernetes-clusters';
 import type { Role } from '../../lib/accounts/roles';
 import type { Organization } from '../../lib/accounts/types';
 import { badInput, forbidden, notFound } from '../../lib/graphql/errors';
 import type { ExpensesContext } from './context';
 import { listImports, type FocusImportRecord } from './data/imports';
+import { requireOrganization, typed } from './resolver-guards';
 
 /*
  * What the API does that only the CLI on the server did before: API tokens (ADMIN tokens
@@ -20,23 +19,8 @@ export const ROLE_NAMES: Record<Role, string> = { admin: 'ADMIN', 'read-only': '
 const FORMAT_NAMES: Record<FocusImportRecord['format'], string> = { csv: 'CSV', 'csv.gz': 'CSV_GZ', parquet: 'PARQUET' };
 const MAX_IMPORTS = 500;
 
-/** Library refusals carry a code; they become typed GraphQL errors here. */
-async function typed<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof OnboardingError) throw new GraphQLError(error.message, { extensions: { code: error.code } });
-    throw error;
-  }
-}
-
 function requireAdmin(ctx: ExpensesContext): void {
   if (ctx.caller.role !== 'admin') throw forbidden(`a ${ctx.caller.role} token cannot see or manage API tokens`);
-}
-
-function requireOrganization(ctx: ExpensesContext, id: string): string {
-  if (!isId(id) || !ctx.caller.organizationIds.includes(id)) throw notFound('organization', id);
-  return id;
 }
 
 const tokenRecord = (token: ApiTokenRecord) => ({ ...token, role: ROLE_NAMES[token.role] });

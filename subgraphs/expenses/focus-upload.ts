@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isId } from '../../lib/accounts/ids';
+import { limitBytes } from '../../lib/http/limit-bytes';
+import { RestError, sendRestError } from '../../lib/http/rest-errors';
 import type { Database } from '../../lib/db/database';
 import { ContextSignatureError, CONTEXT_HEADER, verifyContext } from '../../lib/internal-auth/signed-context';
 import type { Logger } from '../../lib/log';
@@ -29,17 +30,6 @@ export interface FocusUploadOptions {
   spoolDir?: string;
 }
 
-class UploadRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly reason: string,
-    readonly params: string[] = [],
-  ) {
-    super(reason);
-  }
-}
-
 const REFUSALS: Record<FocusImportError['code'], { status: number; code: string }> = {
   MALFORMED: { status: 400, code: 'FOCUS_MALFORMED' },
   UNREADABLE: { status: 400, code: 'FOCUS_UNREADABLE' },
@@ -47,28 +37,12 @@ const REFUSALS: Record<FocusImportError['code'], { status: number; code: string 
   ORGANIZATION_NOT_FOUND: { status: 404, code: 'OE0002' },
 };
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
-}
-
-/** Copies the body to `target`, failing with 413 the moment it passes `maxBytes`. */
+/** Copies the body to `target`, refused (413) the moment it passes `maxBytes`; its size. */
 async function spool(req: http.IncomingMessage, target: string, maxBytes: number): Promise<number> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxBytes) throw new UploadRefusal(413, 'PAYLOAD_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`);
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (size > maxBytes) done(new UploadRefusal(413, 'PAYLOAD_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`));
-      else done(null, chunk);
-    },
-  });
-  await pipeline(req, counter, fs.createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-  return size;
+  const tooLarge = () => new RestError(413, 'PAYLOAD_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`);
+  if (Number(req.headers['content-length'] ?? NaN) > maxBytes) throw tooLarge();
+  await pipeline(req, limitBytes(maxBytes, tooLarge), fs.createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  return (await fs.promises.stat(target)).size;
 }
 
 export function createFocusUpload({ db, secret, logger, maxBytes, spoolDir = os.tmpdir() }: FocusUploadOptions) {
@@ -78,20 +52,20 @@ export function createFocusUpload({ db, secret, logger, maxBytes, spoolDir = os.
     try {
       caller = verifyContext(Array.isArray(header) ? undefined : header, secret);
     } catch (error) {
-      if (error instanceof ContextSignatureError) throw new UploadRefusal(401, 'OE0235', `expenses: ${error.message}`);
+      if (error instanceof ContextSignatureError) throw new RestError(401, 'OE0235', `expenses: ${error.message}`);
       throw error;
     }
-    if (caller.role !== 'admin') throw new UploadRefusal(403, 'FORBIDDEN', `a ${caller.role} token cannot import bills`);
+    if (caller.role !== 'admin') throw new RestError(403, 'FORBIDDEN', `a ${caller.role} token cannot import bills`);
     const organizationId = url.searchParams.get('organizationId') ?? '';
     if (!isId(organizationId) || !caller.organizationIds.includes(organizationId)) {
-      throw new UploadRefusal(404, 'OE0002', `Organization ${organizationId.slice(0, 100)} not found`, ['Organization', organizationId.slice(0, 100)]);
+      throw new RestError(404, 'OE0002', `Organization ${organizationId.slice(0, 100)} not found`, ['Organization', organizationId.slice(0, 100)]);
     }
     const fileName = (url.searchParams.get('fileName') ?? '').slice(0, 255) || 'upload';
     const dir = await fs.promises.mkdtemp(path.join(spoolDir, 'costgraph-import-'));
     try {
       const file = path.join(dir, 'body');
       const size = await spool(req, file, maxBytes);
-      if (size === 0) throw new UploadRefusal(400, 'FOCUS_MALFORMED', 'the request has no body: send the file as the body');
+      if (size === 0) throw new RestError(400, 'FOCUS_MALFORMED', 'the request has no body: send the file as the body');
       const tokenId = caller.subject.startsWith('token:') ? caller.subject.slice('token:'.length) : '';
       const result = await importFocusFile(db, organizationId, file, { fileName, apiTokenId: isId(tokenId) ? tokenId : null });
       logger.info({ organizationId, importId: result.id, format: result.format, rows: result.rows, inserted: result.inserted }, 'FOCUS file imported over HTTP');
@@ -99,7 +73,7 @@ export function createFocusUpload({ db, secret, logger, maxBytes, spoolDir = os.
     } catch (error) {
       if (error instanceof FocusImportError) {
         const refusal = REFUSALS[error.code];
-        throw new UploadRefusal(refusal.status, refusal.code, error.line === null ? error.reason : `line ${error.line}: ${error.reason}`, error.line === null ? [] : [String(error.line)]);
+        throw new RestError(refusal.status, refusal.code, error.line === null ? error.reason : `line ${error.line}: ${error.reason}`, error.line === null ? [] : [String(error.line)]);
       }
       throw error;
     } finally {
@@ -112,14 +86,14 @@ export function createFocusUpload({ db, secret, logger, maxBytes, spoolDir = os.
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== FOCUS_UPLOAD_PATH) return false;
     try {
-      if (req.method !== 'POST') throw new UploadRefusal(405, 'OE0005', 'Method not allowed: use POST');
-      send(res, 201, await accept(req, url));
+      if (req.method !== 'POST') throw new RestError(405, 'OE0005', 'Method not allowed: use POST', [], { Allow: 'POST' });
+      const body = await accept(req, url);
+      res.writeHead(201, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
     } catch (error) {
-      const refusal = error instanceof UploadRefusal ? error : new UploadRefusal(500, 'INTERNAL_ERROR', 'internal error');
-      if (!(error instanceof UploadRefusal)) logger.error({ err: error }, 'FOCUS upload failed');
+      if (!(error instanceof RestError)) logger.error({ err: error }, 'FOCUS upload failed');
       // What the client still sends is read and dropped, so that it sees the answer.
       if (!req.complete) req.resume();
-      send(res, refusal.status, { error: { status_code: refusal.status, error_code: refusal.code, reason: refusal.reason, params: refusal.params } });
+      sendRestError(res, error);
     }
     return true;
   };

@@ -1,17 +1,17 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError } from 'graphql';
-import { isId } from '../../lib/accounts/ids';
 import { sendingState, type IngestStatus } from '../../lib/accounts/ingest-status';
 import type { CloudAccount, CloudAccountType, Organization } from '../../lib/accounts/types';
-import { ExpenseQueryError, listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from './data/queries';
+import { listItems, type CostType, type ExpenseDimension, type ExpenseItem, type ExpenseOrder, type ExpenseScope } from './data/queries';
 import { DateTimeScalar } from '../../lib/graphql/scalars';
 import type { DateRange } from '../../lib/graphql/date-range';
-import { badInput, ErrorCode, notFound } from '../../lib/graphql/errors';
+import { badInput, ErrorCode } from '../../lib/graphql/errors';
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
-import { createKubernetesCluster, deleteCloudAccount, OnboardingError, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
+import { createKubernetesCluster, deleteCloudAccount, rotateClusterCredential, type ClusterConnection } from '../../lib/accounts/kubernetes-clusters';
 import { checkFirst, toAccountType, toScope, type ExpenseFilterInput } from './args';
 import { accessResolvers, ROLE_NAMES } from './access-resolvers';
 import { costSummaryResolvers } from './cost-summary';
+import { requireOrganization, typed } from './resolver-guards';
 import type { ExpensesContext } from './context';
 
 const PROVIDER_NAMES: Record<CloudAccountType, string> = {
@@ -25,22 +25,6 @@ const PROVIDER_NAMES: Record<CloudAccountType, string> = {
 
 interface ReportParent {
   scope: ExpenseScope;
-}
-
-/** Library errors carry a code; they become typed GraphQL errors here and nowhere else. */
-async function typed<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ExpenseQueryError) throw badInput(error.message);
-    if (error instanceof OnboardingError) throw new GraphQLError(error.message, { extensions: { code: error.code } });
-    throw error;
-  }
-}
-
-function requireOrganization(ctx: ExpensesContext, id: string): string {
-  if (!isId(id) || !ctx.caller.organizationIds.includes(id)) throw notFound('organization', id);
-  return id;
 }
 
 /** An API token belongs to exactly one organization; a context without one names no viewer. */

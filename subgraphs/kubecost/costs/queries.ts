@@ -66,7 +66,7 @@ const integrate = (rate: string, window: Window) => `sum_over_time((${rate})${su
 export function namespaceCostQuery(T: string, window: Window): string {
   const rates: Record<string, string> = {
     ...allocationRates(T, 'tenant_id, namespace'),
-    loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
+    loadBalancers: namespaceLoadBalancers(T),
   };
   return Object.entries(rates)
     .map(([category, rate]) => tag(integrate(rate, window), category))
@@ -92,19 +92,16 @@ function allocationRates(T: string, by: string, byNode = false): Record<string, 
 /**
  * Allocation per pod, the finest grain every dimension is grouped from: cpu, ram and gpu cost by
  * pod and node; volume cost by pod; requested and used core-hours and byte-hours by pod; egress
- * bytes by pod; and load balancers by namespace. One
- * query for every cluster of the request, whatever the dimensions asked.
+ * bytes by pod; and load balancers by namespace. One query for every cluster of the request,
+ * whatever the dimensions asked.
  */
 export function podAllocationQuery(T: string, window: Window): string {
   const pod = 'tenant_id, namespace, pod';
   const parts: Record<string, string> = {
     ...allocationRates(T, pod, true),
-    cpu_request: `sum by (${pod}) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
-    cpu_usage: `sum by (${pod}) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
-    ram_request: `sum by (${pod}) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
-    ram_usage: `sum by (${pod}) (container_memory_working_set_bytes{${T}, container!="", container!="POD"})`,
+    ...usageRates(T, pod),
     // By namespace: a service's load balancer belongs to no pod.
-    loadBalancers: `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`,
+    loadBalancers: namespaceLoadBalancers(T),
   };
   // Egress bytes per pod and kind over the window, and the prices: the caller weighs each pod's
   // share of the cluster's network cost by them.
@@ -142,17 +139,23 @@ export function workloadsQuery(T: string, window: Window): string {
  * namespace that ran for an hour would weigh as much as one that ran all month.
  */
 export function efficiencyQuery(T: string, window: Window): string {
-  const hours = (expr: string) => integrate(expr, window);
-  const parts: Record<string, string> = {
-    cpu_usage: `sum by (tenant_id, namespace) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
-    cpu_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
-    ram_usage: `sum by (tenant_id, namespace) (container_memory_working_set_bytes{${T}, container!="", container!="POD"})`,
-    ram_request: `sum by (tenant_id, namespace) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
-  };
-  return Object.entries(parts)
-    .map(([category, expr]) => tag(hours(expr), category))
+  return Object.entries(usageRates(T, 'tenant_id, namespace'))
+    .map(([category, expr]) => tag(integrate(expr, window), category))
     .join(' or ');
 }
+
+/** Used and requested CPU cores and memory bytes by `by` (cAdvisor usage, kube-state-metrics requests). */
+function usageRates(T: string, by: string): Record<string, string> {
+  return {
+    cpu_usage: `sum by (${by}) (rate(container_cpu_usage_seconds_total{${T}, container!="", container!="POD"}[5m]))`,
+    cpu_request: `sum by (${by}) (kube_pod_container_resource_requests{${T}, resource="cpu"})`,
+    ram_usage: `sum by (${by}) (container_memory_working_set_bytes{${T}, container!="", container!="POD"})`,
+    ram_request: `sum by (${by}) (kube_pod_container_resource_requests{${T}, resource="memory"})`,
+  };
+}
+
+/** Load balancers' cost per hour by namespace (each service's counted once). */
+const namespaceLoadBalancers = (T: string) => `sum by (tenant_id, namespace) (max by (tenant_id, namespace, service_name, ingress_ip) (kubecost_load_balancer_cost{${T}}))`;
 
 /** Persistent volumes that exist at the window's end but no pod claims: their hourly cost. */
 export function unclaimedVolumesQuery(T: string): string {

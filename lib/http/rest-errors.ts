@@ -1,7 +1,8 @@
 import type http from 'node:http';
 
 /**
- * A refusal in OptScale's shape, `{"error": {"status_code", "error_code", "reason", "params"}}`,
+ * A refusal in OptScale's shape (the REST endpoints and the bill upload, at the gateway and at
+ * the expenses service that imports), `{"error": {"status_code", "error_code", "reason", "params"}}`,
  * with its codes where OptScale has one (OE0216 argument missing, OE0223 not an integer, OE0224
  * value out of range, OE0217 invalid parameter, OE0446 end before start, OE0002 not found,
  * OE0235/OE0237 unauthorized, OE0003 unavailable; RATE_LIMITED and INTERNAL_ERROR where it has none).
