@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Queryable } from '../../lib/db/database';
 import type { CallerContext } from '../../lib/internal-auth/signed-context';
 import { digest, verifySecret } from '../../lib/accounts/secret-hash';
-import { authenticateToken } from '../../lib/accounts/api-tokens';
+import { authenticateToken, tokenSubject } from '../../lib/accounts/api-tokens';
 import { VerificationQueue } from '../../lib/accounts/verification-queue';
 
 type Verdict = { caller: CallerContext } | { caller: null };
@@ -70,7 +70,7 @@ export class TokenVerifier {
 
   /** The token was revoked: refuse it from its next request on. */
   forgetToken(tokenId: string): void {
-    this.forgetWhere((caller) => caller.subject === `token:${tokenId}`);
+    this.forgetWhere((caller) => caller.subject === tokenSubject(tokenId));
   }
 
   /** The organization was deleted: refuse its tokens from their next request on. */
@@ -96,6 +96,6 @@ export class TokenVerifier {
 
   private async lookup(token: string): Promise<Verdict> {
     const owner = await authenticateToken(this.db, token, (secret, hash) => this.queue.run(() => this.verifySecret(secret, hash)));
-    return owner ? { caller: { subject: `token:${owner.tokenId}`, organizationIds: [owner.organizationId], role: owner.role } } : { caller: null };
+    return owner ? { caller: { subject: tokenSubject(owner.tokenId), organizationIds: [owner.organizationId], role: owner.role } } : { caller: null };
   }
 }

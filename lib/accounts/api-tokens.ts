@@ -27,6 +27,13 @@ export interface TokenOwner {
   role: Role;
 }
 
+/** How a token's caller is named in the signed context (`subject`), and back. */
+export const tokenSubject = (tokenId: string) => `token:${tokenId}`;
+export const tokenIdOfSubject = (subject: string): string | null => {
+  const id = subject.startsWith('token:') ? subject.slice('token:'.length) : '';
+  return isId(id) ? id : null;
+};
+
 /** Creating or revoking a token was refused. */
 export class TokenError extends AccountError {}
 

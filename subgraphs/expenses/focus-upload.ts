@@ -3,6 +3,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { tokenIdOfSubject } from '../../lib/accounts/api-tokens';
 import { isId } from '../../lib/accounts/ids';
 import { limitBytes } from '../../lib/http/limit-bytes';
 import { RestError, sendRestError } from '../../lib/http/rest-errors';
@@ -66,8 +67,7 @@ export function createFocusUpload({ db, secret, logger, maxBytes, spoolDir = os.
       const file = path.join(dir, 'body');
       const size = await spool(req, file, maxBytes);
       if (size === 0) throw new RestError(400, 'FOCUS_MALFORMED', 'the request has no body: send the file as the body');
-      const tokenId = caller.subject.startsWith('token:') ? caller.subject.slice('token:'.length) : '';
-      const result = await importFocusFile(db, organizationId, file, { fileName, apiTokenId: isId(tokenId) ? tokenId : null });
+      const result = await importFocusFile(db, organizationId, file, { fileName, apiTokenId: tokenIdOfSubject(caller.subject) });
       logger.info({ organizationId, importId: result.id, format: result.format, rows: result.rows, inserted: result.inserted }, 'FOCUS file imported over HTTP');
       return { ...result, importedAt: result.importedAt.toISOString() };
     } catch (error) {
