@@ -6,9 +6,10 @@
  * label on most pods and none on the batch pods), DAYS days of history (BENCH_ALLOCATION_DAYS,
  * default 7: 5-minute scrapes, the last day at 1-minute) written through the ingest worker; then
  * the organization's allocation by namespace × team through the gateway with an API token:
- *   (a) a range no cache holds (each run ends an hour and a minute before the previous one),
- *       against the same PromQL sent straight to Prometheus (the two instant queries the
- *       subgraph sends, side by side);
+ *   (a) a range never asked (fresh subgraph and gateway processes, no allocation part kept
+ *       in the database; each run ends an hour and a minute before the previous one), against
+ *       the same PromQL sent straight to Prometheus (the two instant queries over the whole
+ *       range that compute the same rows, side by side);
  *   (b) the rolling last DAYS days, each run a minute later;
  *   (c) the last (b) range again.
  */
@@ -81,10 +82,21 @@ async function main(): Promise<void> {
     log(`writing ${DAYS} days of ${N} clusters through ingest ...`);
     for (const phase of ['coarse', 'fine'] as const) await writeClusters(ingest.info.url, clusters.map((c) => ({ cluster: c[phase], headers: c.headers })), { live: true });
     await prometheus.settled(60 * MINUTE);
-    const services = await startChild([path.join(__dirname, 'lib', 'gateway-services.ts')], env);
-    children.push(services.child);
-    const gateway = await startChild([path.join(__dirname, 'lib', 'gateway-process.ts'), 'costgraph'], { ...env, EXPENSES_URL: services.info.expenses, KUBECOST_URL: services.info.kubecost });
-    children.push(gateway.child);
+    let gateway!: Awaited<ReturnType<typeof startChild>>;
+    /** Subgraphs and gateway in fresh processes: nothing asked is in any process's memory or result cache. */
+    const startServices = async () => {
+      const services = await startChild([path.join(__dirname, 'lib', 'gateway-services.ts')], env);
+      children.push(services.child);
+      gateway = await startChild([path.join(__dirname, 'lib', 'gateway-process.ts'), 'costgraph'], { ...env, EXPENSES_URL: services.info.expenses, KUBECOST_URL: services.info.kubecost });
+      children.push(gateway.child);
+    };
+    const restartServices = async () => {
+      for (const child of children.splice(1).reverse()) await stopChild(child);
+      // Nor in the database: no allocation part of any range is kept.
+      await t!.db.query('DELETE FROM kubecost_allocation_parts');
+      await startServices();
+    };
+    await startServices();
 
     const range = (toMs: number) => ({ from: new Date(toMs - DAYS * DAY).toISOString(), to: new Date(toMs).toISOString() });
     const allocation = async (toMs: number): Promise<number> => {
@@ -124,6 +136,7 @@ async function main(): Promise<void> {
     const coldEnd = minuteOf(Date.now()) - 2 * HOUR;
     for (let i = 0; i < COLD_RUNS; i++) {
       const end = coldEnd - i * (HOUR + MINUTE);
+      await restartServices();
       // Which goes first alternates.
       if (i % 2 === 1) rawMs.push(await raw(end));
       cold.push(await allocation(end));

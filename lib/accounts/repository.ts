@@ -101,13 +101,14 @@ export async function listCloudAccounts(db: Queryable, organizationIds: readonly
 
 /**
  * Soft delete: the row stays for history, but nothing live (ingest, queries) sees it again.
- * What was derived from the account's data (hourly cost rollups) goes with it.
+ * What was derived from the account's data (hourly cost and allocation rollups) goes with it.
  */
 export async function softDeleteCloudAccount(db: Queryable, id: string): Promise<boolean> {
   if (!isId(id)) return false;
   const rows = await db.query(
     `WITH gone AS (UPDATE cloud_accounts SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id),
           hours AS (DELETE FROM kubecost_hourly_costs WHERE cloud_account_id IN (SELECT id FROM gone)),
+          parts AS (DELETE FROM kubecost_allocation_parts WHERE cloud_account_id IN (SELECT id FROM gone)),
           assets AS (DELETE FROM kubecost_assets WHERE cloud_account_id IN (SELECT id FROM gone)),
           state AS (DELETE FROM kubecost_rollup_state WHERE cloud_account_id IN (SELECT id FROM gone))
      SELECT id FROM gone`,

@@ -7,6 +7,7 @@ import type { OrganizationGates } from './promql/organization-gates';
 import type { ThanosClient } from './promql/thanos-client';
 import type { Reconciler } from './reconciliation/reconciler';
 import type { RollupStore } from './rollups/rollup-store';
+import type { AllocationPartStore } from './allocation/part-store';
 
 export interface KubecostContext {
   caller: CallerContext;
@@ -18,6 +19,7 @@ export interface KubecostSources {
   directory: ClusterDirectory;
   client: ThanosClient;
   rollups: RollupStore;
+  allocationParts: AllocationPartStore;
   reconciler: Reconciler;
   /** PromQL concurrency per organization. */
   gates: OrganizationGates;
@@ -26,13 +28,13 @@ export interface KubecostSources {
   metrics: KubecostMetrics;
 }
 
-export function buildKubecostContext({ directory, client, rollups, reconciler, gates, budgetClusterHours, metrics }: KubecostSources) {
+export function buildKubecostContext({ directory, client, rollups, allocationParts, reconciler, gates, budgetClusterHours, metrics }: KubecostSources) {
   return (caller: CallerContext): KubecostContext => ({
     caller,
     metrics,
     loaders: createLoaders(
       directory,
-      { promql: client.gated(gates.gate(caller.organizationIds)), rollups, reconciler, budget: new QueryBudget(budgetClusterHours) },
+      { promql: client.gated(gates.gate(caller.organizationIds)), rollups, allocationParts, reconciler, budget: new QueryBudget(budgetClusterHours) },
       caller.organizationIds,
     ),
   });

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { loadAllocationInputs, type AllocationInputs } from './allocation/load';
+import type { AllocationPartStore } from './allocation/part-store';
 import type { ClusterDirectory } from './cluster-directory';
 import {
   loadClusterCosts,
@@ -65,11 +66,12 @@ function rangeBatched<T>(load: (ids: string[], sample: ClusterRangeKey) => Promi
 export interface RequestSources {
   promql: Promql;
   rollups: RollupStore;
+  allocationParts: AllocationPartStore;
   budget: QueryBudget;
   reconciler: Reconciler;
 }
 
-export function createLoaders(directory: ClusterDirectory, { promql: client, rollups, budget, reconciler }: RequestSources, organizationIds: readonly string[]) {
+export function createLoaders(directory: ClusterDirectory, { promql: client, rollups, allocationParts, budget, reconciler }: RequestSources, organizationIds: readonly string[]) {
   const allowed = new Set(organizationIds);
   return {
     /** True only for live Kubernetes accounts of the caller's organizations. */
@@ -91,8 +93,8 @@ export function createLoaders(directory: ClusterDirectory, { promql: client, rol
       const results = await Promise.all([...byOrganization].map(([organization, mine]) => reconciler.matches(client, organization, mine, k.from, k.to)));
       return new Map(results.flatMap((result) => [...result]));
     }),
-    /** Pods, workloads and load balancers for allocation, every cluster of the request in two PromQL requests. */
-    allocation: rangeBatched<AllocationInputs>((ids, k) => loadAllocationInputs(client, ids, k.from, k.to, budget)),
+    /** Pods, workloads and load balancers for allocation: closed parts kept, the rest two PromQL requests per part for every cluster of the request. */
+    allocation: rangeBatched<AllocationInputs>((ids, k) => loadAllocationInputs(client, ids, k.from, k.to, { parts: allocationParts, rollups, budget })),
     series: rangeBatched<CostPointData[]>((ids, k) => loadCostSeries(client, ids, k.from, k.to, k.stepSeconds!, { rollups, budget })),
   };
 }

@@ -13,6 +13,7 @@ import { resolvers } from './resolvers';
 import { RollupPass } from './rollups/background-pass';
 import { Reconciler } from './reconciliation/reconciler';
 import { RollupStore } from './rollups/rollup-store';
+import { AllocationPartStore } from './allocation/part-store';
 
 export const KUBECOST_SCHEMA = path.join(__dirname, '..', '..', 'schema', 'kubecost.graphql');
 
@@ -34,6 +35,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
     metrics,
   });
   const rollups = new RollupStore(db, logger);
+  const allocationParts = new AllocationPartStore(db, rollups, logger);
   const reconciler = new Reconciler(db, rollups);
   // Started here, stopped by close(): like the listeners, it runs while the service does.
   const pass = config.rollupLookbackMs > 0 ? new RollupPass({ db, promql: client, rollups, logger, lookbackMs: config.rollupLookbackMs }) : undefined;
@@ -51,6 +53,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
       directory: new ClusterDirectory(db, config.directoryTtlMs),
       client,
       rollups,
+      allocationParts,
       reconciler,
       gates: new OrganizationGates(config.organizationConcurrency),
       budgetClusterHours: config.queryBudgetClusterHours,
@@ -65,7 +68,7 @@ export async function createKubecostSubgraph({ config, db, logger }: KubecostDep
       await pass?.close();
       await apollo.stop();
       // Rollups computed by the last queries are kept before the database goes.
-      await rollups.settled();
+      await Promise.all([rollups.settled(), allocationParts.settled()]);
     },
   };
 }

@@ -157,17 +157,12 @@ describe('allocation', () => {
     expect(sum(alone.rows)).toBeCloseTo(TOTAL, 9);
   });
 
-  it('asks a range in parts cut at midnights and at its first and last whole hours', () => {
+  it('asks a range in parts: whole UTC days, whole hours beside them, partial hours at the ends', () => {
     const H = 3_600_000;
     const D = Date.UTC(2026, 10, 1);
     const parts = (from: number, to: number) => allocationParts(from, to).map((p) => [(p.startMs - D) / H, (p.endMs - D) / H]);
-    expect(parts(D + 10.5 * H, D + 53 * H + H / 3)).toEqual([
-      [10.5, 11],
-      [11, 24],
-      [24, 48],
-      [48, 53],
-      [53, 53 + 1 / 3],
-    ]);
+    const hours = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => [from + i, from + i + 1]);
+    expect(parts(D + 10.5 * H, D + 53 * H + H / 3)).toEqual([[10.5, 11], ...hours(11, 24), [24, 48], ...hours(48, 53), [53, 53 + 1 / 3]]);
     // On the hour and on midnight: no empty parts.
     expect(parts(D, D + 48 * H)).toEqual([
       [0, 24],

@@ -1,191 +1,184 @@
-import { costWindow, seriesBuckets, type Bucket, type Window } from '../costs/window';
+import { LRUCache } from 'lru-cache';
+import { HOUR_MS, isHourClosed } from '../../../lib/cost-rollups/closing';
+import { costWindow, type Bucket, type Window } from '../costs/window';
 import { podAllocationQuery, workloadsQuery } from '../costs/queries';
 import type { QueryBudget } from '../costs/query-budget';
 import { tenantSelector } from '../promql/matchers';
 import type { Promql, VectorPoint } from '../promql/thanos-client';
-import type { Owner, PodAllocation, Workloads } from './allocate';
+import type { RollupStore } from '../rollups/rollup-store';
+import { emptyPart, mergeParts, partInputs, type AllocationInputs, type PartInputs } from './part-inputs';
+import type { AllocationPartStore } from './part-store';
 
-/** What allocation needs of one cluster beside its totals: pods' allocations and the workloads' owners and labels. */
-export interface AllocationInputs {
-  pods: PodAllocation[];
-  workloads: Workloads;
-  loadBalancersByNamespace: Map<string, number>;
-}
+export type { AllocationInputs } from './part-inputs';
 
-const finite = (value: number) => (Number.isFinite(value) ? value : 0);
-const GIB = 1073741824;
-
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /**
- * The parts a range is asked in: cut at every UTC midnight, and at the first and last whole
- * hour. A rolling window then moves only its two partial hours every minute; the whole hours
- * beside them change once an hour, and the days between never.
+ * The parts a range is asked in: whole UTC days where the range holds them, whole hours beside
+ * them, and the partial hours at its ends. Closed days and hours are kept (part-store.ts), so a
+ * rolling window asks the metrics store only for its partial hours and the hours not closed yet.
  */
 export function allocationParts(fromMs: number, toMs: number): Bucket[] {
-  const cuts = new Set([fromMs, toMs, Math.ceil(fromMs / HOUR_MS) * HOUR_MS, Math.floor(toMs / HOUR_MS) * HOUR_MS]);
-  for (const day of seriesBuckets(fromMs, toMs, DAY_MS)) cuts.add(day.startMs);
-  const sorted = [...cuts].filter((ms) => ms >= fromMs && ms <= toMs).sort((a, b) => a - b);
-  return sorted.slice(1).map((endMs, i) => ({ startMs: sorted[i], endMs }));
+  const parts: Bucket[] = [];
+  for (let start = fromMs; start < toMs; ) {
+    const dayEnd = (Math.floor(start / DAY_MS) + 1) * DAY_MS;
+    const end = start % DAY_MS === 0 && dayEnd <= toMs ? dayEnd : Math.min(toMs, (Math.floor(start / HOUR_MS) + 1) * HOUR_MS);
+    parts.push({ startMs: start, endMs: end });
+    start = end;
+  }
+  return parts;
 }
 
+export interface AllocationLoadOptions {
+  /** Where closed parts are kept; without it every part is asked of PromQL. */
+  parts?: AllocationPartStore;
+  /** Required with `parts`: its generations say which kept parts are current. */
+  rollups?: RollupStore;
+  budget?: QueryBudget;
+  nowMs?: number;
+}
+
+const isWhole = (part: Bucket) => part.endMs - part.startMs === HOUR_MS || part.endMs - part.startMs === DAY_MS;
+/** A whole hour or day whose last hour is closed: late samples aside, it never changes. */
+const isClosed = (part: Bucket, nowMs: number) => isWhole(part) && isHourClosed(part.endMs - HOUR_MS, nowMs);
+
+/** A part as the queries see it, integrated at the whole range's resolution. */
+const windowOf = (part: Bucket, resolutionSeconds: number): Window => ({
+  fromMs: part.startMs,
+  toMs: part.endMs,
+  evalMs: part.endMs - 1,
+  range: `${part.endMs - part.startMs - 1}ms`,
+  resolutionSeconds,
+  hours: (part.endMs - part.startMs) / HOUR_MS,
+});
+
+/** Merged inputs of recent ranges, reused while every part is the very object it was merged from. */
+const merged = new LRUCache<string, { parts: readonly PartInputs[]; inputs: AllocationInputs }>({ max: 256 });
+
 /**
- * Every cluster's pods (per pod and node) and workloads over [from, to), in two PromQL requests
- * per part of the range (allocationParts) for all the clusters, whatever dimensions are asked:
- * grouping happens in allocate.ts. Every part is integrated at the whole range's resolution, so
- * the parts' points are exactly the range's and their sums add up to it; a part that ended is
- * the same query on every request, which the result cache keeps, so a rolling window asks the
- * store only for its partial first and last hours.
+ * Every cluster's pods (per pod and node) and workloads over [from, to), whatever dimensions
+ * are asked (grouping happens in allocate.ts), as the sum of the range's parts
+ * (allocationParts). Every part is integrated at the whole range's resolution, so the parts'
+ * points are exactly the range's and they add up to what one query over the range returns.
+ * Closed parts come from the part store; those it lacks are computed for all the clusters
+ * lacking them in one range query per run of hours or days, and kept; the rest (partial hours,
+ * parts not closed yet) are asked on each request, two instant queries per part for every
+ * cluster (the result cache answers repeats).
  */
-export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, budget?: QueryBudget): Promise<Map<string, AllocationInputs>> {
+export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, options: AllocationLoadOptions = {}): Promise<Map<string, AllocationInputs>> {
+  const nowMs = options.nowMs ?? Date.now();
   const whole = costWindow(from, to);
-  // Integrated point by point over the whole range: every hour is asked of PromQL (or its cache).
-  budget?.charge(ids.length * whole.hours);
+  const resolution = whole.resolutionSeconds;
+  const parts = allocationParts(whole.fromMs, whole.toMs);
+  const store = options.parts && options.rollups ? { parts: options.parts, rollups: options.rollups } : undefined;
+  const closed = store ? parts.filter((part) => isClosed(part, nowMs)) : [];
+  const direct = parts.filter((part) => !closed.includes(part));
   const T = tenantSelector(ids);
-  const parts = allocationParts(whole.fromMs, whole.toMs).map(
-    (part): Window => ({ fromMs: part.startMs, toMs: part.endMs, evalMs: part.endMs - 1, range: `${part.endMs - part.startMs - 1}ms`, resolutionSeconds: whole.resolutionSeconds, hours: (part.endMs - part.startMs) / HOUR_MS }),
+  // Asked of PromQL on every request: the clusters × the hours of the parts not kept.
+  options.budget?.charge((ids.length * direct.reduce((sum, p) => sum + p.endMs - p.startMs, 0)) / HOUR_MS);
+
+  const byPart = new Map<number, Map<string, PartInputs>>();
+  const asked = Promise.all(
+    direct.map(async (part) => {
+      const window = windowOf(part, resolution);
+      const [pods, workloads] = await Promise.all([client.instant(podAllocationQuery(T, window), window.evalMs), client.instant(workloadsQuery(T, window), window.evalMs)]);
+      byPart.set(part.startMs, partInputs(ids, pods, workloads));
+    }),
   );
-  const answers = await Promise.all(parts.map((part) => Promise.all([client.instant(podAllocationQuery(T, part), part.evalMs), client.instant(workloadsQuery(T, part), part.evalMs)])));
-  const result = new Map<string, AllocationInputs>(ids.map((id) => [id, { pods: [], workloads: emptyWorkloads(), loadBalancersByNamespace: new Map() }]));
-  const pods = new PodAccumulator(result);
-  for (const [podPoints] of answers) pods.add(podPoints);
-  pods.finish();
-  // In time order: a later part's owner or label wins.
-  addWorkloads(result, answers.flatMap(([, workloadPoints]) => workloadPoints));
+  const kept = store && closed.length > 0 ? loadClosedParts(client, ids, closed, resolution, store, options.budget) : Promise.resolve(new Map<string, Map<number, PartInputs>>());
+  const [, found] = await Promise.all([asked, kept]);
+
+  const result = new Map<string, AllocationInputs>();
+  for (const id of ids) {
+    const mine = parts.map((part) => found.get(id)?.get(part.startMs) ?? byPart.get(part.startMs)?.get(id) ?? emptyPart());
+    const key = `${id}:${whole.fromMs}:${whole.toMs}`;
+    const before = merged.get(key);
+    if (before && before.parts.length === mine.length && before.parts.every((part, i) => part === mine[i])) {
+      result.set(id, before.inputs);
+      continue;
+    }
+    const inputs = mergeParts(mine);
+    merged.set(key, { parts: mine, inputs });
+    result.set(id, inputs);
+  }
   return result;
 }
 
-function emptyWorkloads(): Workloads {
-  return { podOwners: new Map(), replicaSetOwners: new Map(), jobOwners: new Map(), podLabels: new Map(), namespaceLabels: new Map() };
-}
-
-const emptyPod = (namespace: string, pod: string, node: string): PodAllocation => ({
-  namespace,
-  pod,
-  node,
-  cpu: 0,
-  ram: 0,
-  gpu: 0,
-  persistentVolumes: 0,
-  network: 0,
-  cpuCoreHoursRequested: 0,
-  cpuCoreHoursUsed: 0,
-  ramByteHoursRequested: 0,
-  ramByteHoursUsed: 0,
-});
-
-/** Sums the parts' per-pod answers into each cluster's pods. */
-class PodAccumulator {
-  /** Each pod's rows, one per node it ran on. */
-  private readonly nodesOf = new Map<string, PodAllocation[]>();
-  /** Per pod, what has no node (its volumes, requests and usage, priced egress): added to its costliest node at the end. */
-  private readonly perPod = new Map<string, Record<string, number>>();
-
-  constructor(private readonly result: Map<string, AllocationInputs>) {}
-
-  add(points: readonly VectorPoint[]): void {
-    // The part's egress prices, for the part's egress bytes.
-    const prices = new Map<string, number>();
-    const egress: VectorPoint[] = [];
-    for (const point of points) {
-      const tenant = point.labels.tenant_id;
-      const inputs = this.result.get(tenant);
-      if (!inputs) continue;
-      const namespace = point.labels.namespace ?? '';
-      const pod = point.labels.pod ?? '';
-      const key = `${tenant}\0${namespace}\0${pod}`;
-      const category = point.labels.category;
-      const value = finite(point.value);
-      if (category.startsWith('egress_price_')) {
-        prices.set(`${tenant}\0${category.slice('egress_price_'.length)}`, value);
-      } else if (category === 'egress_bytes') {
-        egress.push(point);
-      } else if (category === 'loadBalancers') {
-        inputs.loadBalancersByNamespace.set(namespace, (inputs.loadBalancersByNamespace.get(namespace) ?? 0) + value);
-      } else if (category === 'cpu' || category === 'ram' || category === 'gpu') {
-        const node = point.labels.node ?? '';
-        const rows = this.nodesOf.get(key) ?? [];
-        let row = rows.find((r) => r.node === node);
-        if (!row) {
-          row = emptyPod(namespace, pod, node);
-          rows.push(row);
-          this.nodesOf.set(key, rows);
-          inputs.pods.push(row);
+/**
+ * The closed parts of every cluster: kept ones from the store, the rest computed (for the
+ * clusters lacking any part of a run of hours or days, over the span of what they lack) and kept.
+ */
+async function loadClosedParts(
+  client: Promql,
+  ids: readonly string[],
+  closed: readonly Bucket[],
+  resolution: number,
+  store: { parts: AllocationPartStore; rollups: RollupStore },
+  budget: QueryBudget | undefined,
+): Promise<Map<string, Map<number, PartInputs>>> {
+  const generations = await store.rollups.prepare(ids);
+  const found = await store.parts.get(ids, resolution, closed, generations);
+  const computed = new Map<string, Array<readonly [Bucket, PartInputs]>>();
+  await Promise.all(
+    runsOf(closed).map(async (run) => {
+      const lacking = ids.filter((id) => run.some((part) => !found.get(id)!.has(part.startMs)));
+      if (lacking.length === 0) return;
+      const missing = run.filter((part) => lacking.some((id) => !found.get(id)!.has(part.startMs)));
+      const span = run.slice(run.indexOf(missing[0]), run.indexOf(missing[missing.length - 1]) + 1);
+      budget?.charge((lacking.length * (span[span.length - 1].endMs - span[0].startMs)) / HOUR_MS);
+      const answers = await askRun(client, lacking, span, resolution);
+      for (const id of lacking) {
+        const mine = computed.get(id) ?? [];
+        for (const part of span) {
+          if (found.get(id)!.has(part.startMs)) continue;
+          const inputs = answers.get(part.startMs)!.get(id)!;
+          found.get(id)!.set(part.startMs, inputs);
+          mine.push([part, inputs]);
         }
-        row[category] += value;
-      } else {
-        this.addToPod(key, category, value);
+        computed.set(id, mine);
       }
-    }
-    // Egress priced by kind, as the cluster's network cost is (pieces.ts): the weight of each pod's share.
-    for (const point of egress) {
-      const { tenant_id: tenant, namespace = '', pod_name: pod = '', internet, same_region: sameRegion, same_zone: sameZone } = point.labels;
-      const kind = internet === 'true' ? 'internet' : sameRegion === 'false' ? 'region' : sameZone === 'false' ? 'zone' : undefined;
-      if (kind) this.addToPod(`${tenant}\0${namespace}\0${pod}`, 'network', (finite(point.value) / GIB) * (prices.get(`${tenant}\0${kind}`) ?? 0));
-    }
-  }
-
-  private addToPod(key: string, category: string, value: number): void {
-    const values = this.perPod.get(key) ?? {};
-    values[category] = (values[category] ?? 0) + value;
-    this.perPod.set(key, values);
-  }
-
-  /** Puts what has no node on each pod's costliest node (or a row without a node). */
-  finish(): void {
-    for (const [key, values] of this.perPod) {
-      const [tenant, namespace, pod] = key.split('\0');
-      const rows = this.nodesOf.get(key) ?? [];
-      let target = rows.reduce<PodAllocation | undefined>((best, r) => (!best || r.cpu + r.ram + r.gpu > best.cpu + best.ram + best.gpu ? r : best), undefined);
-      if (!target) {
-        // Seen only through its claims, requests or egress: no node.
-        target = emptyPod(namespace, pod, '');
-        this.result.get(tenant)!.pods.push(target);
-      }
-      target.persistentVolumes += values.persistentVolumes ?? 0;
-      target.network += values.network ?? 0;
-      target.cpuCoreHoursRequested += values.cpu_request ?? 0;
-      target.cpuCoreHoursUsed += values.cpu_usage ?? 0;
-      target.ramByteHoursRequested += values.ram_request ?? 0;
-      target.ramByteHoursUsed += values.ram_usage ?? 0;
-    }
-  }
+    }),
+  );
+  // Not waited for: keeping the parts is not part of the answer.
+  void store.parts.save(computed, resolution, generations);
+  return found;
 }
 
-function addWorkloads(result: Map<string, AllocationInputs>, points: readonly VectorPoint[]): void {
-  const built = new Map<string, { podOwners: Map<string, Owner>; replicaSetOwners: Map<string, Owner>; jobOwners: Map<string, Owner>; podLabels: Map<string, Record<string, string>>; namespaceLabels: Map<string, Record<string, string>> }>();
-  const owner = (labels: Record<string, string>): Owner | undefined =>
-    // "<none>" is kube-state-metrics' owner of an object nobody owns.
-    labels.owner_kind && labels.owner_kind !== '<none>' ? { kind: labels.owner_kind, name: labels.owner_name ?? '' } : undefined;
-  const labelsOf = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([name]) => name.startsWith('label_')));
-  const setIf = (map: Map<string, Owner>, key: string, value: Owner | undefined) => value && map.set(key, value);
-  for (const { labels } of points) {
-    const tenant = labels.tenant_id;
-    if (!result.has(tenant)) continue;
-    let w = built.get(tenant);
-    if (!w) {
-      w = { podOwners: new Map(), replicaSetOwners: new Map(), jobOwners: new Map(), podLabels: new Map(), namespaceLabels: new Map() };
-      built.set(tenant, w);
-    }
-    const ns = labels.namespace ?? '';
-    switch (labels.source) {
-      case 'pod_owner':
-        setIf(w.podOwners, `${ns}/${labels.pod}`, owner(labels));
-        break;
-      case 'replicaset_owner':
-        setIf(w.replicaSetOwners, `${ns}/${labels.replicaset}`, owner(labels));
-        break;
-      case 'job_owner':
-        setIf(w.jobOwners, `${ns}/${labels.job_name}`, owner(labels));
-        break;
-      case 'pod_labels':
-        w.podLabels.set(`${ns}/${labels.pod}`, { ...w.podLabels.get(`${ns}/${labels.pod}`), ...labelsOf(labels) });
-        break;
-      case 'namespace_labels':
-        w.namespaceLabels.set(ns, { ...w.namespaceLabels.get(ns), ...labelsOf(labels) });
-        break;
-    }
+/** Closed parts in runs of consecutive parts of one length (hours before the days, days, hours after). */
+function runsOf(closed: readonly Bucket[]): Bucket[][] {
+  const runs: Bucket[][] = [];
+  for (const part of closed) {
+    const run = runs[runs.length - 1];
+    const last = run?.[run.length - 1];
+    if (last && last.endMs === part.startMs && last.endMs - last.startMs === part.endMs - part.startMs) run.push(part);
+    else runs.push([part]);
   }
-  for (const [tenant, workloads] of built) result.get(tenant)!.workloads = workloads;
+  return runs;
+}
+
+/** Consecutive parts of one length asked together: the two queries as range queries, one step per part. */
+async function askRun(client: Promql, ids: readonly string[], run: readonly Bucket[], resolution: number): Promise<Map<number, Map<string, PartInputs>>> {
+  const length = run[0].endMs - run[0].startMs;
+  const window = windowOf(run[0], resolution);
+  const T = tenantSelector(ids);
+  const firstEval = run[0].endMs - 1;
+  const lastEval = run[run.length - 1].endMs - 1;
+  const [pods, workloads] = await Promise.all([
+    client.range(podAllocationQuery(T, window), firstEval, lastEval, length / 1000),
+    client.range(workloadsQuery(T, window), firstEval, lastEval, length / 1000),
+  ]);
+  // Each series' points, as the instant answers of the parts they fall in.
+  const split = (series: Awaited<ReturnType<Promql['range']>>) => {
+    const points = run.map((): VectorPoint[] => []);
+    for (const { labels, points: values } of series) {
+      for (const { time, value } of values) {
+        const i = Math.round((time - firstEval) / length);
+        if (i >= 0 && i < run.length) points[i].push({ labels, value });
+      }
+    }
+    return points;
+  };
+  const podPoints = split(pods);
+  const workloadPoints = split(workloads);
+  return new Map(run.map((part, i) => [part.startMs, partInputs(ids, podPoints[i], workloadPoints[i])]));
 }

@@ -70,7 +70,7 @@ function fromRow(row: PieceRow): PieceCosts {
 }
 
 /** Multi-row INSERTs of at most ~60,000 parameters; rows someone else stored meanwhile are left as they are. */
-async function insertRows(tx: Queryable, table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<void> {
+export async function insertRows(tx: Queryable, table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<void> {
   const perStatement = Math.max(1, Math.floor(60_000 / columns.length));
   for (let start = 0; start < rows.length; start += perStatement) {
     const batch = rows.slice(start, start + perStatement);
@@ -196,6 +196,7 @@ export class RollupStore {
         for (const row of locked) {
           if (row.stale_from === null) continue;
           await tx.query('DELETE FROM kubecost_hourly_costs WHERE cloud_account_id = $1 AND hour_start >= $2', [row.cloud_account_id, row.stale_from]);
+          await tx.query('DELETE FROM kubecost_allocation_parts WHERE cloud_account_id = $1 AND part_end > $2', [row.cloud_account_id, row.stale_from]);
           await tx.query('UPDATE kubecost_rollup_state SET stale_from = NULL, generation = generation + 1 WHERE cloud_account_id = $1', [row.cloud_account_id]);
           generations.set(row.cloud_account_id, Number(row.generation) + 1);
         }
@@ -331,10 +332,12 @@ export class RollupStore {
     await Promise.all(new Set([...this.pending.values()].flatMap((saves) => [...saves])));
   }
 
-  private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
-    const assets: Array<readonly [string, AssetCost]> = [];
-    for (const id of ids) for (const piece of computed.get(id)!.values()) for (const asset of piece.assets ?? []) assets.push([id, asset]);
-    const numbers = await this.assetNumbers.of(assets);
+  /**
+   * Runs `write` in a transaction for the clusters of `ids` (live ones) whose generation is still
+   * the one `prepare` returned and that no late samples marked meanwhile, their state rows locked
+   * so that no invalidation can slip between the check and the write.
+   */
+  async keepIfCurrent(ids: readonly string[], generations: Generations, write: (tx: Queryable, current: string[]) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       // Creates missing state rows (live accounts only), then locks them against invalidation.
       await tx.query(
@@ -344,14 +347,24 @@ export class RollupStore {
         [ids],
       );
       const state = await tx.query<StateRow>(
+        // Always in the same order: concurrent readers and writers lock several rows each.
         'SELECT cloud_account_id, stale_from, generation FROM kubecost_rollup_state WHERE cloud_account_id = ANY($1::uuid[]) ORDER BY cloud_account_id FOR UPDATE',
         [ids],
       );
-      const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0));
+      const current = state.filter((s) => s.stale_from === null && Number(s.generation) === (generations.get(s.cloud_account_id) ?? 0)).map((s) => s.cloud_account_id);
+      if (current.length > 0) await write(tx, current);
+    });
+  }
+
+  private async write(ids: readonly string[], computed: Map<string, Map<number, PieceCosts>>, generations: Generations): Promise<void> {
+    const assets: Array<readonly [string, AssetCost]> = [];
+    for (const id of ids) for (const piece of computed.get(id)!.values()) for (const asset of piece.assets ?? []) assets.push([id, asset]);
+    const numbers = await this.assetNumbers.of(assets);
+    await this.keepIfCurrent(ids, generations, async (tx, current) => {
       const hourRows: unknown[][] = [];
       const assetRows: unknown[][] = [];
       const seen = new Map<string, [first: number, last: number]>();
-      for (const { cloud_account_id: id } of current) {
+      for (const id of current) {
         for (const [hour, piece] of computed.get(id)!) {
           hourRows.push([
             id,
