@@ -11,7 +11,8 @@
  *       the same PromQL sent straight to Prometheus (the two instant queries over the whole
  *       range that compute the same rows, side by side);
  *   (b) the rolling last DAYS days, each run a minute later;
- *   (c) the last (b) range again.
+ *   (c) the last (b) range again;
+ * and, for (b) and (c), the dashboard's headline (the totals) over the same kind of ranges.
  */
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +26,7 @@ import { writeClusters, type SyntheticContainer, type SyntheticWorkloads } from 
 import { podAllocationQuery, workloadsQuery } from '../subgraphs/kubecost/costs/queries';
 import { costWindow } from '../subgraphs/kubecost/costs/window';
 import { tenantSelector } from '../subgraphs/kubecost/promql/matchers';
+import { HEADLINE_QUERY_FILE } from '../gateway/server';
 import { createFleet, fleetEnv } from './lib/fleet-stack';
 import { startChild, stopChild } from './lib/processes';
 import { quantile } from './lib/stats';
@@ -37,6 +39,7 @@ const REPEAT_RUNS = 30;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+const HEADLINE = fs.readFileSync(HEADLINE_QUERY_FILE, 'utf8');
 const QUERY = `query($org: ID!, $range: DateRangeInput!) { organization(id: $org) { kubernetesCosts(range: $range) {
   allocation(by: [{ dimension: NAMESPACE }, { dimension: LABEL, labelKey: "team" }], top: 100) { rows { cluster { id } name totalCost } totalCost } } } }`;
 
@@ -111,6 +114,19 @@ async function main(): Promise<void> {
       if (body.errors || !body.data?.organization?.kubernetesCosts?.allocation?.rows.length) throw new Error(`allocation failed: ${JSON.stringify(body).slice(0, 500)}`);
       return ms;
     };
+    /** The dashboard's headline (the totals) for the same range, as bench:fleet measures it. */
+    const headline = async (toMs: number): Promise<number> => {
+      const t0 = performance.now();
+      const response = await fetch(gateway.info.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: HEADLINE, variables: { org, range: range(toMs) } }),
+      });
+      const body = (await response.json()) as { errors?: unknown[] };
+      const ms = performance.now() - t0;
+      if (body.errors) throw new Error(`headline failed: ${JSON.stringify(body).slice(0, 500)}`);
+      return ms;
+    };
     /** The subgraph's two instant queries for the range, side by side, straight to Prometheus. */
     const raw = async (toMs: number): Promise<number> => {
       const window = costWindow(new Date(toMs - DAYS * DAY), new Date(toMs));
@@ -144,10 +160,30 @@ async function main(): Promise<void> {
     }
     log('rolling ranges ...');
     const rollingEnd = minuteOf(Date.now()) - ROLLING_RUNS * MINUTE;
+    // The totals first, over ranges half a minute apart from the allocation's (nothing of one is
+    // in the other's caches), each after a warm-up a minute before, as bench:fleet does.
+    await headline(rollingEnd - MINUTE - 30_000);
+    const totals: number[] = [];
+    for (let i = 0; i < ROLLING_RUNS; i++) totals.push(await headline(rollingEnd + i * MINUTE - 30_000));
+    const totalsRepeat: number[] = [];
+    for (let i = 0; i < REPEAT_RUNS; i++) totalsRepeat.push(await headline(rollingEnd + (ROLLING_RUNS - 1) * MINUTE - 30_000));
+    await allocation(rollingEnd - MINUTE);
+    // With BENCH_PROFILE_DIR, the services and the gateway record CPU profiles of one phase of
+    // the allocation: BENCH_PROFILE_PHASE, `repeat` (c) by default, or `rolling` (b).
+    const profile = async (phase: 'rolling' | 'repeat', stop = false) => {
+      if (!process.env.BENCH_PROFILE_DIR || (process.env.BENCH_PROFILE_PHASE ?? 'repeat') !== phase) return;
+      children.slice(1).forEach((child) => child.kill('SIGUSR2'));
+      // Time for the children to write their profiles.
+      if (stop) await new Promise((resolve) => setTimeout(resolve, 3000));
+    };
     const rolling: number[] = [];
+    await profile('rolling');
     for (let i = 0; i < ROLLING_RUNS; i++) rolling.push(await allocation(rollingEnd + i * MINUTE));
+    await profile('rolling', true);
     const repeat: number[] = [];
+    await profile('repeat');
     for (let i = 0; i < REPEAT_RUNS; i++) repeat.push(await allocation(rollingEnd + (ROLLING_RUNS - 1) * MINUTE));
+    await profile('repeat', true);
 
     out(`# bench:allocation — ${os.cpus().length} × ${os.cpus()[0]?.model.split(' ').slice(0, 2).join(' ')}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
     out(`${N} clusters × ${DAYS} days, allocation by namespace × label team for the whole organization (p50 / p99 ms)`);
@@ -157,6 +193,8 @@ async function main(): Promise<void> {
     out(`| the same PromQL straight to Prometheus | ${p(rawMs)} | ${rawMs.length} |`);
     out(`| (b) rolling last ${DAYS} days, +60 s each | ${p(rolling)} | ${rolling.length} |`);
     out(`| (c) identical repeat | ${p(repeat)} | ${repeat.length} |`);
+    out(`| the totals (the dashboard's headline), rolling as (b) | ${p(totals)} | ${totals.length} |`);
+    out(`| the totals, identical repeat | ${p(totalsRepeat)} | ${totalsRepeat.length} |`);
     out(`(a) / raw PromQL (p50): ${(quantile(cold, 0.5) / quantile(rawMs, 0.5)).toFixed(2)} (goal ≤ 1.5)`);
   } finally {
     for (const child of children.reverse()) await stopChild(child).catch(() => undefined);

@@ -27,9 +27,12 @@ import { DAY_MS, GIB, HOUR_MS, MINUTE_MS, writeClusters, type SyntheticCluster, 
  */
 
 const DAY = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
-/** Partial first hour, a whole hour, a whole day, five whole hours, a partial last hour: all closed. */
-const FROM = DAY - 90 * MINUTE_MS;
-const TO = DAY + DAY_MS + 5 * HOUR_MS + 20 * MINUTE_MS;
+/**
+ * Partial first hour, a whole hour, a whole day, five whole hours, a partial last hour: all
+ * closed; the ends off the grid of the subquery points (120 s), as a rolling window's are.
+ */
+const FROM = DAY - 90 * MINUTE_MS + 37_000;
+const TO = DAY + DAY_MS + 5 * HOUR_MS + 20 * MINUTE_MS + 13_000;
 
 function container(namespace: string, pod: string, node: string, cores: number, gib: number, fromHour?: number, toHour?: number): SyntheticContainer {
   return {
@@ -168,6 +171,14 @@ describe.each(databaseBackends())('allocation parts kept in the database ($name)
     // Only the partial hours are asked.
     expect(proxy.queries - again).toBe(2 * 2);
     for (const id of ids) expect(differences(kept.get(id)!, computed.get(id)!)).toEqual([]);
+    // A minute later, within the same subquery points (120 s): with a result cache, nothing is
+    // asked again, and the inputs are the same object.
+    const caching = new ThanosClient({ url: proxy.url, timeoutMs: 30_000, immutableAfterMs: 600_000, recentTtlMs: 60_000, cacheBytes: 1 << 24, metrics: createKubecostMetrics() });
+    const minute = await loadAllocationInputs(caching, ids, new Date(FROM + 10_000), new Date(TO + 10_000), second);
+    const cached = proxy.queries;
+    const later = await loadAllocationInputs(caching, ids, new Date(FROM + 70_000), new Date(TO + 70_000), second);
+    expect(proxy.queries).toBe(cached);
+    expect(later.get(ids[0])).toBe(minute.get(ids[0]));
     // The same process again: merged inputs reused while every part is the same.
     const memory = await loadAllocationInputs(client(), ids, new Date(DAY), new Date(DAY + DAY_MS), second);
     expect((await loadAllocationInputs(client(), ids, new Date(DAY), new Date(DAY + DAY_MS), second)).get(ids[0])).toBe(memory.get(ids[0]));

@@ -1,4 +1,6 @@
-import { allocationParts } from '../../subgraphs/kubecost/allocation/load';
+import { allocationParts, pointSpan } from '../../subgraphs/kubecost/allocation/load';
+import { organizationAllocation } from '../../subgraphs/kubecost/allocation/report';
+import type { ClusterCostData } from '../../subgraphs/kubecost/costs/cluster-costs';
 import { allocate, controllerOf, sanitisedLabel, type AllocationOptions, type ClusterTotals, type PodAllocation, type Workloads } from '../../subgraphs/kubecost/allocation/allocate';
 
 /*
@@ -173,5 +175,48 @@ describe('allocation', () => {
       [2.25, 3],
       [3, 3.5],
     ]);
+  });
+
+  it('asks a part that is not kept over the subquery points it holds, so a moving end repeats the same query', () => {
+    const M = 60_000;
+    const H = 60 * M;
+    const span = (from: number, to: number, resolution = 600) => {
+      const cut = pointSpan({ startMs: from, endMs: to }, resolution);
+      return cut && [cut.startMs, cut.endMs];
+    };
+    // Off the grid: from just after the point before the start to just after the last point.
+    expect(span(H + 37 * M, 2 * H)).toEqual([H + 30 * M + 1, 2 * H]);
+    expect(span(H + 31 * M, 2 * H)).toEqual([H + 30 * M + 1, 2 * H]);
+    expect(span(2 * H, 2 * H + 37 * M)).toEqual([2 * H, 2 * H + 30 * M + 1]);
+    expect(span(2 * H, 2 * H + 39 * M)).toEqual([2 * H, 2 * H + 30 * M + 1]);
+    expect(span(H + 7 * M, H + 33 * M)).toEqual([H + 1, H + 30 * M + 1]);
+    // On the grid: as it is; a part whose only point is its start and whose end is off the grid
+    // starts just after the point before (a 0 ms range is none in PromQL).
+    expect(span(H, 2 * H)).toEqual([H, 2 * H]);
+    expect(span(2 * H, 2 * H + 5 * M)).toEqual([2 * H - 10 * M + 1, 2 * H + 1]);
+    // No point inside: nothing to ask.
+    expect(span(H + 1 * M, H + 9 * M)).toBeUndefined();
+    expect(span(H + 51 * M, 2 * H)).toBeUndefined();
+    // The points are the part's own: every multiple of the resolution in [from, to) and no other.
+    for (const [from, to] of [[H + 37 * M, 2 * H + 7 * M], [H + 10 * M, H + 10 * M + 1], [H + 59 * M, 3 * H], [2 * H, 2 * H + 5 * M]]) {
+      const points = (a: number, b: number) => Array.from({ length: 20 }, (_, i) => H + i * 10 * M).filter((t) => t >= a && t <= b - 1);
+      const cut = pointSpan({ startMs: from, endMs: to }, 600)!;
+      expect(points(cut.startMs, cut.endMs)).toEqual(points(from, to));
+      expect(cut.endMs - cut.startMs - 1).toBeGreaterThan(0);
+    }
+  });
+
+  it('an organization report is reused while the inputs are the same objects and the totals the same numbers', () => {
+    const cluster = (breakdown: ClusterTotals): ClusterCostData => ({ cloudAccountId: 'c1', breakdown, totalCost: TOTAL, lastSampleAt: null, capacityComplete: true, warnings: [] });
+    const inputs = { pods: PODS, workloads: WORKLOADS, loadBalancersByNamespace: new Map([['web', 6]]) };
+    const first = organizationAllocation([{ id: 'c1', cluster: cluster(TOTALS), inputs }], options({}));
+    expect(organizationAllocation([{ id: 'c1', cluster: cluster({ ...TOTALS }), inputs }], options({}))).toBe(first);
+    // Other inputs (a part answered anew), other totals, other options: grouped again.
+    const copied = organizationAllocation([{ id: 'c1', cluster: cluster(TOTALS), inputs: { ...inputs } }], options({}));
+    expect(copied).not.toBe(first);
+    expect(copied).toEqual(first);
+    const dearer = organizationAllocation([{ id: 'c1', cluster: cluster({ ...TOTALS, cpu: 200 }), inputs }], options({}));
+    expect(dearer.totalCost).toBeCloseTo(first.totalCost + 100, 9);
+    expect(organizationAllocation([{ id: 'c1', cluster: cluster(TOTALS), inputs }], options({ idle: 'HIDE' })).totalCost).toBeCloseTo(first.totalCost - first.idleCost, 9);
   });
 });

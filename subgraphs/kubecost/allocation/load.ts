@@ -6,7 +6,7 @@ import type { QueryBudget } from '../costs/query-budget';
 import { tenantSelector } from '../promql/matchers';
 import type { Promql, VectorPoint } from '../promql/thanos-client';
 import type { RollupStore } from '../rollups/rollup-store';
-import { emptyPart, mergeParts, partInputs, type AllocationInputs, type PartInputs } from './part-inputs';
+import { emptyPart, mergeParts, partInputs, sumParts, type AllocationInputs, type PartInputs } from './part-inputs';
 import type { AllocationPartStore } from './part-store';
 
 export type { AllocationInputs } from './part-inputs';
@@ -52,8 +52,49 @@ const windowOf = (part: Bucket, resolutionSeconds: number): Window => ({
   hours: (part.endMs - part.startMs) / HOUR_MS,
 });
 
-/** Merged inputs of recent ranges, reused while every part is the very object it was merged from. */
-const merged = new LRUCache<string, { parts: readonly PartInputs[]; inputs: AllocationInputs }>({ max: 256 });
+/**
+ * A part asked of PromQL on every request, cut to the subquery points it holds: a partial end
+ * moves every minute, but the points of `[range:resolution]` (multiples of the resolution) only
+ * every `resolution` seconds, so the query stays the same, and the result cache answers it, until
+ * they do. A start off the grid moves back to just after the point before it, an end off the
+ * grid to just after its last point; the points, and so the costs, are those of the part itself.
+ * Only the egress counters' growth and kube-state-metrics' last owners and labels are read over
+ * the span so cut (within a resolution of the part's ends). Undefined when the part holds no point.
+ */
+export function pointSpan(part: Bucket, resolutionSeconds: number): Bucket | undefined {
+  const r = resolutionSeconds * 1000;
+  const first = Math.ceil(part.startMs / r) * r;
+  const last = Math.floor((part.endMs - 1) / r) * r;
+  if (first > last) return undefined;
+  const endMs = part.endMs % r === 0 ? part.endMs : last + 1;
+  // A part whose only point is its start and whose end is off the grid would be a 0 ms range
+  // (none in PromQL): its start moves back too.
+  const startMs = part.startMs % r === 0 && (part.endMs % r === 0 || last > first) ? part.startMs : first - r + 1;
+  return { startMs, endMs };
+}
+
+/** Runs of adjacent parts that are all closed or all not: the closed ones read, the others asked together. */
+function segmentsOf(parts: readonly Bucket[], isKept: (part: Bucket) => boolean): Array<{ kept: boolean; parts: Bucket[] }> {
+  const segments: Array<{ kept: boolean; parts: Bucket[] }> = [];
+  for (const part of parts) {
+    const kept = isKept(part);
+    const last = segments[segments.length - 1];
+    if (last?.kept === kept) last.parts.push(part);
+    else segments.push({ kept, parts: [part] });
+  }
+  return segments;
+}
+
+/**
+ * Per cluster, sums of recent runs of kept parts and merged inputs of recent ranges, each reused
+ * while every part it was made of is the very same object (kept parts are, until their
+ * generation moves; asked ones are while the result cache answers); bounded by their entries.
+ */
+const summed = new LRUCache<string, { parts: readonly PartInputs[]; sum: PartInputs }>({ maxSize: 2_000_000, sizeCalculation: (entry) => entry.sum.onNodes.length + entry.sum.perPod.length + 1 });
+const merged = new LRUCache<string, { parts: readonly PartInputs[]; inputs: AllocationInputs }>({ maxSize: 1_000_000, sizeCalculation: (entry) => entry.inputs.pods.length + 1 });
+const sameParts = (a: readonly PartInputs[], b: readonly PartInputs[]) => a.length === b.length && a.every((part, i) => part === b[i]);
+/** A cluster's part without data: one object, so that memos see it as the same part. */
+const NOTHING: PartInputs = emptyPart();
 
 /**
  * Every cluster's pods (per pod and node) and workloads over [from, to), whatever dimensions
@@ -61,39 +102,53 @@ const merged = new LRUCache<string, { parts: readonly PartInputs[]; inputs: Allo
  * (allocationParts). Every part is integrated at the whole range's resolution, so the parts'
  * points are exactly the range's and they add up to what one query over the range returns.
  * Closed parts come from the part store; those it lacks are computed for all the clusters
- * lacking them in one range query per run of hours or days, and kept; the rest (partial hours,
- * parts not closed yet) are asked on each request, two instant queries per part for every
- * cluster (the result cache answers repeats).
+ * lacking them in one range query per run of hours or days, and kept. Adjacent parts that are
+ * not closed (the partial hours, hours not closed yet) are asked together on each request, two
+ * instant queries for every cluster, cut to their subquery points (pointSpan).
  */
 export async function loadAllocationInputs(client: Promql, ids: readonly string[], from: Date, to: Date, options: AllocationLoadOptions = {}): Promise<Map<string, AllocationInputs>> {
   const nowMs = options.nowMs ?? Date.now();
   const whole = costWindow(from, to);
   const resolution = whole.resolutionSeconds;
-  const parts = allocationParts(whole.fromMs, whole.toMs);
   const store = options.parts && options.rollups ? { parts: options.parts, rollups: options.rollups } : undefined;
-  const closed = store ? parts.filter((part) => isClosed(part, nowMs)) : [];
-  const direct = parts.filter((part) => !closed.includes(part));
+  const segments = segmentsOf(allocationParts(whole.fromMs, whole.toMs), (part) => store !== undefined && isClosed(part, nowMs));
+  const asked = segments.filter((segment) => !segment.kept).map((segment) => ({ startMs: segment.parts[0].startMs, endMs: segment.parts[segment.parts.length - 1].endMs }));
+  const closed = segments.filter((segment) => segment.kept).flatMap((segment) => segment.parts);
   const T = tenantSelector(ids);
   // Asked of PromQL on every request: the clusters × the hours of the parts not kept.
-  options.budget?.charge((ids.length * direct.reduce((sum, p) => sum + p.endMs - p.startMs, 0)) / HOUR_MS);
+  options.budget?.charge((ids.length * asked.reduce((sum, p) => sum + p.endMs - p.startMs, 0)) / HOUR_MS);
 
-  const byPart = new Map<number, Map<string, PartInputs>>();
-  const asked = Promise.all(
-    direct.map(async (part) => {
-      const window = windowOf(part, resolution);
+  const spans = asked.map((segment) => pointSpan(segment, resolution));
+  const answered = Promise.all(
+    spans.map(async (span) => {
+      if (!span) return new Map<string, PartInputs>();
+      const window = windowOf(span, resolution);
       const [pods, workloads] = await Promise.all([client.instant(podAllocationQuery(T, window), window.evalMs), client.instant(workloadsQuery(T, window), window.evalMs)]);
-      byPart.set(part.startMs, partInputs(ids, pods, workloads));
+      return partInputs(ids, pods, workloads);
     }),
   );
   const kept = store && closed.length > 0 ? loadClosedParts(client, ids, closed, resolution, store, options.budget) : Promise.resolve(new Map<string, Map<number, PartInputs>>());
-  const [, found] = await Promise.all([asked, kept]);
+  const [answers, found] = await Promise.all([answered, kept]);
 
+  // What the parts are made of: the kept parts' spans and the asked ones' as cut to their
+  // points, the same for a range whose ends moved within its subquery points.
+  const made = [...segments.filter((segment) => segment.kept).map((segment) => `${segment.parts[0].startMs}-${segment.parts[segment.parts.length - 1].endMs}`), ...spans.map((span) => (span ? `${span.startMs}-${span.endMs}` : '-'))].join(',');
   const result = new Map<string, AllocationInputs>();
   for (const id of ids) {
-    const mine = parts.map((part) => found.get(id)?.get(part.startMs) ?? byPart.get(part.startMs)?.get(id) ?? emptyPart());
-    const key = `${id}:${whole.fromMs}:${whole.toMs}`;
+    let a = 0;
+    const mine = segments.map((segment) => {
+      if (!segment.kept) return answers[a++].get(id) ?? NOTHING;
+      const parts = segment.parts.map((part) => found.get(id)?.get(part.startMs) ?? NOTHING);
+      const key = `${id}:${resolution}:${segment.parts[0].startMs}:${segment.parts[segment.parts.length - 1].endMs}`;
+      const before = summed.get(key);
+      if (before && sameParts(before.parts, parts)) return before.sum;
+      const sum = sumParts(parts);
+      summed.set(key, { parts, sum });
+      return sum;
+    });
+    const key = `${id}:${resolution}:${made}`;
     const before = merged.get(key);
-    if (before && before.parts.length === mine.length && before.parts.every((part, i) => part === mine[i])) {
+    if (before && sameParts(before.parts, mine)) {
       result.set(id, before.inputs);
       continue;
     }

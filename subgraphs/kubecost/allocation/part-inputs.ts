@@ -169,52 +169,74 @@ const emptyPod = (namespace: string, pod: string, node: string): PodAllocation =
 });
 
 /**
- * A range's inputs from its parts in time order. A pod's volumes, requests, usage and egress
- * (which have no node) go to the node it cost the most on over the range, or to a row without a
- * node when it ran on none; a later part's owner or label wins.
+ * Parts in time order summed into one: costs and resource-hours add up per pod (and node), load
+ * balancers per namespace; of owners and labels, the latest part's win.
  */
-export function mergeParts(parts: readonly PartInputs[]): AllocationInputs {
-  const rows = new Map<string, PodAllocation>();
-  const nodesOf = new Map<string, PodAllocation[]>();
-  const loadBalancersByNamespace = new Map<string, number>();
-  const podOwners = new Map<string, Owner>();
-  const replicaSetOwners = new Map<string, Owner>();
-  const jobOwners = new Map<string, Owner>();
+export function sumParts(parts: readonly PartInputs[]): PartInputs {
+  if (parts.length === 1) return parts[0];
+  const onNodes = new Map<string, OnNode>();
+  const perPod = new Map<string, PerPod>();
+  const loadBalancers = new Map<string, [string, number]>();
+  const podOwners = new Map<string, OwnerEntry>();
+  const replicaSetOwners = new Map<string, OwnerEntry>();
+  const jobOwners = new Map<string, OwnerEntry>();
   const podLabels = new Map<string, Record<string, string>>();
   const namespaceLabels = new Map<string, Record<string, string>>();
   for (const part of parts) {
-    for (const [namespace, pod, node, cpu, ram, gpu] of part.onNodes) {
-      const key = `${namespace}\0${pod}\0${node}`;
-      let row = rows.get(key);
-      if (!row) {
-        row = emptyPod(namespace, pod, node);
-        rows.set(key, row);
-        const podKey = `${namespace}\0${pod}`;
-        nodesOf.set(podKey, [...(nodesOf.get(podKey) ?? []), row]);
-      }
-      row.cpu += cpu;
-      row.ram += ram;
-      row.gpu += gpu;
+    for (const entry of part.onNodes) {
+      const key = `${entry[0]}\0${entry[1]}\0${entry[2]}`;
+      const sum = onNodes.get(key);
+      if (!sum) onNodes.set(key, [...entry]);
+      else for (const i of [3, 4, 5] as const) sum[i] += entry[i];
     }
-    for (const [namespace, cost] of part.loadBalancers) loadBalancersByNamespace.set(namespace, (loadBalancersByNamespace.get(namespace) ?? 0) + cost);
-    for (const [key, kind, name] of part.podOwners) podOwners.set(key, { kind, name });
-    for (const [key, kind, name] of part.replicaSetOwners) replicaSetOwners.set(key, { kind, name });
-    for (const [key, kind, name] of part.jobOwners) jobOwners.set(key, { kind, name });
-    for (const [key, labels] of part.podLabels) podLabels.set(key, { ...podLabels.get(key), ...labels });
-    for (const [namespace, labels] of part.namespaceLabels) namespaceLabels.set(namespace, { ...namespaceLabels.get(namespace), ...labels });
-  }
-  const perPod = new Map<string, PerPod>();
-  for (const part of parts) {
     for (const entry of part.perPod) {
       const key = `${entry[0]}\0${entry[1]}`;
       const sum = perPod.get(key);
       if (!sum) perPod.set(key, [...entry]);
       else for (const i of [2, 3, 4, 5, 6, 7] as const) sum[i] += entry[i];
     }
+    for (const [namespace, cost] of part.loadBalancers) {
+      const sum = loadBalancers.get(namespace);
+      if (sum) sum[1] += cost;
+      else loadBalancers.set(namespace, [namespace, cost]);
+    }
+    for (const entry of part.podOwners) podOwners.set(entry[0], entry);
+    for (const entry of part.replicaSetOwners) replicaSetOwners.set(entry[0], entry);
+    for (const entry of part.jobOwners) jobOwners.set(entry[0], entry);
+    for (const [key, labels] of part.podLabels) podLabels.set(key, { ...podLabels.get(key), ...labels });
+    for (const [namespace, labels] of part.namespaceLabels) namespaceLabels.set(namespace, { ...namespaceLabels.get(namespace), ...labels });
   }
-  const pods = [...rows.values()];
-  for (const [key, [namespace, pod, persistentVolumes, network, cpuRequested, cpuUsed, ramRequested, ramUsed]] of perPod) {
-    const onNodes = nodesOf.get(key) ?? [];
+  return {
+    onNodes: [...onNodes.values()],
+    perPod: [...perPod.values()],
+    loadBalancers: [...loadBalancers.values()],
+    podOwners: [...podOwners.values()],
+    replicaSetOwners: [...replicaSetOwners.values()],
+    jobOwners: [...jobOwners.values()],
+    podLabels: [...podLabels],
+    namespaceLabels: [...namespaceLabels],
+  };
+}
+
+/**
+ * A range's inputs from its parts in time order (sumParts). A pod's volumes, requests, usage and
+ * egress (which have no node) go to the node it cost the most on over the range, or to a row
+ * without a node when it ran on none.
+ */
+export function mergeParts(parts: readonly PartInputs[]): AllocationInputs {
+  const sum = sumParts(parts);
+  const nodesOf = new Map<string, PodAllocation[]>();
+  const pods: PodAllocation[] = [];
+  for (const [namespace, pod, node, cpu, ram, gpu] of sum.onNodes) {
+    const row = { ...emptyPod(namespace, pod, node), cpu, ram, gpu };
+    pods.push(row);
+    const key = `${namespace}\0${pod}`;
+    const rows = nodesOf.get(key);
+    if (rows) rows.push(row);
+    else nodesOf.set(key, [row]);
+  }
+  for (const [namespace, pod, persistentVolumes, network, cpuRequested, cpuUsed, ramRequested, ramUsed] of sum.perPod) {
+    const onNodes = nodesOf.get(`${namespace}\0${pod}`) ?? [];
     let target = onNodes.reduce<PodAllocation | undefined>((best, r) => (!best || r.cpu + r.ram + r.gpu > best.cpu + best.ram + best.gpu ? r : best), undefined);
     if (!target) {
       // Seen only through its claims, requests or egress: no node.
@@ -228,5 +250,16 @@ export function mergeParts(parts: readonly PartInputs[]): AllocationInputs {
     target.ramByteHoursRequested += ramRequested;
     target.ramByteHoursUsed += ramUsed;
   }
-  return { pods, workloads: { podOwners, replicaSetOwners, jobOwners, podLabels, namespaceLabels }, loadBalancersByNamespace };
+  const owners = (entries: readonly OwnerEntry[]) => new Map(entries.map(([key, kind, name]): [string, Owner] => [key, { kind, name }]));
+  return {
+    pods,
+    workloads: {
+      podOwners: owners(sum.podOwners),
+      replicaSetOwners: owners(sum.replicaSetOwners),
+      jobOwners: owners(sum.jobOwners),
+      podLabels: new Map(sum.podLabels),
+      namespaceLabels: new Map(sum.namespaceLabels),
+    },
+    loadBalancersByNamespace: new Map(sum.loadBalancers),
+  };
 }

@@ -13,6 +13,8 @@ import type { PartInputs } from './part-inputs';
  * only under the generation it was computed at, in memory as in the database.
  */
 
+const spanKey = (part: Bucket) => `${part.startMs}:${part.endMs}`;
+
 /** Per cluster, its parts found, by start. */
 export type FoundParts = Map<string, Map<number, PartInputs>>;
 
@@ -20,8 +22,11 @@ const sizeOf = (part: PartInputs) =>
   1 + part.onNodes.length + part.perPod.length + part.loadBalancers.length + part.podOwners.length + part.replicaSetOwners.length + part.jobOwners.length + part.podLabels.length + part.namespaceLabels.length;
 
 export class AllocationPartStore {
-  /** Parsed parts by cluster, generation, resolution and span; sized in entries (a pod on a node, an owner, ...). */
-  private readonly memory: LRUCache<string, PartInputs>;
+  /**
+   * Parsed parts by cluster, generation and resolution, then by span (one lookup per cluster, not
+   * per part); sized in entries (a pod on a node, an owner, ...).
+   */
+  private readonly memory: LRUCache<string, Map<string, PartInputs>>;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -30,7 +35,7 @@ export class AllocationPartStore {
     private readonly logger: Logger = silentLogger,
     maxEntries = 2_000_000,
   ) {
-    this.memory = new LRUCache({ maxSize: maxEntries, sizeCalculation: sizeOf });
+    this.memory = new LRUCache({ maxSize: maxEntries, sizeCalculation: (parts) => [...parts.values()].reduce((sum, part) => sum + sizeOf(part), 1) });
   }
 
   /**
@@ -43,26 +48,29 @@ export class AllocationPartStore {
     const lacking: string[] = [];
     for (const id of ids) {
       const mine = found.get(id)!;
+      const memory = this.memory.get(this.key(id, generations, resolutionSeconds));
       for (const part of parts) {
-        const kept = this.memory.get(this.key(id, generations, resolutionSeconds, part));
+        const kept = memory?.get(spanKey(part));
         if (kept) mine.set(part.startMs, kept);
       }
       if (mine.size < parts.length) lacking.push(id);
     }
     if (lacking.length === 0 || parts.length === 0) return found;
-    const wanted = new Set(parts.map((p) => `${p.startMs}:${p.endMs}`));
+    const wanted = new Set(parts.map(spanKey));
     const rows = await this.db.query<{ cloud_account_id: string; part_start: Date; part_end: Date; inputs: PartInputs | string }>(
       `SELECT cloud_account_id, part_start, part_end, inputs FROM kubecost_allocation_parts
         WHERE cloud_account_id = ANY($1::uuid[]) AND resolution_seconds = $2 AND part_start >= $3 AND part_end <= $4`,
       [lacking, resolutionSeconds, new Date(parts[0].startMs), new Date(parts[parts.length - 1].endMs)],
     );
+    const read = new Map<string, Array<[Bucket, PartInputs]>>();
     for (const row of rows) {
       const part = { startMs: new Date(row.part_start).getTime(), endMs: new Date(row.part_end).getTime() };
-      if (!wanted.has(`${part.startMs}:${part.endMs}`)) continue;
+      if (!wanted.has(spanKey(part))) continue;
       const inputs = typeof row.inputs === 'string' ? (JSON.parse(row.inputs) as PartInputs) : row.inputs;
       found.get(row.cloud_account_id)!.set(part.startMs, inputs);
-      this.memory.set(this.key(row.cloud_account_id, generations, resolutionSeconds, part), inputs);
+      read.set(row.cloud_account_id, [...(read.get(row.cloud_account_id) ?? []), [part, inputs]]);
     }
+    for (const [id, mine] of read) this.remember(id, generations, resolutionSeconds, mine);
     return found;
   }
 
@@ -74,7 +82,7 @@ export class AllocationPartStore {
   save(computed: ReadonlyMap<string, ReadonlyArray<readonly [Bucket, PartInputs]>>, resolutionSeconds: number, generations: Generations): Promise<void> {
     const ids = [...computed.keys()].filter((id) => computed.get(id)!.length > 0);
     if (ids.length === 0) return Promise.resolve();
-    for (const id of ids) for (const [part, inputs] of computed.get(id)!) this.memory.set(this.key(id, generations, resolutionSeconds, part), inputs);
+    for (const id of ids) this.remember(id, generations, resolutionSeconds, computed.get(id)!);
     const saving = this.rollups
       .keepIfCurrent(ids, generations, async (tx, current) => {
         const rows = current.flatMap((id) => computed.get(id)!.map(([part, inputs]) => [id, resolutionSeconds, new Date(part.startMs), new Date(part.endMs), JSON.stringify(inputs)]));
@@ -91,7 +99,15 @@ export class AllocationPartStore {
     await Promise.all([...this.pending]);
   }
 
-  private key(id: string, generations: Generations, resolutionSeconds: number, part: Bucket): string {
-    return `${id}:${generations.get(id) ?? 0}:${resolutionSeconds}:${part.startMs}:${part.endMs}`;
+  private remember(id: string, generations: Generations, resolutionSeconds: number, parts: ReadonlyArray<readonly [Bucket, PartInputs]>): void {
+    const key = this.key(id, generations, resolutionSeconds);
+    const memory = new Map(this.memory.get(key));
+    for (const [part, inputs] of parts) memory.set(spanKey(part), inputs);
+    // Set again (a copy), so that the cache counts its new size.
+    this.memory.set(key, memory);
+  }
+
+  private key(id: string, generations: Generations, resolutionSeconds: number): string {
+    return `${id}:${generations.get(id) ?? 0}:${resolutionSeconds}`;
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { badInput } from '../../../lib/graphql/errors';
 import type { ClusterCostData } from '../costs/cluster-costs';
 import { addInto, allocate, isReserved, OTHER, reservedRow, type AllocationGroup, type AllocationOptions, type AllocationRow, type IdleMode } from './allocate';
@@ -67,8 +68,28 @@ export function clusterAllocation(clusterId: string, cluster: ClusterCostData, i
   return { ...result, rows: result.rows.map(withCluster(clusterId)) };
 }
 
-/** Every cluster's rows together: the most expensive `top` of them, the rest as one __other__, then each cluster's reserved rows. */
+/**
+ * Recent organization reports, reused while every cluster's inputs are the very same objects
+ * and its totals the same numbers (a repeat, a dashboard's second look): grouping a fleet's pods
+ * is the report's main cost once its inputs are cached.
+ */
+const reports = new LRUCache<string, { inputs: readonly AllocationInputs[]; report: AllocationReport }>({ max: 256 });
+
+/**
+ * Every cluster's rows together: the most expensive `top` of them, the rest as one __other__,
+ * then each cluster's reserved rows. The report may be shared: it must not be changed.
+ */
 export function organizationAllocation(clusters: ReadonlyArray<{ id: string; cluster: ClusterCostData; inputs: AllocationInputs }>, options: AllocationOptions): AllocationReport {
+  const key = `${JSON.stringify(options)}|${clusters.map(({ id, cluster }) => `${id}:${Object.values(cluster.breakdown).join(':')}`).join(',')}`;
+  const inputs = clusters.map((c) => c.inputs);
+  const before = reports.get(key);
+  if (before && before.inputs.every((input, i) => input === inputs[i])) return before.report;
+  const report = groupOrganization(clusters, options);
+  reports.set(key, { inputs, report });
+  return report;
+}
+
+function groupOrganization(clusters: ReadonlyArray<{ id: string; cluster: ClusterCostData; inputs: AllocationInputs }>, options: AllocationOptions): AllocationReport {
   const each = clusters.map(({ id, cluster, inputs }) => clusterAllocation(id, cluster, inputs, { ...options, top: MAX_TOP }));
   const rows = each.flatMap((r) => r.rows);
   const ordinary = rows.filter((r) => !isReserved(r)).sort((a, b) => b.totalCost - a.totalCost || a.name.localeCompare(b.name));
