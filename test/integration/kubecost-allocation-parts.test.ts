@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startLocalPrometheus, type LocalPrometheus } from '../../cli/local/local-prometheus';
 import { createKubernetesCluster } from '../../lib/accounts/kubernetes-clusters';
-import { createOrganization } from '../../lib/accounts/repository';
+import { createOrganization, softDeleteCloudAccount } from '../../lib/accounts/repository';
 import { ErrorCode } from '../../lib/graphql/errors';
 import { allocationParts, loadAllocationInputs } from '../../subgraphs/kubecost/allocation/load';
 import { mergeParts, partInputs, type AllocationInputs } from '../../subgraphs/kubecost/allocation/part-inputs';
@@ -223,4 +223,12 @@ describe.each(databaseBackends())('allocation parts kept in the database ($name)
     await loadAllocationInputs(client(), ids, new Date(from), new Date(to), { ...fresh(), budget: new QueryBudget(0) });
     expect(proxy.queries).toBe(before);
   }, 120_000);
+
+  it('a deleted cluster takes its parts with it', async () => {
+    const count = async (id: string) => Number((await t.db.query<{ count: string }>('SELECT count(*) FROM kubecost_allocation_parts WHERE cloud_account_id = $1', [id]))[0].count);
+    expect(await count(ids[1])).toBeGreaterThan(0);
+    expect(await softDeleteCloudAccount(t.db, ids[1])).toBe(true);
+    expect(await count(ids[1])).toBe(0);
+    expect(await count(ids[0])).toBeGreaterThan(0);
+  });
 });

@@ -38,22 +38,29 @@ export class BillLinkGroup {
 /** The groups of one import. Most rows name no resource or cluster (SaaS, storage, requests): they cost one lookup. */
 export class BillLinkGroups {
   private readonly groups = new Map<string, BillLinkGroup>();
-  /** Links of the resource ids of rows without tags, which repeat hour after hour. */
-  private readonly untagged = new Map<string, BillLink | null>();
+  /** Links by resource id and tags: a resource is billed hour after hour with the same ones. */
+  private readonly links = new Map<string, BillLink | null>();
 
-  /** The group of a row, or null when the row names nothing the reconciliation matches. */
-  groupOf(cloudAccountId: string, resourceId: string | null, tags: Readonly<Record<string, unknown>> | null, startMs: number, endMs: number): BillLinkGroup | null {
-    let link: BillLink | null;
-    if (tags === null) {
-      if (resourceId === null) return null;
-      link = this.untagged.get(resourceId) ?? null;
-      if (link === null && !this.untagged.has(resourceId)) {
-        link = billLinkOf(resourceId, null);
-        if (this.untagged.size >= 100_000) this.untagged.clear();
-        this.untagged.set(Buffer.from(resourceId, 'utf8').toString('utf8'), link);
-      }
-    } else {
+  /**
+   * The group of a row, or null when the row names nothing the reconciliation matches. `tagsText`
+   * is the row's Tags as written, `tags` the same parsed.
+   */
+  groupOf(
+    cloudAccountId: string,
+    resourceId: string | null,
+    tagsText: string | null,
+    tags: Readonly<Record<string, unknown>> | null,
+    startMs: number,
+    endMs: number,
+  ): BillLinkGroup | null {
+    if (resourceId === null && tags === null) return null;
+    const known = tagsText === null ? (resourceId ?? '') : `${resourceId ?? ''}\u0000${tagsText}`;
+    let link = this.links.get(known);
+    if (link === undefined) {
       link = billLinkOf(resourceId, tags);
+      if (this.links.size >= 100_000) this.links.clear();
+      // A copy: the key may be a slice of a whole chunk of the file, which the map would keep alive.
+      this.links.set(Buffer.from(known, 'utf8').toString('utf8'), link);
     }
     if (link === null) return null;
     const key = `${cloudAccountId}|${link.kind}|${link.resourceKey ?? ''}|${link.clusterKey ?? ''}|${startMs}|${endMs}`;

@@ -360,7 +360,7 @@ class FocusFileImport {
   }
 
   private push(row: ParsedRow, account: Account): Promise<void> | undefined {
-    const link = this.links.groupOf(account.id, field(row.record, this.columns!.ResourceId), row.tagObject, row.start, row.end);
+    const link = this.links.groupOf(account.id, field(row.record, this.columns!.ResourceId), row.tags, row.tagObject, row.start, row.end);
     this.encode(row, account, link?.link ?? null);
     const group = this.daily.groupOf(account.id, row.day, row.provider, field(row.record, this.columns!.ServiceName), field(row.record, this.columns!.ServiceCategory));
     this.chunk.add(row.rowHash, group, link, row.start, row.billedCost, row.effectiveCost, row.listCost);
