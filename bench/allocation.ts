@@ -102,31 +102,23 @@ async function main(): Promise<void> {
     await startServices();
 
     const range = (toMs: number) => ({ from: new Date(toMs - DAYS * DAY).toISOString(), to: new Date(toMs).toISOString() });
-    const allocation = async (toMs: number): Promise<number> => {
+    /** One query through the gateway for the DAYS days before `toMs`: its milliseconds, once `ok` accepts its answer. */
+    const timed = async (query: string, toMs: number, ok: (body: { data?: unknown; errors?: unknown[] }) => boolean): Promise<number> => {
       const t0 = performance.now();
       const response = await fetch(gateway.info.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: QUERY, variables: { org, range: range(toMs) } }),
+        body: JSON.stringify({ query, variables: { org, range: range(toMs) } }),
       });
-      const body = (await response.json()) as { data?: { organization?: { kubernetesCosts?: { allocation?: { rows: unknown[] } } } }; errors?: unknown[] };
+      const body = (await response.json()) as { data?: unknown; errors?: unknown[] };
       const ms = performance.now() - t0;
-      if (body.errors || !body.data?.organization?.kubernetesCosts?.allocation?.rows.length) throw new Error(`allocation failed: ${JSON.stringify(body).slice(0, 500)}`);
+      if (body.errors || !ok(body)) throw new Error(`query failed: ${JSON.stringify(body).slice(0, 500)}`);
       return ms;
     };
+    type AllocationAnswer = { organization?: { kubernetesCosts?: { allocation?: { rows: unknown[] } } } };
+    const allocation = (toMs: number) => timed(QUERY, toMs, (body) => Boolean((body.data as AllocationAnswer | undefined)?.organization?.kubernetesCosts?.allocation?.rows.length));
     /** The dashboard's headline (the totals) for the same range, as bench:fleet measures it. */
-    const headline = async (toMs: number): Promise<number> => {
-      const t0 = performance.now();
-      const response = await fetch(gateway.info.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: HEADLINE, variables: { org, range: range(toMs) } }),
-      });
-      const body = (await response.json()) as { errors?: unknown[] };
-      const ms = performance.now() - t0;
-      if (body.errors) throw new Error(`headline failed: ${JSON.stringify(body).slice(0, 500)}`);
-      return ms;
-    };
+    const headline = (toMs: number) => timed(HEADLINE, toMs, () => true);
     /** The subgraph's two instant queries for the range, side by side, straight to Prometheus. */
     const raw = async (toMs: number): Promise<number> => {
       const window = costWindow(new Date(toMs - DAYS * DAY), new Date(toMs));
