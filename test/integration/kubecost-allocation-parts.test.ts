@@ -211,10 +211,13 @@ describe.each(databaseBackends())('allocation parts kept in the database ($name)
     const hours = (to - from) / HOUR_MS;
     expect(costWindow(new Date(from), new Date(to)).resolutionSeconds).toBe(180);
     expect(allocationParts(from, to)).toHaveLength(3 + 1 + 22);
-    // Never asked at this resolution: every cluster-hour is read from raw samples, over a budget of less.
+    // Never asked at this resolution: every cluster-hour is read from raw samples, over a budget
+    // of less; refused before any query is sent.
+    const refused = proxy.queries;
     await expect(loadAllocationInputs(client(), ids, new Date(from), new Date(to), { ...fresh(), budget: new QueryBudget(ids.length * hours - 1) })).rejects.toMatchObject({
       extensions: { code: ErrorCode.QUERY_TOO_EXPENSIVE },
     });
+    expect(proxy.queries).toBe(refused);
     const stores = fresh();
     await loadAllocationInputs(client(), ids, new Date(from), new Date(to), { ...stores, budget: new QueryBudget(ids.length * hours) });
     await stores.parts.settled();

@@ -5,7 +5,7 @@ import { podAllocationQuery, workloadsQuery } from '../costs/queries';
 import type { QueryBudget } from '../costs/query-budget';
 import { tenantSelector } from '../promql/matchers';
 import type { Promql, VectorPoint } from '../promql/thanos-client';
-import type { RollupStore } from '../rollups/rollup-store';
+import type { Generations, RollupStore } from '../rollups/rollup-store';
 import { emptyPart, mergeParts, partInputs, sumParts, type AllocationInputs, type PartInputs } from './part-inputs';
 import type { AllocationPartStore } from './part-store';
 
@@ -118,6 +118,8 @@ export async function loadAllocationInputs(client: Promql, ids: readonly string[
   // Asked of PromQL on every request: the clusters × the hours of the parts not kept.
   options.budget?.charge((ids.length * asked.reduce((sum, p) => sum + p.endMs - p.startMs, 0)) / HOUR_MS);
 
+  // What the store lacks is charged too, before any query is sent.
+  const plan = store && closed.length > 0 ? await planClosedParts(ids, closed, resolution, store, options.budget) : undefined;
   const spans = asked.map((segment) => pointSpan(segment, resolution));
   const answered = Promise.all(
     spans.map(async (span) => {
@@ -127,7 +129,7 @@ export async function loadAllocationInputs(client: Promql, ids: readonly string[
       return partInputs(ids, pods, workloads);
     }),
   );
-  const kept = store && closed.length > 0 ? loadClosedParts(client, ids, closed, resolution, store, options.budget) : Promise.resolve(new Map<string, Map<number, PartInputs>>());
+  const kept = plan ? completeClosedParts(client, resolution, plan) : Promise.resolve(new Map<string, Map<number, PartInputs>>());
   const [answers, found] = await Promise.all([answered, kept]);
 
   // What the parts are made of: the kept parts' spans and the asked ones' as cut to their
@@ -159,28 +161,42 @@ export async function loadAllocationInputs(client: Promql, ids: readonly string[
   return result;
 }
 
-/**
- * The closed parts of every cluster: kept ones from the store, the rest computed (for the
- * clusters lacking any part of a run of hours or days, over the span of what they lack) and kept.
- */
-async function loadClosedParts(
-  client: Promql,
+interface ClosedPlan {
+  store: { parts: AllocationPartStore; rollups: RollupStore };
+  generations: Generations;
+  /** Per cluster, its closed parts kept so far, by start. */
+  found: Map<string, Map<number, PartInputs>>;
+  /** Runs of parts to compute: for the clusters lacking any part of a run, over the span of what they lack. */
+  missing: Array<{ lacking: string[]; span: Bucket[] }>;
+}
+
+/** The closed parts the store keeps, and what is missing, charged to the budget. */
+async function planClosedParts(
   ids: readonly string[],
   closed: readonly Bucket[],
   resolution: number,
   store: { parts: AllocationPartStore; rollups: RollupStore },
   budget: QueryBudget | undefined,
-): Promise<Map<string, Map<number, PartInputs>>> {
+): Promise<ClosedPlan> {
   const generations = await store.rollups.prepare(ids);
   const found = await store.parts.get(ids, resolution, closed, generations);
+  const missing: ClosedPlan['missing'] = [];
+  for (const run of runsOf(closed)) {
+    const lacking = ids.filter((id) => run.some((part) => !found.get(id)!.has(part.startMs)));
+    if (lacking.length === 0) continue;
+    const absent = run.filter((part) => lacking.some((id) => !found.get(id)!.has(part.startMs)));
+    missing.push({ lacking, span: run.slice(run.indexOf(absent[0]), run.indexOf(absent[absent.length - 1]) + 1) });
+  }
+  budget?.charge(missing.reduce((sum, { lacking, span }) => sum + (lacking.length * (span[span.length - 1].endMs - span[0].startMs)) / HOUR_MS, 0));
+  return { store, generations, found, missing };
+}
+
+/** The plan's missing parts computed (one range query pair per run) and kept; every closed part of every cluster. */
+async function completeClosedParts(client: Promql, resolution: number, plan: ClosedPlan): Promise<Map<string, Map<number, PartInputs>>> {
+  const { found } = plan;
   const computed = new Map<string, Array<readonly [Bucket, PartInputs]>>();
   await Promise.all(
-    runsOf(closed).map(async (run) => {
-      const lacking = ids.filter((id) => run.some((part) => !found.get(id)!.has(part.startMs)));
-      if (lacking.length === 0) return;
-      const missing = run.filter((part) => lacking.some((id) => !found.get(id)!.has(part.startMs)));
-      const span = run.slice(run.indexOf(missing[0]), run.indexOf(missing[missing.length - 1]) + 1);
-      budget?.charge((lacking.length * (span[span.length - 1].endMs - span[0].startMs)) / HOUR_MS);
+    plan.missing.map(async ({ lacking, span }) => {
       const answers = await askRun(client, lacking, span, resolution);
       for (const id of lacking) {
         const mine = computed.get(id) ?? [];
@@ -195,7 +211,7 @@ async function loadClosedParts(
     }),
   );
   // Not waited for: keeping the parts is not part of the answer.
-  void store.parts.save(computed, resolution, generations);
+  void plan.store.parts.save(computed, resolution, plan.generations);
   return found;
 }
 

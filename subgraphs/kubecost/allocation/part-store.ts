@@ -68,7 +68,9 @@ export class AllocationPartStore {
       if (!wanted.has(spanKey(part))) continue;
       const inputs = typeof row.inputs === 'string' ? (JSON.parse(row.inputs) as PartInputs) : row.inputs;
       found.get(row.cloud_account_id)!.set(part.startMs, inputs);
-      read.set(row.cloud_account_id, [...(read.get(row.cloud_account_id) ?? []), [part, inputs]]);
+      const mine = read.get(row.cloud_account_id);
+      if (mine) mine.push([part, inputs]);
+      else read.set(row.cloud_account_id, [[part, inputs]]);
     }
     for (const [id, mine] of read) this.remember(id, generations, resolutionSeconds, mine);
     return found;
