@@ -31,6 +31,10 @@ const cluster: SyntheticCluster = {
   managementFee: 0.1,
 };
 
+/** Connected two and a half minutes into an hour: its first 5-minute slot is not a whole slot's samples. */
+const HOUR = Math.floor(NOW / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
+const lateStarter: SyntheticCluster = { ...cluster, tenantId: randomUUID(), startMs: HOUR + 150_000, endMs: HOUR + 2 * HOUR_MS };
+
 describe('a recently connected cluster in ranges that end in the future', () => {
   let dir: string;
   let store: LocalPrometheus;
@@ -41,7 +45,7 @@ describe('a recently connected cluster in ranges that end in the future', () => 
     store = await startLocalPrometheus({ dataDir: dir, port: 0 });
     client = new ThanosClient({ url: store.url, timeoutMs: 30000, immutableAfterMs: 600000, recentTtlMs: 60000, cacheBytes: 0, metrics: createKubecostMetrics() });
     // Still running: no stale marker ends its series.
-    await writeClusters(store.url, [{ cluster }], { live: true });
+    await writeClusters(store.url, [{ cluster }, { cluster: lateStarter }], { live: true });
     await store.settled();
   }, 120_000);
 
@@ -61,6 +65,13 @@ describe('a recently connected cluster in ranges that end in the future', () => 
     for (const category of ['cpu', 'ram', 'persistentVolumes', 'clusterManagement'] as const) {
       expect({ category, relative: Math.abs(costs.breakdown[category] / expected[category] - 1) < 0.0005 }).toEqual({ category, relative: true });
     }
+  });
+
+  it('an hour the cluster started in a few minutes after it began is priced at the interval measured after it, not stretched', async () => {
+    const costs = (await loadClusterCosts(client, [lateStarter.tenantId], new Date(HOUR), new Date(HOUR + HOUR_MS))).get(lateStarter.tenantId)!;
+    const expected = analyticClusterCosts(lateStarter, HOUR, HOUR + HOUR_MS);
+    expect(costs.warnings).toEqual([]);
+    expect(Math.abs(costs.breakdown.cpu / expected.cpu - 1)).toBeLessThan(0.0005);
   });
 
   it('the daily series of a month-long range prices today the same way', async () => {

@@ -8,7 +8,8 @@ import type { Bucket } from './window';
  * priced at the interval it had in each hour.
  *
  * A series present throughout an hour (a sample in every 5-minute slot of it: the store's
- * lookback, so every interval PromQL can work with) has one sample per interval: the hour's
+ * lookback, so every interval PromQL can work with; and in its first and last slots as many as
+ * in its average slot, less one) has one sample per interval: the hour's
  * interval is 3600 s over the most samples such a series has. An hour in which no series was
  * present throughout (the cluster started, stopped or had a gap in it) takes the interval of the
  * hour before when that one was, or else of the 10 minutes after it (600 s over the samples of a
@@ -55,8 +56,15 @@ export function intervalQuery(T: string, at: (offsetMs: number) => string, withA
         const samples = `count_over_time(${metric}{${T}}[${lengthMs - 1}ms]${at(endOffsetMs)})`;
         // Subquery steps fall on 5-minute multiples up to the window's end (its end + 1 ms); a
         // slot without samples has no point at all, so the slots with samples are counted.
-        const everySlot = `count_over_time(count_over_time(${metric}{${T}}[${PRESENCE_SLOT_MS}ms])[${lengthMs}ms:${PRESENCE_SLOT_MS}ms]${at(endOffsetMs - 1)}) >= ${lengthMs / PRESENCE_SLOT_MS}`;
-        return `label_replace(${samples} and ${everySlot}, "family", "${metric}", "", "")`;
+        const slots = lengthMs / PRESENCE_SLOT_MS;
+        const everySlot = `count_over_time(count_over_time(${metric}{${T}}[${PRESENCE_SLOT_MS}ms])[${lengthMs}ms:${PRESENCE_SLOT_MS}ms]${at(endOffsetMs - 1)}) >= ${slots}`;
+        // A slot's lookback reaches back to the slot before, so a series that started (or
+        // stopped) within the window's first (last) 5 minutes still has a point in every slot;
+        // its first and last slots must hold as many samples as the window's average slot, less
+        // one, or its samples would stand for the whole window and stretch the interval.
+        const slot = (offsetMs: number) => `count_over_time(${metric}{${T}}[${PRESENCE_SLOT_MS - 1}ms]${at(offsetMs)})`;
+        const full = (offsetMs: number) => `${slot(offsetMs)} >= ${samples} / ${slots} - 1`;
+        return `label_replace(${samples} and ${everySlot} and ${full(endOffsetMs + lengthMs - PRESENCE_SLOT_MS)} and ${full(endOffsetMs)}, "family", "${metric}", "", "")`;
       });
       return `label_replace(max by (tenant_id) (${perFamily.join(' or ')}), "interval_from", "${source}", "", "")`;
     })
